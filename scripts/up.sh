@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Starts leadflow locally: installs what is missing, builds, starts a single-node Kafka, creates the
+# topics (config/topics.yaml), starts every service that is built, waits until each is ready, and
+# prints the endpoints. Idempotent: running it again leaves running parts alone.
+# Stop everything with scripts/down.sh. State lives in .run/ (git-ignored).
+#
+#   LEADFLOW_KAFKA_BOOTSTRAP_SERVERS=host:9092 scripts/up.sh   use an existing Kafka instead
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+source "${here}/lib.sh"
+# shellcheck source=services.sh
+source "${here}/services.sh"
+cd "${LEADFLOW_ROOT}"
+
+"${here}/install-deps.sh"
+"${here}/build.sh"
+bin_dir="${LEADFLOW_BUILD_DIR:-${LEADFLOW_ROOT}/build}/bin"
+
+if [[ -n "${LEADFLOW_KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then
+  bootstrap="${LEADFLOW_KAFKA_BOOTSTRAP_SERVERS}"
+  log "using the Kafka at ${bootstrap}"
+else
+  bootstrap="$("${here}/kafka.sh" start)"
+fi
+# Fails fast, naming the address, when nothing answers there.
+"${bin_dir}/leadflowctl" --bootstrap "${bootstrap}" --timeout 15s check >&2
+"${bin_dir}/leadflowctl" --bootstrap "${bootstrap}" topics ensure --file config/topics.yaml >&2
+
+mkdir -p "${SERVICES_RUN_DIR}"
+started=()
+missing=()
+for i in "${!SERVICE_NAMES[@]}"; do
+  name="${SERVICE_NAMES[$i]}"
+  if [[ ! -x "${bin_dir}/leadflow-${name}" ]]; then
+    missing+=("${name}")
+    continue
+  fi
+  start_service "${bin_dir}" "${name}" "${SERVICE_GRPC_PORTS[$i]}" "${SERVICE_HTTP_PORTS[$i]}" \
+    "${bootstrap}"
+  started+=("${i}")
+done
+
+echo
+echo "leadflow is up"
+echo "  kafka        ${bootstrap}   (logs: ${KAFKA_RUN_DIR:-${LEADFLOW_RUN}/kafka}/logs)"
+for i in "${started[@]}"; do
+  printf '  %-12s grpc 127.0.0.1:%s   http http://127.0.0.1:%s  (/healthz /readyz /metrics)\n' \
+    "${SERVICE_NAMES[$i]}" "${SERVICE_GRPC_PORTS[$i]}" "${SERVICE_HTTP_PORTS[$i]}"
+done
+if ((${#missing[@]})); then
+  echo "  not built yet: ${missing[*]} (each arrives with its issue; see docs/architecture.md)"
+fi
+echo "  topics       ${bin_dir}/leadflowctl --bootstrap ${bootstrap} topics list"
+echo "stop with: scripts/down.sh"

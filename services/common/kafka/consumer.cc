@@ -1,0 +1,171 @@
+// Consumer wrapper over librdkafka's KafkaConsumer.
+#include "services/common/kafka/consumer.h"
+
+#include <algorithm>
+
+#include "librdkafka/rdkafkacpp.h"
+#include "services/common/base/status_macros.h"
+#include "services/common/base/strings.h"
+#include "services/common/kafka/client_events.h"
+#include "services/common/log/log.h"
+
+namespace leadflow::kafka {
+namespace {
+
+std::vector<TopicPartition> ToPartitions(const std::vector<RdKafka::TopicPartition*>& in) {
+  std::vector<TopicPartition> out;
+  out.reserve(in.size());
+  for (const RdKafka::TopicPartition* tp : in) out.push_back({tp->topic(), tp->partition()});
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Owns a vector of librdkafka TopicPartitions (they are heap objects librdkafka expects freed).
+struct OwnedPartitions {
+  std::vector<RdKafka::TopicPartition*> items;
+  ~OwnedPartitions() { RdKafka::TopicPartition::destroy(items); }
+};
+
+}  // namespace
+
+// Eager (range) rebalancing: the whole assignment is replaced at each rebalance. Cooperative
+// protocols would also work but make co-partitioned assignment harder to reason about.
+class Consumer::Rebalancer : public RdKafka::RebalanceCb {
+ public:
+  Rebalancer(Consumer* owner, RebalanceListener* listener) : owner_(owner), listener_(listener) {}
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    const std::vector<TopicPartition> moved = ToPartitions(partitions);
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      log::Info("partitions assigned", {{"count", moved.size()}});
+      if (listener_ != nullptr) listener_->OnAssigned(moved);
+      if (RdKafka::ErrorCode e = consumer->assign(partitions); e != RdKafka::ERR_NO_ERROR) {
+        log::Error("assign failed", {{"error", RdKafka::err2str(e)}});
+      }
+      std::lock_guard<std::mutex> lock(owner_->mu_);
+      owner_->assignment_ = moved;
+    } else {
+      const bool lost = consumer->assignment_lost();
+      log::Info(lost ? "partitions lost" : "partitions revoked", {{"count", moved.size()}});
+      if (listener_ != nullptr) {
+        if (lost) {
+          listener_->OnLost(moved);
+        } else {
+          listener_->OnRevoked(moved);
+        }
+      }
+      if (RdKafka::ErrorCode e = consumer->unassign(); e != RdKafka::ERR_NO_ERROR) {
+        log::Error("unassign failed", {{"error", RdKafka::err2str(e)}});
+      }
+      std::lock_guard<std::mutex> lock(owner_->mu_);
+      owner_->assignment_.clear();
+    }
+  }
+
+ private:
+  Consumer* owner_;
+  RebalanceListener* listener_;
+};
+
+absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const Properties& properties,
+                                                           RebalanceListener* listener) {
+  const Properties effective = Merge(
+      {
+          {"partition.assignment.strategy", "range"},
+          {"isolation.level", "read_committed"},
+          {"enable.auto.commit", "false"},
+          {"enable.auto.offset.store", "false"},
+          {"auto.offset.reset", "earliest"},
+      },
+      properties);
+  for (const char* required : {"bootstrap.servers", "group.id"}) {
+    auto it = effective.find(required);
+    if (it == effective.end() || it->second.empty()) {
+      return absl::InvalidArgumentError(
+          leadflow::StrCat("kafka property '", required, "' is required"));
+    }
+  }
+  LF_ASSIGN_OR_RETURN(std::unique_ptr<RdKafka::Conf> conf, MakeConf(effective));
+  auto consumer = std::unique_ptr<Consumer>(new Consumer());
+  consumer->events_ = std::make_unique<ClientEvents>("consumer");
+  consumer->rebalancer_ = std::make_unique<Rebalancer>(consumer.get(), listener);
+  std::string errstr;
+  if (conf->set("event_cb", consumer->events_.get(), errstr) != RdKafka::Conf::CONF_OK ||
+      conf->set("rebalance_cb", consumer->rebalancer_.get(), errstr) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError(leadflow::StrCat("kafka consumer callbacks: ", errstr));
+  }
+  consumer->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), errstr));
+  if (consumer->consumer_ == nullptr) {
+    return absl::InvalidArgumentError(leadflow::StrCat("kafka consumer: ", errstr));
+  }
+  return consumer;
+}
+
+Consumer::~Consumer() {
+  if (absl::Status s = Close(); !s.ok()) {
+    log::Warn("consumer close failed", {{"error", std::string(s.message())}});
+  }
+}
+
+absl::Status Consumer::Subscribe(const std::vector<std::string>& topics) {
+  return FromKafkaError(consumer_->subscribe(topics), "kafka subscribe");
+}
+
+absl::StatusOr<std::optional<ConsumedRecord>> Consumer::Poll(std::chrono::milliseconds timeout) {
+  std::unique_ptr<RdKafka::Message> message(consumer_->consume(static_cast<int>(timeout.count())));
+  if (message == nullptr) return std::optional<ConsumedRecord>();
+  switch (message->err()) {
+    case RdKafka::ERR_NO_ERROR:
+      return std::optional<ConsumedRecord>(ConsumedRecord(std::move(message)));
+    case RdKafka::ERR__TIMED_OUT:
+    case RdKafka::ERR__PARTITION_EOF:
+      return std::optional<ConsumedRecord>();
+    default:
+      return FromKafkaError(message->err(), "kafka consume", message->errstr());
+  }
+}
+
+std::vector<TopicPartition> Consumer::Assignment() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return assignment_;
+}
+
+absl::Status Consumer::Commit(const std::vector<TopicPartitionOffset>& offsets) {
+  OwnedPartitions parts;
+  for (const TopicPartitionOffset& o : offsets) {
+    parts.items.push_back(RdKafka::TopicPartition::create(o.topic, o.partition, o.offset));
+  }
+  LF_RETURN_IF_ERROR(FromKafkaError(consumer_->commitSync(parts.items), "kafka commit"));
+  for (const RdKafka::TopicPartition* tp : parts.items) {
+    LF_RETURN_IF_ERROR(FromKafkaError(
+        tp->err(), leadflow::StrCat("kafka commit ", tp->topic(), "[", tp->partition(), "]")));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<TopicPartitionOffset>> Consumer::Committed(
+    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) {
+  OwnedPartitions parts;
+  for (const TopicPartition& p : partitions) {
+    parts.items.push_back(RdKafka::TopicPartition::create(p.topic, p.partition));
+  }
+  LF_RETURN_IF_ERROR(FromKafkaError(
+      consumer_->committed(parts.items, static_cast<int>(timeout.count())), "kafka committed"));
+  std::vector<TopicPartitionOffset> out;
+  for (const RdKafka::TopicPartition* tp : parts.items) {
+    out.push_back({tp->topic(), tp->partition(), tp->offset()});
+  }
+  return out;
+}
+
+absl::Status Consumer::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_ || consumer_ == nullptr) return absl::OkStatus();
+    closed_ = true;
+  }
+  return FromKafkaError(consumer_->close(), "kafka consumer close");
+}
+
+}  // namespace leadflow::kafka

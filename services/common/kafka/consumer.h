@@ -1,0 +1,87 @@
+// A Kafka group consumer: range assignment (so co-partitioned topics stay together on one member),
+// read_committed, manual offsets, a rebalance listener, and one record per poll (librdkafka 2.0's
+// batch APIs skip or repeat offsets around rebalances, see DESIGN.md).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "services/common/kafka/properties.h"
+#include "services/common/kafka/record.h"
+
+namespace RdKafka {
+class KafkaConsumer;
+}  // namespace RdKafka
+
+namespace leadflow::kafka {
+
+class ClientEvents;
+
+// Told about partition movements, on the thread that calls Consumer::Poll, before the
+// assignment takes effect (assigned) or after processing stopped (revoked/lost).
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  virtual void OnAssigned(const std::vector<TopicPartition>& partitions) = 0;
+  // Partitions leave cleanly: commit what was processed, then close their state.
+  virtual void OnRevoked(const std::vector<TopicPartition>& partitions) = 0;
+  // Partitions were taken away (session timeout): another member may own them already, so
+  // nothing may be committed for them.
+  virtual void OnLost(const std::vector<TopicPartition>& partitions) = 0;
+};
+
+class Consumer {
+ public:
+  // Requires group.id and bootstrap.servers. Defaults (overridable): partition.assignment.strategy
+  // =range, isolation.level=read_committed, enable.auto.commit=false,
+  // enable.auto.offset.store=false, auto.offset.reset=earliest. `listener` may be null and must
+  // outlive the consumer.
+  static absl::StatusOr<std::unique_ptr<Consumer>> Create(const Properties& properties,
+                                                          RebalanceListener* listener = nullptr);
+  ~Consumer();  // Close()s if needed
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  absl::Status Subscribe(const std::vector<std::string>& topics);
+
+  // Waits up to `timeout` for one record. nullopt when none arrived (or on a partition-EOF event);
+  // an error status for consumer errors (Unavailable for transient ones, which the caller may
+  // retry; others are worth a log line and a metric).
+  absl::StatusOr<std::optional<ConsumedRecord>> Poll(std::chrono::milliseconds timeout);
+
+  // The partitions assigned right now.
+  std::vector<TopicPartition> Assignment() const;
+
+  // Synchronously commits the given next-offsets (outside transactions; the runtime commits
+  // offsets inside its transaction instead).
+  absl::Status Commit(const std::vector<TopicPartitionOffset>& offsets);
+
+  // The committed next-offsets of `partitions` (-1001 = none committed).
+  absl::StatusOr<std::vector<TopicPartitionOffset>> Committed(
+      const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout);
+
+  // Leaves the group (revoking partitions through the listener) and closes. Idempotent.
+  absl::Status Close();
+
+  // For the stream-processing runtime (group metadata for transactions); ownership stays here.
+  RdKafka::KafkaConsumer* handle() { return consumer_.get(); }
+
+ private:
+  class Rebalancer;
+  Consumer() = default;
+
+  std::unique_ptr<ClientEvents> events_;
+  std::unique_ptr<Rebalancer> rebalancer_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  mutable std::mutex mu_;
+  std::vector<TopicPartition> assignment_;
+  bool closed_ = false;
+};
+
+}  // namespace leadflow::kafka

@@ -1,0 +1,121 @@
+// Producer wrapper over librdkafka's C++ API.
+#include "services/common/kafka/producer.h"
+
+#include "librdkafka/rdkafkacpp.h"
+#include "services/common/base/status_macros.h"
+#include "services/common/base/strings.h"
+#include "services/common/kafka/client_events.h"
+#include "services/common/log/log.h"
+
+namespace leadflow::kafka {
+
+// Turns librdkafka's per-message delivery callback into the caller's std::function. The callback
+// travels as the message opaque: owned by a unique_ptr on both sides of librdkafka.
+class Producer::DeliveryDispatcher : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& message) override {
+    std::unique_ptr<DeliveryCallback> callback(
+        static_cast<DeliveryCallback*>(message.msg_opaque()));
+    if (callback == nullptr || !*callback) return;
+    DeliveryReport report;
+    report.topic = message.topic_name();
+    report.partition = message.partition();
+    report.offset = message.offset();
+    report.status = FromKafkaError(message.err(), leadflow::StrCat("delivery to ", report.topic),
+                                   message.err() == RdKafka::ERR_NO_ERROR ? "" : message.errstr());
+    (*callback)(report);
+  }
+};
+
+absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const Properties& properties) {
+  const Properties effective = Merge(
+      {
+          {"enable.idempotence", "true"},
+          {"acks", "all"},
+          {"partitioner", "murmur2_random"},
+          {"linger.ms", "5"},
+      },
+      properties);
+  auto bootstrap = effective.find("bootstrap.servers");
+  if (bootstrap == effective.end() || bootstrap->second.empty()) {
+    return absl::InvalidArgumentError("kafka property 'bootstrap.servers' is required");
+  }
+  LF_ASSIGN_OR_RETURN(std::unique_ptr<RdKafka::Conf> conf, MakeConf(effective));
+  auto producer = std::unique_ptr<Producer>(new Producer());
+  producer->bootstrap_ = bootstrap->second;
+  producer->dispatcher_ = std::make_unique<DeliveryDispatcher>();
+  producer->events_ = std::make_unique<ClientEvents>("producer");
+  std::string errstr;
+  if (conf->set("dr_cb", producer->dispatcher_.get(), errstr) != RdKafka::Conf::CONF_OK ||
+      conf->set("event_cb", producer->events_.get(), errstr) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError(leadflow::StrCat("kafka producer callbacks: ", errstr));
+  }
+  producer->producer_.reset(RdKafka::Producer::create(conf.get(), errstr));
+  if (producer->producer_ == nullptr) {
+    return absl::InvalidArgumentError(leadflow::StrCat("kafka producer: ", errstr));
+  }
+  return producer;
+}
+
+Producer::~Producer() {
+  if (producer_ == nullptr) return;
+  if (absl::Status s = Flush(std::chrono::seconds(10)); !s.ok()) {
+    log::Warn("producer closed with undelivered records", {{"error", std::string(s.message())}});
+  }
+  // Undelivered messages still hold their callbacks; purge makes librdkafka report them (as
+  // purged) so every callback is freed before the handle goes.
+  producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+  producer_->poll(0);
+}
+
+absl::Status Producer::Produce(const OutgoingRecord& record, DeliveryCallback on_delivery) {
+  if (absl::Status fatal = FatalError(); !fatal.ok()) {
+    return absl::FailedPreconditionError(std::string(fatal.message()));
+  }
+  std::unique_ptr<RdKafka::Headers> headers;
+  if (!record.headers.empty()) {
+    headers.reset(RdKafka::Headers::create());
+    for (const Header& h : record.headers) {
+      headers->add(h.key, h.value.data(), h.value.size());
+    }
+  }
+  auto callback = std::make_unique<DeliveryCallback>(std::move(on_delivery));
+  const RdKafka::ErrorCode err = producer_->produce(
+      record.topic, record.partition.value_or(RdKafka::Topic::PARTITION_UA),
+      RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(record.value.data()), record.value.size(),
+      record.key.data(), record.key.size(), /*timestamp=*/0, headers.get(), callback.get());
+  if (err != RdKafka::ERR_NO_ERROR) {
+    // On failure librdkafka took ownership of neither the headers nor the opaque.
+    return FromKafkaError(err, leadflow::StrCat("produce to ", record.topic));
+  }
+  // On success librdkafka owns the headers and will hand the callback back in dr_cb.
+  (void)headers.release();
+  (void)callback.release();
+  return absl::OkStatus();
+}
+
+int Producer::Poll(std::chrono::milliseconds timeout) {
+  return producer_->poll(static_cast<int>(timeout.count()));
+}
+
+absl::Status Producer::Flush(std::chrono::milliseconds timeout) {
+  const RdKafka::ErrorCode err = producer_->flush(static_cast<int>(timeout.count()));
+  if (err == RdKafka::ERR__TIMED_OUT) {
+    return absl::DeadlineExceededError(leadflow::StrCat(
+        "kafka producer: ", producer_->outq_len(), " records still outstanding after ",
+        timeout.count(), " ms (bootstrap ", bootstrap_, "; last client error: ",
+        events_->last_error().empty() ? "none" : events_->last_error(), ")"));
+  }
+  return FromKafkaError(err, "kafka producer flush");
+}
+
+int Producer::outstanding() const { return producer_->outq_len(); }
+
+absl::Status Producer::FatalError() const {
+  if (!events_->fatal()) return absl::OkStatus();
+  std::string errstr;
+  const RdKafka::ErrorCode err = producer_->fatal_error(errstr);
+  return FromKafkaError(err, "kafka producer fatal error", errstr);
+}
+
+}  // namespace leadflow::kafka

@@ -1,0 +1,74 @@
+// A Kafka producer: idempotent (acks=all) by default, delivery reports per record, statuses for
+// every failure, and the raw handle for the runtime's transactions.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "services/common/kafka/properties.h"
+#include "services/common/kafka/record.h"
+
+namespace RdKafka {
+class Producer;
+}  // namespace RdKafka
+
+namespace leadflow::kafka {
+
+class ClientEvents;
+
+// Where a record landed, or why it did not.
+struct DeliveryReport {
+  absl::Status status;
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+};
+using DeliveryCallback = std::function<void(const DeliveryReport&)>;
+
+class Producer {
+ public:
+  // Defaults leadflow relies on (overridable through `properties`): enable.idempotence=true,
+  // acks=all, partitioner=murmur2_random (the Java client's placement, so keys co-partition with
+  // records produced by other clients), linger.ms=5.
+  static absl::StatusOr<std::unique_ptr<Producer>> Create(const Properties& properties);
+  ~Producer();  // flushes for up to 10 s, then drops what is left (logged)
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Enqueues a record. `on_delivery` runs later on the thread that calls Poll() or Flush().
+  // ResourceExhausted when the local queue is full (back off and Poll), InvalidArgument when the
+  // record is too large, FailedPrecondition after a fatal error.
+  absl::Status Produce(const OutgoingRecord& record, DeliveryCallback on_delivery);
+
+  // Serves delivery reports and client events for up to `timeout`; returns how many were served.
+  int Poll(std::chrono::milliseconds timeout);
+
+  // Waits until every enqueued record is delivered or failed; DeadlineExceeded names how many
+  // records are still outstanding.
+  absl::Status Flush(std::chrono::milliseconds timeout);
+
+  // Records enqueued and not yet reported.
+  int outstanding() const;
+
+  // OK, or the fatal error that makes this producer unusable (it must be rebuilt).
+  absl::Status FatalError() const;
+
+  // For the stream-processing runtime (transactions); ownership stays here.
+  RdKafka::Producer* handle() { return producer_.get(); }
+
+ private:
+  class DeliveryDispatcher;
+  Producer() = default;
+
+  std::unique_ptr<DeliveryDispatcher> dispatcher_;
+  std::unique_ptr<ClientEvents> events_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::string bootstrap_;
+};
+
+}  // namespace leadflow::kafka

@@ -1,0 +1,52 @@
+// The gRPC side of every service: one server with the standard health service (grpc.health.v1)
+// and server reflection, on a configurable address (port 0 in tests).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace grpc {
+class Server;
+class Service;
+}  // namespace grpc
+
+namespace leadflow::rpc {
+
+struct GrpcServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0 = let the kernel pick
+  int max_receive_message_bytes = 4 * 1024 * 1024;
+};
+
+class GrpcServer {
+ public:
+  explicit GrpcServer(GrpcServerOptions options);
+  ~GrpcServer();  // shuts down if still running
+  GrpcServer(const GrpcServer&) = delete;
+  GrpcServer& operator=(const GrpcServer&) = delete;
+
+  // Registers a service before Start(); the service must outlive the server.
+  void AddService(grpc::Service* service);
+
+  // Binds and starts. Fails (Unavailable) naming the address when it cannot listen. The health
+  // service starts NOT_SERVING; call SetServing(true) once the service is ready.
+  absl::Status Start();
+  int port() const { return port_; }
+
+  // Health of the whole server ("") and of every registered service name.
+  void SetServing(bool serving);
+
+  // Stops accepting calls and waits up to `grace_ms` for in-flight calls, then cancels them.
+  void Shutdown(int grace_ms = 5000);
+
+ private:
+  GrpcServerOptions options_;
+  std::vector<grpc::Service*> services_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace leadflow::rpc
