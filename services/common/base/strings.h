@@ -8,7 +8,18 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/string_view.h"
 #include "fmt/format.h"
+
+#if !defined(ABSL_USES_STD_STRING_VIEW)
+// Lets StrCat take absl::string_view (e.g. absl::Status::message()) where Abseil has its own type.
+template <>
+struct fmt::formatter<absl::string_view> : fmt::formatter<fmt::string_view> {
+  auto format(absl::string_view s, fmt::format_context& ctx) const {
+    return fmt::formatter<fmt::string_view>::format(fmt::string_view(s.data(), s.size()), ctx);
+  }
+};
+#endif
 
 namespace leadflow {
 
@@ -24,6 +35,9 @@ template <typename... Args>
 void StrAppend(std::string* out, const Args&... args) {
   (fmt::format_to(std::back_inserter(*out), "{}", args), ...);
 }
+
+// absl::Status::message() as a std::string_view.
+inline std::string_view ToStd(absl::string_view s) { return {s.data(), s.size()}; }
 
 inline bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.starts_with(prefix);

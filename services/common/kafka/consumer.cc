@@ -2,6 +2,7 @@
 #include "services/common/kafka/consumer.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "librdkafka/rdkafkacpp.h"
 #include "services/common/base/status_macros.h"
@@ -119,8 +120,12 @@ absl::StatusOr<std::optional<ConsumedRecord>> Consumer::Poll(std::chrono::millis
     case RdKafka::ERR_NO_ERROR:
       return std::optional<ConsumedRecord>(ConsumedRecord(std::move(message)));
     case RdKafka::ERR__TIMED_OUT:
-    case RdKafka::ERR__PARTITION_EOF:
       return std::optional<ConsumedRecord>();
+    case RdKafka::ERR__PARTITION_EOF: {
+      std::lock_guard<std::mutex> lock(mu_);
+      eofs_.push_back({message->topic_name(), message->partition()});
+      return std::optional<ConsumedRecord>();
+    }
     default:
       return FromKafkaError(message->err(), "kafka consume", message->errstr());
   }
@@ -157,6 +162,50 @@ absl::StatusOr<std::vector<TopicPartitionOffset>> Consumer::Committed(
     out.push_back({tp->topic(), tp->partition(), tp->offset()});
   }
   return out;
+}
+
+absl::Status Consumer::Assign(const std::vector<TopicPartitionOffset>& positions) {
+  OwnedPartitions parts;
+  for (const TopicPartitionOffset& p : positions) {
+    parts.items.push_back(RdKafka::TopicPartition::create(p.topic, p.partition, p.offset));
+  }
+  LF_RETURN_IF_ERROR(FromKafkaError(consumer_->assign(parts.items), "kafka assign"));
+  std::lock_guard<std::mutex> lock(mu_);
+  assignment_ = ToPartitions(parts.items);
+  return absl::OkStatus();
+}
+
+std::vector<TopicPartition> Consumer::TakeEofs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::exchange(eofs_, {});
+}
+
+absl::Status Consumer::Seek(const std::vector<TopicPartitionOffset>& positions,
+                            std::chrono::milliseconds timeout) {
+  for (const TopicPartitionOffset& p : positions) {
+    std::unique_ptr<RdKafka::TopicPartition> tp(
+        RdKafka::TopicPartition::create(p.topic, p.partition, p.offset));
+    LF_RETURN_IF_ERROR(
+        FromKafkaError(consumer_->seek(*tp, static_cast<int>(timeout.count())),
+                       StrCat("kafka seek ", p.topic, "[", p.partition, "] to ", p.offset)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Consumer::Pause(const std::vector<TopicPartition>& partitions) {
+  OwnedPartitions parts;
+  for (const TopicPartition& p : partitions) {
+    parts.items.push_back(RdKafka::TopicPartition::create(p.topic, p.partition));
+  }
+  return FromKafkaError(consumer_->pause(parts.items), "kafka pause");
+}
+
+absl::Status Consumer::Resume(const std::vector<TopicPartition>& partitions) {
+  OwnedPartitions parts;
+  for (const TopicPartition& p : partitions) {
+    parts.items.push_back(RdKafka::TopicPartition::create(p.topic, p.partition));
+  }
+  return FromKafkaError(consumer_->resume(parts.items), "kafka resume");
 }
 
 absl::Status Consumer::Close() {

@@ -66,6 +66,24 @@ class Consumer {
   absl::StatusOr<std::vector<TopicPartitionOffset>> Committed(
       const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout);
 
+  // Assigns partitions directly, outside any group protocol (restore consumers). Offsets may be
+  // logical: -2 beginning, -1 end.
+  absl::Status Assign(const std::vector<TopicPartitionOffset>& positions);
+
+  // Partitions whose end was reached since the last call (needs enable.partition.eof=true; with
+  // read_committed the end is the last stable offset).
+  std::vector<TopicPartition> TakeEofs();
+
+  // Moves the fetch position of assigned partitions (after an aborted transaction: back to the
+  // last committed offsets).
+  absl::Status Seek(const std::vector<TopicPartitionOffset>& positions,
+                    std::chrono::milliseconds timeout);
+
+  // Stops / restarts fetching (backpressure). Resume only what was paused (librdkafka 2.0.2 may
+  // re-deliver from a stale offset when resuming a partition that was not paused).
+  absl::Status Pause(const std::vector<TopicPartition>& partitions);
+  absl::Status Resume(const std::vector<TopicPartition>& partitions);
+
   // Leaves the group (revoking partitions through the listener) and closes. Idempotent.
   absl::Status Close();
 
@@ -81,6 +99,7 @@ class Consumer {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   mutable std::mutex mu_;
   std::vector<TopicPartition> assignment_;
+  std::vector<TopicPartition> eofs_;
   bool closed_ = false;
 };
 

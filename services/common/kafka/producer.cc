@@ -82,8 +82,10 @@ absl::Status Producer::Produce(const OutgoingRecord& record, DeliveryCallback on
   auto callback = std::make_unique<DeliveryCallback>(std::move(on_delivery));
   const RdKafka::ErrorCode err = producer_->produce(
       record.topic, record.partition.value_or(RdKafka::Topic::PARTITION_UA),
-      RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(record.value.data()), record.value.size(),
-      record.key.data(), record.key.size(), /*timestamp=*/0, headers.get(), callback.get());
+      RdKafka::Producer::RK_MSG_COPY,
+      record.value.has_value() ? const_cast<char*>(record.value->data()) : nullptr,
+      record.value.has_value() ? record.value->size() : 0, record.key.data(), record.key.size(),
+      /*timestamp=*/0, headers.get(), callback.get());
   if (err != RdKafka::ERR_NO_ERROR) {
     // On failure librdkafka took ownership of neither the headers nor the opaque.
     return FromKafkaError(err, leadflow::StrCat("produce to ", record.topic));
@@ -110,6 +112,57 @@ absl::Status Producer::Flush(std::chrono::milliseconds timeout) {
 }
 
 int Producer::outstanding() const { return producer_->outq_len(); }
+
+namespace {
+
+// Maps a transactional API error to the action the caller must take (see producer.h).
+absl::Status FromTxnError(RdKafka::Error* raw, std::string_view what) {
+  std::unique_ptr<RdKafka::Error> error(raw);
+  if (error == nullptr) return absl::OkStatus();
+  const std::string msg = StrCat("kafka ", what, ": ", error->str());
+  if (error->is_fatal()) return absl::FailedPreconditionError(msg);
+  if (error->txn_requires_abort()) return absl::AbortedError(msg);
+  if (error->is_retriable()) return absl::UnavailableError(msg);
+  // Not retriable, not abortable, not fatal (e.g. a state error from misuse): treat as fatal so it
+  // is never silently ignored.
+  return absl::FailedPreconditionError(msg);
+}
+
+}  // namespace
+
+absl::Status Producer::InitTransactions(std::chrono::milliseconds timeout) {
+  return FromTxnError(producer_->init_transactions(static_cast<int>(timeout.count())),
+                      "init transactions");
+}
+
+absl::Status Producer::BeginTransaction() {
+  return FromTxnError(producer_->begin_transaction(), "begin transaction");
+}
+
+absl::Status Producer::SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
+                                                RdKafka::KafkaConsumer* consumer,
+                                                std::chrono::milliseconds timeout) {
+  std::vector<RdKafka::TopicPartition*> parts;
+  for (const TopicPartitionOffset& o : offsets) {
+    parts.push_back(RdKafka::TopicPartition::create(o.topic, o.partition, o.offset));
+  }
+  std::unique_ptr<RdKafka::ConsumerGroupMetadata> metadata(consumer->groupMetadata());
+  absl::Status status = FromTxnError(producer_->send_offsets_to_transaction(
+                                         parts, metadata.get(), static_cast<int>(timeout.count())),
+                                     "send offsets to transaction");
+  RdKafka::TopicPartition::destroy(parts);
+  return status;
+}
+
+absl::Status Producer::CommitTransaction(std::chrono::milliseconds timeout) {
+  return FromTxnError(producer_->commit_transaction(static_cast<int>(timeout.count())),
+                      "commit transaction");
+}
+
+absl::Status Producer::AbortTransaction(std::chrono::milliseconds timeout) {
+  return FromTxnError(producer_->abort_transaction(static_cast<int>(timeout.count())),
+                      "abort transaction");
+}
 
 absl::Status Producer::FatalError() const {
   if (!events_->fatal()) return absl::OkStatus();

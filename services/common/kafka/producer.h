@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -15,6 +16,7 @@
 
 namespace RdKafka {
 class Producer;
+class KafkaConsumer;
 }  // namespace RdKafka
 
 namespace leadflow::kafka {
@@ -58,7 +60,21 @@ class Producer {
   // OK, or the fatal error that makes this producer unusable (it must be rebuilt).
   absl::Status FatalError() const;
 
-  // For the stream-processing runtime (transactions); ownership stays here.
+  // Transactions (needs `transactional.id`). Each returns OK, or a status whose code says what the
+  // caller must do: Unavailable = retry the same call; Aborted = abort the transaction and rewind
+  // the input to the last commit; FailedPrecondition = fatal (fenced by a newer instance, or the
+  // producer is unusable) — stop and let the orchestrator restart the process.
+  absl::Status InitTransactions(std::chrono::milliseconds timeout);
+  absl::Status BeginTransaction();
+  // Adds consumed next-offsets to the transaction, tied to `consumer`'s group generation so a
+  // zombie of an older generation is fenced (KIP-447).
+  absl::Status SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
+                                        RdKafka::KafkaConsumer* consumer,
+                                        std::chrono::milliseconds timeout);
+  absl::Status CommitTransaction(std::chrono::milliseconds timeout);
+  absl::Status AbortTransaction(std::chrono::milliseconds timeout);
+
+  // For code that needs librdkafka directly; ownership stays here.
   RdKafka::Producer* handle() { return producer_.get(); }
 
  private:

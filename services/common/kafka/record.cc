@@ -26,6 +26,8 @@ std::string_view ConsumedRecord::value() const {
   return {static_cast<const char*>(message_->payload()), message_->len()};
 }
 
+bool ConsumedRecord::is_tombstone() const { return message_->payload() == nullptr; }
+
 Headers ConsumedRecord::headers() const {
   Headers out;
   RdKafka::Headers* hs = message_->headers();  // owned by the message

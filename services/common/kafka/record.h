@@ -41,7 +41,7 @@ struct OutgoingRecord {
   std::string topic;
   std::optional<int32_t> partition;
   std::string key;
-  std::string value;
+  std::optional<std::string> value;  // nullopt = a tombstone (null value) for compacted topics
   Headers headers;
 };
 
@@ -61,6 +61,8 @@ class ConsumedRecord {
   bool has_key() const;
   std::string_view key() const;
   std::string_view value() const;
+  // A null value: a tombstone on a compacted topic.
+  bool is_tombstone() const;
   // Copies the headers out (they are small); the first value for a name, or nullopt.
   Headers headers() const;
   std::optional<std::string> header(std::string_view name) const;

@@ -1,0 +1,83 @@
+// The one shape of every leadflow service's event handling: a Processor gets an input record and a
+// partition-scoped Context (state, emitter, timers, time) and returns a status. The runtime
+// (StreamApp) does everything else: Kafka, transactions, changelogs, restore, timers, DLQ, metrics.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "leadflow/v1/feedback.pb.h"
+#include "services/common/kafka/record.h"
+
+namespace leadflow::stream {
+
+// An input record as the processor sees it. Views are valid during Process() only.
+struct InputRecord {
+  std::string_view topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp_ms = 0;
+  std::string_view key;
+  std::string_view value;
+  const kafka::ConsumedRecord* raw = nullptr;  // headers and anything else
+};
+
+// A durable timer: fires once, on the task that owns its partition, at or after due_ms.
+struct Timer {
+  std::string key;
+  int64_t due_ms = 0;
+  std::string payload;
+};
+
+// What a processor can do while handling one record or timer. State reads see the processor's own
+// uncommitted writes; writes, emitted records and timer changes become visible to the world
+// atomically with the input offset, when the runtime commits.
+class Context {
+ public:
+  virtual ~Context() = default;
+
+  virtual int32_t partition() const = 0;
+  virtual int64_t now_ms() const = 0;
+
+  // `store` is one of the stores the app declared (StreamOptions::stores).
+  virtual absl::StatusOr<std::optional<std::string>> Get(std::string_view store,
+                                                         std::string_view key) = 0;
+  virtual void Put(std::string_view store, std::string_view key, std::string_view value) = 0;
+  virtual void Delete(std::string_view store, std::string_view key) = 0;
+
+  // Queues an output record; it is produced only if Process() returns OK.
+  virtual void Emit(kafka::OutgoingRecord record) = 0;
+
+  // (Re)schedules the timer `key` of this partition; a second schedule replaces the first.
+  virtual void ScheduleTimer(std::string_view key, int64_t due_ms, std::string_view payload) = 0;
+  virtual void CancelTimer(std::string_view key) = 0;
+};
+
+class Processor {
+ public:
+  virtual ~Processor() = default;
+
+  // OK: commit the record's effects. Reject(...): the record is bad — its effects are dropped and
+  // it goes to the DLQ with the reason. Any other status: an infrastructure failure — the
+  // transaction aborts and the record is retried (StreamOptions::max_attempts), then dead-lettered
+  // as PROCESSING_FAILED so a partition never stalls on one record.
+  virtual absl::Status Process(const InputRecord& record, Context& ctx) = 0;
+
+  // A timer came due. Same status rules; a rejected timer is logged and counted, then dropped.
+  virtual absl::Status OnTimer(const Timer& timer, Context& ctx) {
+    (void)timer;
+    (void)ctx;
+    return absl::OkStatus();
+  }
+};
+
+// A status that sends the current record to the DLQ with `reason` and `detail` (which field, why).
+absl::Status Reject(v1::DeadLetterReason reason, std::string_view detail);
+// The DLQ reason of a Reject() status, or nullopt for any other status.
+std::optional<v1::DeadLetterReason> RejectionReason(const absl::Status& status);
+
+}  // namespace leadflow::stream

@@ -1,0 +1,114 @@
+// StreamApp: the runtime every leadflow service runs its Processor on. One instance consumes the
+// co-partitioned input topics in a consumer group; each assigned partition number is a task with
+// its own TaskState (RocksDB) and changelog partition. Processing is exactly-once: the outputs, the
+// changelog records of the state changes and the input offsets of a commit interval go to Kafka in
+// one transaction; local state is updated only after that transaction commits.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "leadflow/v1/common.pb.h"
+#include "services/common/kafka/consumer.h"
+#include "services/common/kafka/producer.h"
+#include "services/common/metrics/metrics.h"
+#include "services/common/stream/clock.h"
+#include "services/common/stream/processor.h"
+#include "services/common/stream/task_state.h"
+
+namespace leadflow::stream {
+
+struct StreamOptions {
+  // Names the consumer group, the transactional id prefix and the changelog topic.
+  std::string application_id;
+  // Stable per running instance (a pod name): the transactional id is
+  // "<application_id>-<instance_id>", so a restarted instance fences its own predecessor.
+  std::string instance_id = "0";
+  std::vector<std::string> input_topics;  // co-partitioned: same partition count
+  std::vector<std::string> stores;        // the processor's state stores
+  std::string changelog_topic;            // default "<application_id>.state.changelog"
+  std::string dlq_topic = "leadflow.dlq.v1";
+  v1::ServiceName service = v1::SERVICE_NAME_UNSPECIFIED;  // recorded in dead letters
+  std::string state_dir;                                   // one sub-directory per task
+  kafka::Properties kafka;                                 // bootstrap.servers and pass-through
+  std::chrono::milliseconds commit_interval{100};
+  int commit_max_records = 1000;
+  int max_attempts = 3;  // tries of a failing record before it is dead-lettered
+  std::chrono::milliseconds kafka_timeout{60000};
+  const Clock* clock = nullptr;  // null = system clock
+};
+
+class StreamApp : public kafka::RebalanceListener {
+ public:
+  static absl::StatusOr<std::unique_ptr<StreamApp>> Create(StreamOptions options,
+                                                           std::unique_ptr<Processor> processor,
+                                                           metrics::Registry* registry);
+  ~StreamApp() override;
+
+  // Runs until `stop` becomes true (then commits, leaves the group and returns OK) or a fatal
+  // error (fenced by a newer instance, producer unusable, state store failure), returned as the
+  // status; the caller exits and the orchestrator restarts it.
+  absl::Status Run(const std::atomic<bool>& stop);
+
+  // Partition numbers whose tasks are running (restored and processing).
+  std::vector<int32_t> ActiveTasks() const;
+
+  void OnAssigned(const std::vector<kafka::TopicPartition>& partitions) override;
+  void OnRevoked(const std::vector<kafka::TopicPartition>& partitions) override;
+  void OnLost(const std::vector<kafka::TopicPartition>& partitions) override;
+
+ private:
+  struct Task;
+  class TaskContext;
+  struct Metrics;
+
+  StreamApp(StreamOptions options, std::unique_ptr<Processor> processor,
+            metrics::Registry* registry);
+
+  absl::Status Start();
+  absl::Status HandleRecord(kafka::ConsumedRecord record);
+  absl::Status FireDueTimers();
+  absl::Status EnsureTransaction();
+  absl::Status Commit();
+  absl::Status AbortAndRewind(std::string_view why);
+  absl::Status Produce(kafka::OutgoingRecord record);
+  absl::Status DeadLetter(const kafka::ConsumedRecord& record, v1::DeadLetterReason reason,
+                          std::string_view detail, int attempts);
+  absl::Status OpenTask(int32_t partition);
+  absl::Status RestoreTask(Task& task);
+  void CloseTasks();
+  bool CommitDue() const;
+  // Records a fatal error raised inside a rebalance callback, for Run() to return.
+  void SetFatal(absl::Status status);
+
+  StreamOptions options_;
+  std::unique_ptr<Processor> processor_;
+  metrics::Registry* registry_;
+  std::unique_ptr<Metrics> metrics_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::unique_ptr<kafka::Consumer> consumer_;
+  std::map<int32_t, std::unique_ptr<Task>> tasks_;
+  bool txn_open_ = false;
+  int records_in_txn_ = 0;
+  std::chrono::steady_clock::time_point txn_started_;
+  // Next offset to process per input partition: committed position, then advanced as records are
+  // processed. Records below it are duplicates (librdkafka 2.0.2 re-deliveries) and are dropped.
+  std::map<kafka::TopicPartition, int64_t> next_offset_;
+  std::map<kafka::TopicPartition, int64_t> committed_offset_;
+  // Failures per input record (topic, partition, offset), across aborts and re-deliveries.
+  std::map<kafka::TopicPartitionOffset, int> attempts_;
+  absl::Status fatal_;
+  int64_t last_timer_check_ms_ = -1;
+  std::chrono::steady_clock::time_point last_timer_check_;
+};
+
+}  // namespace leadflow::stream

@@ -1,0 +1,187 @@
+// TaskState: overlay of uncommitted writes over a per-task RocksDB.
+#include "services/common/stream/task_state.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "services/common/base/status_macros.h"
+#include "services/common/base/strings.h"
+
+namespace leadflow::stream {
+namespace {
+
+constexpr char kCheckpointKey[] = "changelog_next_offset";
+
+const std::optional<std::string>* Lookup(
+    const std::map<std::string, std::map<std::string, std::optional<std::string>>, std::less<>>& o,
+    std::string_view store, std::string_view key) {
+  auto s = o.find(store);
+  if (s == o.end()) return nullptr;
+  auto k = s->second.find(std::string(key));
+  return k == s->second.end() ? nullptr : &k->second;
+}
+
+}  // namespace
+
+std::string ChangelogKey(std::string_view store, std::string_view key) {
+  std::string out(store);
+  out.push_back('\0');
+  out.append(key);
+  return out;
+}
+
+bool SplitChangelogKey(std::string_view changelog_key, std::string* store, std::string* key) {
+  const size_t nul = changelog_key.find('\0');
+  if (nul == std::string_view::npos || nul == 0) return false;
+  store->assign(changelog_key.substr(0, nul));
+  key->assign(changelog_key.substr(nul + 1));
+  return true;
+}
+
+std::string EncodeDue(int64_t due_ms) {
+  // Big-endian with the sign bit flipped, so byte order is numeric order for negative values too.
+  const uint64_t u = static_cast<uint64_t>(due_ms) ^ (uint64_t{1} << 63);
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[7 - i] = static_cast<char>((u >> (8 * i)) & 0xff);
+  return out;
+}
+
+int64_t DecodeDue(std::string_view bytes) {
+  uint64_t u = 0;
+  for (size_t i = 0; i < 8 && i < bytes.size(); ++i) {
+    u = (u << 8) | static_cast<unsigned char>(bytes[i]);
+  }
+  return static_cast<int64_t>(u ^ (uint64_t{1} << 63));
+}
+
+absl::StatusOr<std::unique_ptr<TaskState>> TaskState::Open(const std::string& path,
+                                                           const std::vector<std::string>& stores) {
+  std::vector<std::string> families = stores;
+  families.push_back(kTimersStore);
+  families.push_back(kTimerIndexStore);
+  families.push_back(kMetaStore);
+  LF_ASSIGN_OR_RETURN(std::unique_ptr<state::Store> store, state::Store::Open(path, families));
+  return std::unique_ptr<TaskState>(new TaskState(std::move(store), std::move(families)));
+}
+
+absl::StatusOr<std::optional<std::string>> TaskState::Get(std::string_view store,
+                                                          std::string_view key) const {
+  if (const auto* v = Lookup(record_, store, key); v != nullptr) return *v;
+  if (const auto* v = Lookup(txn_, store, key); v != nullptr) return *v;
+  return store_->Get(store, key);
+}
+
+void TaskState::Put(std::string_view store, std::string_view key, std::string_view value) {
+  record_[std::string(store)].insert_or_assign(std::string(key), std::string(value));
+}
+
+void TaskState::Delete(std::string_view store, std::string_view key) {
+  record_[std::string(store)].insert_or_assign(std::string(key), std::nullopt);
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> TaskState::DueTimers(
+    int64_t now_ms, size_t limit) const {
+  // Merge committed timers with uncommitted changes; both are ordered by the encoded due time.
+  std::map<std::string, bool> merged;  // timer row key -> present
+  const std::string end = EncodeDue(now_ms);
+  LF_RETURN_IF_ERROR(store_->Scan(kTimersStore, "", [&](std::string_view k, std::string_view) {
+    if (k.substr(0, 8) > end) return false;
+    merged.emplace(std::string(k), true);
+    return merged.size() < limit * 2 + 16;
+  }));
+  for (const Overlay* overlay : {&txn_, &record_}) {
+    auto s = overlay->find(std::string_view(kTimersStore));
+    if (s == overlay->end()) continue;
+    for (const auto& [k, v] : s->second) {
+      if (std::string_view(k).substr(0, 8) > end) continue;
+      merged.insert_or_assign(k, v.has_value());
+    }
+  }
+  std::vector<std::pair<int64_t, std::string>> out;
+  for (const auto& [k, present] : merged) {
+    if (!present) continue;
+    out.emplace_back(DecodeDue(k), k.substr(8));
+    if (out.size() >= limit) break;
+  }
+  return out;
+}
+
+void TaskState::CommitRecord() {
+  for (auto& [store, entries] : record_) {
+    auto& target = txn_[store];
+    for (auto& [k, v] : entries) target.insert_or_assign(k, std::move(v));
+  }
+  record_.clear();
+}
+
+void TaskState::DiscardRecord() { record_.clear(); }
+
+std::vector<StateChange> TaskState::PendingChanges() const {
+  std::vector<StateChange> out;
+  for (const auto& [store, entries] : txn_) {
+    for (const auto& [k, v] : entries) out.push_back({store, k, v});
+  }
+  return out;
+}
+
+absl::Status TaskState::ApplyCommitted(int64_t changelog_checkpoint) {
+  state::WriteBatch batch;
+  for (const auto& [store, entries] : txn_) {
+    for (const auto& [k, v] : entries) {
+      if (v.has_value()) {
+        batch.Put(store, k, *v);
+      } else {
+        batch.Delete(store, k);
+      }
+    }
+  }
+  if (changelog_checkpoint >= 0) {
+    batch.Put(kMetaStore, kCheckpointKey, std::to_string(changelog_checkpoint));
+  }
+  if (!batch.empty()) LF_RETURN_IF_ERROR(store_->Write(batch));
+  txn_.clear();
+  return absl::OkStatus();
+}
+
+void TaskState::DiscardTransaction() {
+  txn_.clear();
+  record_.clear();
+}
+
+absl::Status TaskState::ApplyRestored(const std::vector<StateChange>& changes,
+                                      int64_t next_offset) {
+  state::WriteBatch batch;
+  for (const StateChange& c : changes) {
+    if (std::find(stores_.begin(), stores_.end(), c.store) == stores_.end()) continue;
+    if (c.value.has_value()) {
+      batch.Put(c.store, c.key, *c.value);
+    } else {
+      batch.Delete(c.store, c.key);
+    }
+  }
+  batch.Put(kMetaStore, kCheckpointKey, std::to_string(next_offset));
+  return store_->Write(batch);
+}
+
+absl::StatusOr<std::optional<int64_t>> TaskState::Checkpoint() const {
+  LF_ASSIGN_OR_RETURN(std::optional<std::string> text, store_->Get(kMetaStore, kCheckpointKey));
+  if (!text.has_value()) return std::optional<int64_t>();
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || ptr != text->data() + text->size()) {
+    return absl::DataLossError(
+        StrCat("task state ", store_->path(), ": bad checkpoint '", *text, "'"));
+  }
+  return std::optional<int64_t>(value);
+}
+
+absl::Status TaskState::Wipe() {
+  for (const std::string& s : stores_) LF_RETURN_IF_ERROR(store_->Clear(s));
+  txn_.clear();
+  record_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status TaskState::Close() { return store_->Close(); }
+
+}  // namespace leadflow::stream

@@ -1,0 +1,94 @@
+// The state of one task (one partition of the co-partitioned inputs): a RocksDB database of its own
+// holding the app's stores, its timers and a checkpoint, plus the uncommitted writes of the current
+// transaction. RocksDB only ever holds committed state: writes wait in an overlay until the Kafka
+// transaction that carries their changelog records commits, and land together with the new
+// checkpoint in one atomic batch. So after any crash the local store is at, or behind, the
+// committed changelog — never ahead — and restoring from the checkpoint always converges.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/common/state/store.h"
+
+namespace leadflow::stream {
+
+// Internal stores every task has besides the app's own.
+inline constexpr char kTimersStore[] = "__timers";           // BE64(due) + key -> payload
+inline constexpr char kTimerIndexStore[] = "__timer_index";  // key -> BE64(due)
+inline constexpr char kMetaStore[] = "__meta";               // checkpoint; never changelogged
+
+// One state change, as it travels on the changelog.
+struct StateChange {
+  std::string store;
+  std::string key;
+  std::optional<std::string> value;  // nullopt = delete (a tombstone on the changelog)
+};
+
+// Changelog record key: store name, a NUL, then the store key.
+std::string ChangelogKey(std::string_view store, std::string_view key);
+// Splits a changelog key; false when it has no store part (not written by leadflow).
+bool SplitChangelogKey(std::string_view changelog_key, std::string* store, std::string* key);
+
+std::string EncodeDue(int64_t due_ms);
+int64_t DecodeDue(std::string_view bytes);
+
+class TaskState {
+ public:
+  static absl::StatusOr<std::unique_ptr<TaskState>> Open(const std::string& path,
+                                                         const std::vector<std::string>& stores);
+
+  // Reads see, in order: this record's writes, this transaction's writes, committed state.
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view store,
+                                                 std::string_view key) const;
+  void Put(std::string_view store, std::string_view key, std::string_view value);
+  void Delete(std::string_view store, std::string_view key);
+
+  // Timers due at or before `now_ms`, earliest first, at most `limit`, uncommitted changes
+  // included.
+  absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> DueTimers(int64_t now_ms,
+                                                                         size_t limit) const;
+
+  // Record-level staging: effects of a rejected or failed record are dropped without touching the
+  // rest of the transaction.
+  void CommitRecord();
+  void DiscardRecord();
+
+  // The transaction's changes, one per key (the last write wins), for the changelog.
+  std::vector<StateChange> PendingChanges() const;
+  bool has_pending() const { return !txn_.empty() || !record_.empty(); }
+
+  // After the transaction committed: writes its changes and the new checkpoint (next changelog
+  // offset to restore from; -1 keeps the old one) to RocksDB in one batch.
+  absl::Status ApplyCommitted(int64_t changelog_checkpoint);
+  // After an abort: forgets the transaction's changes.
+  void DiscardTransaction();
+
+  // Restore: applies changelog records straight to RocksDB with the checkpoint.
+  absl::Status ApplyRestored(const std::vector<StateChange>& changes, int64_t next_offset);
+  // The next changelog offset to restore from, or nullopt for "from the beginning".
+  absl::StatusOr<std::optional<int64_t>> Checkpoint() const;
+  // Drops all state (e.g. the changelog was recreated and is behind the checkpoint).
+  absl::Status Wipe();
+
+  absl::Status Close();
+
+ private:
+  using Overlay =
+      std::map<std::string, std::map<std::string, std::optional<std::string>>, std::less<>>;
+  explicit TaskState(std::unique_ptr<state::Store> store, std::vector<std::string> stores)
+      : store_(std::move(store)), stores_(std::move(stores)) {}
+
+  std::unique_ptr<state::Store> store_;
+  std::vector<std::string> stores_;
+  Overlay txn_;
+  Overlay record_;
+};
+
+}  // namespace leadflow::stream

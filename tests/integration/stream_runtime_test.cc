@@ -1,0 +1,276 @@
+// The stream runtime on the real broker and real RocksDB: exactly-once counts, restore from the
+// changelog into an empty state dir, poison records to the DLQ, durable timers that fire once and
+// never early. (Process kills, rebalances and broker restarts: the chaos tests.)
+#include <map>
+#include <set>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "leadflow/v1/feedback.pb.h"
+#include "services/common/base/strings.h"
+#include "services/common/kafka/consumer.h"
+#include "services/common/kafka/producer.h"
+#include "services/common/stream/stream_app.h"
+#include "tests/support/counting_processor.h"
+#include "tests/support/kafka_env.h"
+#include "tests/support/temp_dir.h"
+
+namespace leadflow {
+namespace {
+
+using testing::kKafkaDeadline;
+
+struct Topics {
+  std::string input = testing::UniqueName("in");
+  std::string output = testing::UniqueName("out");
+  std::string changelog = testing::UniqueName("changelog");
+  std::string dlq = testing::UniqueName("dlq");
+  std::string app = testing::UniqueName("app");
+};
+
+Topics MakeTopics() {
+  Topics t;
+  EXPECT_TRUE(testing::CreateTopics({t.input, t.output, t.changelog}, 4).ok());
+  EXPECT_TRUE(testing::CreateTopics({t.dlq}, 1).ok());
+  return t;
+}
+
+// One StreamApp running on its own thread until Stop().
+class RunningApp {
+ public:
+  RunningApp(const Topics& t, const std::string& state_dir, metrics::Registry* registry,
+             const stream::Clock* clock = nullptr) {
+    stream::StreamOptions o;
+    o.application_id = t.app;
+    o.input_topics = {t.input};
+    o.stores = {testing::kCountsStore};
+    o.changelog_topic = t.changelog;
+    o.dlq_topic = t.dlq;
+    o.state_dir = state_dir;
+    o.kafka = testing::KafkaProperties();
+    o.clock = clock;
+    auto app = stream::StreamApp::Create(o, std::make_unique<testing::CountingProcessor>(t.output),
+                                         registry);
+    EXPECT_TRUE(app.ok()) << app.status();
+    app_ = std::move(*app);
+    thread_ = std::thread([this] { result_ = app_->Run(stop_); });
+  }
+  ~RunningApp() {
+    if (thread_.joinable()) (void)Stop();
+  }
+  absl::Status Stop() {
+    stop_.store(true);
+    thread_.join();
+    return result_;
+  }
+
+ private:
+  std::unique_ptr<stream::StreamApp> app_;
+  std::atomic<bool> stop_{false};
+  absl::Status result_;
+  std::thread thread_;
+};
+
+void ProduceAll(const std::string& topic,
+                const std::vector<std::pair<std::string, std::string>>& kv) {
+  auto producer = kafka::Producer::Create(testing::KafkaProperties());
+  ASSERT_TRUE(producer.ok());
+  int failures = 0;
+  for (const auto& [k, v] : kv) {
+    absl::Status s;
+    while ((s = (*producer)->Produce({topic, std::nullopt, k, v, {}},
+                                     [&](const kafka::DeliveryReport& r) {
+                                       if (!r.status.ok()) ++failures;
+                                     }))
+               .code() == absl::StatusCode::kResourceExhausted) {
+      (*producer)->Poll(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  ASSERT_TRUE((*producer)->Flush(kKafkaDeadline).ok());
+  ASSERT_EQ(failures, 0);
+}
+
+// Reads a topic read_committed from the beginning, independently of the app.
+class Verifier {
+ public:
+  explicit Verifier(const std::string& topic) {
+    auto c = kafka::Consumer::Create(
+        kafka::Merge(testing::KafkaProperties(), {{"group.id", testing::UniqueName("verifier")}}));
+    EXPECT_TRUE(c.ok());
+    consumer_ = std::move(*c);
+    EXPECT_TRUE(consumer_->Subscribe({topic}).ok());
+  }
+  // Waits until at least `n` records were read, then drains a little longer so that extra
+  // (duplicate) records would show up too.
+  bool WaitFor(size_t n) {
+    const bool got = testing::WaitUntil([&] { return records.size() >= n; }, kKafkaDeadline,
+                                        [&] { PollOnce(200); });
+    for (int i = 0; i < 5; ++i) PollOnce(100);
+    return got;
+  }
+  void PollOnce(int ms) {
+    auto polled = consumer_->Poll(std::chrono::milliseconds(ms));
+    ASSERT_TRUE(polled.ok()) << polled.status();
+    if (polled->has_value()) {
+      records.emplace_back(std::string((**polled).key()), std::string((**polled).value()));
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> records;
+
+ private:
+  std::unique_ptr<kafka::Consumer> consumer_;
+};
+
+// Checks the counting outputs: each input (topic/partition/offset) exactly once, and per key the
+// counts 1..n exactly once. Returns the final count per key.
+std::map<std::string, int64_t> CheckExactlyOnce(
+    const std::vector<std::pair<std::string, std::string>>& outputs) {
+  std::set<std::string> inputs;
+  std::map<std::string, std::set<int64_t>> counts;
+  for (const auto& [key, value] : outputs) {
+    if (value.starts_with("fired:")) continue;
+    const size_t eq = value.find('=');
+    EXPECT_NE(eq, std::string::npos) << value;
+    EXPECT_TRUE(inputs.insert(value.substr(0, eq)).second) << "input reflected twice: " << value;
+    EXPECT_TRUE(counts[key].insert(std::stoll(value.substr(eq + 1))).second)
+        << "count emitted twice: " << key << " " << value;
+  }
+  std::map<std::string, int64_t> finals;
+  for (const auto& [key, set] : counts) {
+    EXPECT_EQ(*set.begin(), 1) << key;
+    EXPECT_EQ(*set.rbegin(), static_cast<int64_t>(set.size())) << "gap in counts of " << key;
+    finals[key] = *set.rbegin();
+  }
+  return finals;
+}
+
+TEST(StreamRuntimeTest, ExactlyOnceCountsThenRestoreIntoAnEmptyStateDir) {
+  const Topics t = MakeTopics();
+  testing::TempDir dir;
+  constexpr int kFirst = 5000;
+  constexpr int kKeys = 50;
+  std::vector<std::pair<std::string, std::string>> batch;
+  std::map<std::string, int> expected;
+  for (int i = 0; i < kFirst; ++i) {
+    const std::string key = StrCat("lead-", i % kKeys);
+    batch.emplace_back(key, StrCat("v", i));
+    ++expected[key];
+  }
+  ProduceAll(t.input, batch);
+
+  metrics::Registry registry;
+  Verifier verifier(t.output);
+  {
+    RunningApp app(t, dir.Sub("state-a"), &registry);
+    ASSERT_TRUE(verifier.WaitFor(kFirst)) << "only " << verifier.records.size() << " outputs";
+    EXPECT_TRUE(app.Stop().ok());
+  }
+  ASSERT_EQ(verifier.records.size(), static_cast<size_t>(kFirst));
+  auto finals = CheckExactlyOnce(verifier.records);
+  for (const auto& [key, n] : expected) EXPECT_EQ(finals[key], n) << key;
+
+  // A new instance with no local state (a lost disk, a moved partition) restores the counts from
+  // the changelog before it processes anything new.
+  batch.clear();
+  for (int i = 0; i < kKeys; ++i) {
+    const std::string key = StrCat("lead-", i);
+    batch.emplace_back(key, "again");
+    ++expected[key];
+  }
+  ProduceAll(t.input, batch);
+  {
+    RunningApp app(t, dir.Sub("state-b"), &registry);
+    ASSERT_TRUE(verifier.WaitFor(kFirst + kKeys));
+    EXPECT_TRUE(app.Stop().ok());
+  }
+  ASSERT_EQ(verifier.records.size(), static_cast<size_t>(kFirst + kKeys));
+  finals = CheckExactlyOnce(verifier.records);
+  for (const auto& [key, n] : expected) EXPECT_EQ(finals[key], n) << key;
+  EXPECT_GE(
+      registry.GetCounter("leadflow_stream_restored_records_total", "", {{"app", t.app}}).Value(),
+      kKeys)
+      << "the second instance must have restored every key from the changelog";
+}
+
+TEST(StreamRuntimeTest, PoisonRecordsGoToTheDlqAndThePartitionGoesOn) {
+  const Topics t = MakeTopics();
+  testing::TempDir dir;
+  std::vector<std::pair<std::string, std::string>> batch;
+  for (int i = 0; i < 1000; ++i) {
+    batch.emplace_back(StrCat("lead-", i % 7), i % 10 == 3 ? "poison" : StrCat("v", i));
+  }
+  ProduceAll(t.input, batch);
+  metrics::Registry registry;
+  Verifier outputs(t.output);
+  Verifier dead(t.dlq);
+  RunningApp app(t, dir.Sub("state"), &registry);
+  ASSERT_TRUE(outputs.WaitFor(900));
+  ASSERT_TRUE(dead.WaitFor(100));
+  EXPECT_TRUE(app.Stop().ok());
+  EXPECT_EQ(outputs.records.size(), 900u);
+  CheckExactlyOnce(outputs.records);
+  ASSERT_EQ(dead.records.size(), 100u);
+  std::set<std::string> sources;
+  for (const auto& [key, value] : dead.records) {
+    v1::DeadLetter dl;
+    ASSERT_TRUE(dl.ParseFromString(value));
+    EXPECT_EQ(dl.reason_code(), v1::DEAD_LETTER_REASON_MALFORMED);
+    EXPECT_THAT(dl.detail(), ::testing::HasSubstr("field 'value'"));
+    EXPECT_EQ(dl.source_topic(), t.input);
+    EXPECT_EQ(dl.original_value(), "poison");
+    EXPECT_EQ(dl.original_key(), key);
+    EXPECT_TRUE(sources.insert(dl.dead_letter_id()).second) << "dead-lettered twice";
+  }
+}
+
+TEST(StreamRuntimeTest, TimersFireOnceAndNeverEarlyAcrossARestart) {
+  const Topics t = MakeTopics();
+  testing::TempDir dir;
+  stream::ManualClock clock(1'000'000);
+  metrics::Registry registry;
+  Verifier verifier(t.output);
+  auto fired = [&] {
+    return std::count_if(verifier.records.begin(), verifier.records.end(),
+                         [](const auto& r) { return r.second.starts_with("fired:"); });
+  };
+  std::vector<std::pair<std::string, std::string>> batch;
+  for (int i = 0; i < 20; ++i) batch.emplace_back(StrCat("lead-", i), "timer:5000");
+  ProduceAll(t.input, batch);
+  size_t seen = 20;
+  auto marker = [&] {
+    // A record processed after the clock moved proves a timer check ran after the move.
+    ProduceAll(t.input, {{"marker", "m"}});
+    ASSERT_TRUE(verifier.WaitFor(++seen + static_cast<size_t>(fired())));
+  };
+  {
+    RunningApp app(t, dir.Sub("state"), &registry, &clock);
+    ASSERT_TRUE(verifier.WaitFor(20));
+    clock.Advance(4999);
+    marker();
+    EXPECT_EQ(fired(), 0) << "a timer fired before it was due";
+    clock.Advance(1);
+    ASSERT_TRUE(testing::WaitUntil([&] { return fired() >= 20; }, kKafkaDeadline,
+                                   [&] { verifier.PollOnce(200); }));
+    EXPECT_TRUE(app.Stop().ok());
+  }
+  {
+    // Restarted with the same state: the fired timers are gone for good.
+    RunningApp app(t, dir.Sub("state"), &registry, &clock);
+    clock.Advance(60'000);
+    marker();
+    EXPECT_TRUE(app.Stop().ok());
+  }
+  EXPECT_EQ(fired(), 20);
+  std::set<std::string> keys;
+  for (const auto& [key, value] : verifier.records) {
+    if (value.starts_with("fired:")) {
+      EXPECT_TRUE(keys.insert(key).second) << "timer fired twice for " << key;
+      EXPECT_EQ(value, StrCat("fired:", key, ":", 1'005'000));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace leadflow
