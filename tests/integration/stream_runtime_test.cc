@@ -14,6 +14,7 @@
 #include "services/common/stream/stream_app.h"
 #include "tests/support/counting_processor.h"
 #include "tests/support/kafka_env.h"
+#include "tests/support/stream_check.h"
 #include "tests/support/temp_dir.h"
 
 namespace leadflow {
@@ -21,26 +22,15 @@ namespace {
 
 using testing::kKafkaDeadline;
 
-struct Topics {
-  std::string input = testing::UniqueName("in");
-  std::string output = testing::UniqueName("out");
-  std::string changelog = testing::UniqueName("changelog");
-  std::string dlq = testing::UniqueName("dlq");
-  std::string app = testing::UniqueName("app");
-};
-
-Topics MakeTopics() {
-  Topics t;
-  EXPECT_TRUE(testing::CreateTopics({t.input, t.output, t.changelog}, 4).ok());
-  EXPECT_TRUE(testing::CreateTopics({t.dlq}, 1).ok());
-  return t;
-}
+using testing::CheckExactlyOnce;
+using testing::ProduceAll;
+using testing::Verifier;
 
 // One StreamApp running on its own thread until Stop().
 class RunningApp {
  public:
-  RunningApp(const Topics& t, const std::string& state_dir, metrics::Registry* registry,
-             const stream::Clock* clock = nullptr) {
+  RunningApp(const testing::CountingTopics& t, const std::string& state_dir,
+             metrics::Registry* registry, const stream::Clock* clock = nullptr) {
     stream::StreamOptions o;
     o.application_id = t.app;
     o.input_topics = {t.input};
@@ -72,82 +62,8 @@ class RunningApp {
   std::thread thread_;
 };
 
-void ProduceAll(const std::string& topic,
-                const std::vector<std::pair<std::string, std::string>>& kv) {
-  auto producer = kafka::Producer::Create(testing::KafkaProperties());
-  ASSERT_TRUE(producer.ok());
-  int failures = 0;
-  for (const auto& [k, v] : kv) {
-    absl::Status s;
-    while ((s = (*producer)->Produce({topic, std::nullopt, k, v, {}},
-                                     [&](const kafka::DeliveryReport& r) {
-                                       if (!r.status.ok()) ++failures;
-                                     }))
-               .code() == absl::StatusCode::kResourceExhausted) {
-      (*producer)->Poll(std::chrono::milliseconds(10));
-    }
-    ASSERT_TRUE(s.ok()) << s;
-  }
-  ASSERT_TRUE((*producer)->Flush(kKafkaDeadline).ok());
-  ASSERT_EQ(failures, 0);
-}
-
-// Reads a topic read_committed from the beginning, independently of the app.
-class Verifier {
- public:
-  explicit Verifier(const std::string& topic) {
-    auto c = kafka::Consumer::Create(
-        kafka::Merge(testing::KafkaProperties(), {{"group.id", testing::UniqueName("verifier")}}));
-    EXPECT_TRUE(c.ok());
-    consumer_ = std::move(*c);
-    EXPECT_TRUE(consumer_->Subscribe({topic}).ok());
-  }
-  // Waits until at least `n` records were read, then drains a little longer so that extra
-  // (duplicate) records would show up too.
-  bool WaitFor(size_t n) {
-    const bool got = testing::WaitUntil([&] { return records.size() >= n; }, kKafkaDeadline,
-                                        [&] { PollOnce(200); });
-    for (int i = 0; i < 5; ++i) PollOnce(100);
-    return got;
-  }
-  void PollOnce(int ms) {
-    auto polled = consumer_->Poll(std::chrono::milliseconds(ms));
-    ASSERT_TRUE(polled.ok()) << polled.status();
-    if (polled->has_value()) {
-      records.emplace_back(std::string((**polled).key()), std::string((**polled).value()));
-    }
-  }
-  std::vector<std::pair<std::string, std::string>> records;
-
- private:
-  std::unique_ptr<kafka::Consumer> consumer_;
-};
-
-// Checks the counting outputs: each input (topic/partition/offset) exactly once, and per key the
-// counts 1..n exactly once. Returns the final count per key.
-std::map<std::string, int64_t> CheckExactlyOnce(
-    const std::vector<std::pair<std::string, std::string>>& outputs) {
-  std::set<std::string> inputs;
-  std::map<std::string, std::set<int64_t>> counts;
-  for (const auto& [key, value] : outputs) {
-    if (value.starts_with("fired:")) continue;
-    const size_t eq = value.find('=');
-    EXPECT_NE(eq, std::string::npos) << value;
-    EXPECT_TRUE(inputs.insert(value.substr(0, eq)).second) << "input reflected twice: " << value;
-    EXPECT_TRUE(counts[key].insert(std::stoll(value.substr(eq + 1))).second)
-        << "count emitted twice: " << key << " " << value;
-  }
-  std::map<std::string, int64_t> finals;
-  for (const auto& [key, set] : counts) {
-    EXPECT_EQ(*set.begin(), 1) << key;
-    EXPECT_EQ(*set.rbegin(), static_cast<int64_t>(set.size())) << "gap in counts of " << key;
-    finals[key] = *set.rbegin();
-  }
-  return finals;
-}
-
 TEST(StreamRuntimeTest, ExactlyOnceCountsThenRestoreIntoAnEmptyStateDir) {
-  const Topics t = MakeTopics();
+  const testing::CountingTopics t = testing::MakeCountingTopics(4);
   testing::TempDir dir;
   constexpr int kFirst = 5000;
   constexpr int kKeys = 50;
@@ -195,7 +111,7 @@ TEST(StreamRuntimeTest, ExactlyOnceCountsThenRestoreIntoAnEmptyStateDir) {
 }
 
 TEST(StreamRuntimeTest, PoisonRecordsGoToTheDlqAndThePartitionGoesOn) {
-  const Topics t = MakeTopics();
+  const testing::CountingTopics t = testing::MakeCountingTopics(4);
   testing::TempDir dir;
   std::vector<std::pair<std::string, std::string>> batch;
   for (int i = 0; i < 1000; ++i) {
@@ -226,7 +142,7 @@ TEST(StreamRuntimeTest, PoisonRecordsGoToTheDlqAndThePartitionGoesOn) {
 }
 
 TEST(StreamRuntimeTest, TimersFireOnceAndNeverEarlyAcrossARestart) {
-  const Topics t = MakeTopics();
+  const testing::CountingTopics t = testing::MakeCountingTopics(4);
   testing::TempDir dir;
   stream::ManualClock clock(1'000'000);
   metrics::Registry registry;

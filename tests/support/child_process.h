@@ -1,0 +1,31 @@
+// A child process for tests: started with fork/exec, stopped with a signal, always reaped.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace leadflow::testing {
+
+class ChildProcess {
+ public:
+  // Starts `argv[0]` with `argv`; stdout and stderr go to `log_path` (appended).
+  ChildProcess(const std::vector<std::string>& argv, const std::string& log_path);
+  ~ChildProcess();  // SIGKILLs and reaps a child that is still running
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running();
+  // Sends `signal` and waits (up to `timeout_seconds`, then SIGKILL) for the exit; returns the
+  // exit code, or 128 + signal number when killed by a signal.
+  int Stop(int signal, int timeout_seconds = 60);
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = 0;
+  bool reaped_ = false;
+};
+
+}  // namespace leadflow::testing
