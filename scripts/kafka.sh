@@ -20,6 +20,7 @@
 #   KAFKA_EXTRA_PROPS    extra key=value lines appended to server.properties (later lines win)
 #   KAFKA_START_TIMEOUT  seconds to wait for the broker to answer metadata (default 120)
 #   KAFKA_STOP_TIMEOUT   seconds to wait after SIGTERM before SIGKILL (default 60)
+#   KAFKA_PORT, KAFKA_CONTROLLER_PORT  pin the listener ports (default: fresh free ports each start)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -364,8 +365,10 @@ START_RESULT=""
 start_once() {
   START_RESULT=""
   local bport cport
-  bport="$(free_port)"
-  cport="$(free_port)"
+  # Pinned ports (KAFKA_PORT, KAFKA_CONTROLLER_PORT) let a restarted broker keep its address, which
+  # clients hold on to (the broker-restart chaos test); otherwise fresh free ports every start.
+  bport="${KAFKA_PORT:-$(free_port)}"
+  cport="${KAFKA_CONTROLLER_PORT:-$(free_port)}"
   while [[ "${cport}" == "${bport}" ]]; do cport="$(free_port)"; done
   local bootstrap="127.0.0.1:${bport}"
 

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
           {"changelog", SettingType::kString, "", "changelog topic", INT64_MIN, INT64_MAX, true},
           {"dlq", SettingType::kString, "", "dead-letter topic", INT64_MIN, INT64_MAX, true},
           {"state-dir", SettingType::kString, "", "state dir", INT64_MIN, INT64_MAX, true},
+          {"guarantee", SettingType::kString, "exactly-once", "exactly-once or at-least-once"},
       },
       {"kafka."}};
   auto settings =
@@ -46,6 +47,9 @@ int main(int argc, char** argv) {
   o.dlq_topic = settings->GetString("dlq");
   o.state_dir = settings->GetString("state-dir");
   o.kafka = settings->WithPrefix("kafka.");
+  o.guarantee = settings->GetString("guarantee") == "at-least-once"
+                    ? leadflow::stream::Guarantee::kAtLeastOnce
+                    : leadflow::stream::Guarantee::kExactlyOnce;
   o.kafka["bootstrap.servers"] = settings->GetString("bootstrap");
   // A killed member is noticed after the session timeout; keep it at the broker's minimum.
   o.kafka.emplace("session.timeout.ms", "6000");

@@ -2,9 +2,16 @@
 // kill -9 at random moments, an instance killed for good while another takes over its partitions,
 // and a third joining. An independent read_committed verifier then finds every input reflected
 // exactly once in the outputs and in the final state (the changelog).
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 
 #include <random>
+#include <set>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,12 +25,14 @@ namespace leadflow::testing {
 namespace {
 
 std::unique_ptr<ChildProcess> StartWorker(const CountingTopics& t, const std::string& instance,
-                                          const std::string& state_dir, const std::string& log) {
+                                          const std::string& state_dir, const std::string& log,
+                                          const std::string& guarantee = "exactly-once") {
   return std::make_unique<ChildProcess>(
       std::vector<std::string>{COUNTING_WORKER_PATH, "--bootstrap=" + KafkaBootstrap(),
                                "--app=" + t.app, "--instance=" + instance, "--input=" + t.input,
                                "--output=" + t.output, "--changelog=" + t.changelog,
-                               "--dlq=" + t.dlq, "--state-dir=" + state_dir},
+                               "--dlq=" + t.dlq, "--state-dir=" + state_dir,
+                               "--guarantee=" + guarantee},
       log);
 }
 
@@ -103,6 +112,144 @@ TEST(StreamChaosTest, PartitionsMoveToSurvivorAndToANewcomerWithExactResults) {
   EXPECT_EQ(c->Stop(SIGTERM), 0);
 
   EXPECT_EQ(out.records.size(), 30'000u);
+  ExpectCounts(CheckExactlyOnce(out.records), expected, "outputs");
+  ExpectCounts(ChangelogCounts(t.changelog), expected, "changelog state");
+}
+
+TEST(StreamChaosTest, AtLeastOnceModeNeverCountsAnInputTwiceInState) {
+  constexpr int kRecords = 30'000;
+  const CountingTopics t = MakeCountingTopics(4);
+  TempDir dir;
+  std::map<std::string, int64_t> expected;
+  ProduceAll(t.input, MakeInputs(0, kRecords, 300, &expected));
+  const uint32_t seed = std::random_device{}();
+  SCOPED_TRACE(StrCat("seed ", seed));
+  std::mt19937 rng(seed);
+  Verifier out(t.output);
+  auto worker = StartWorker(t, "0", dir.Sub("state"), dir.Sub("worker.log"), "at-least-once");
+  for (int kill = 0; kill < 3; ++kill) {
+    const size_t target =
+        out.records.size() + std::uniform_int_distribution<size_t>(2000, 6000)(rng);
+    ASSERT_TRUE(WaitUntil([&] { return out.records.size() >= target; }, std::chrono::seconds(180),
+                          [&] { out.PollOnce(100); }));
+    EXPECT_EQ(worker->Stop(SIGKILL), 128 + SIGKILL);
+    worker = StartWorker(t, "0", dir.Sub("state"), dir.Sub("worker.log"), "at-least-once");
+  }
+  // Outputs may repeat (at least once); wait until every input is reflected.
+  std::set<std::string> inputs;
+  size_t seen = 0;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (; seen < out.records.size(); ++seen) {
+          const std::string& v = out.records[seen].second;
+          inputs.insert(v.substr(0, v.find('=')));
+        }
+        return inputs.size() >= static_cast<size_t>(kRecords);
+      },
+      std::chrono::seconds(300), [&] { out.PollOnce(100); }))
+      << inputs.size() << " of " << kRecords << " inputs reflected";
+  EXPECT_EQ(worker->Stop(SIGTERM), 0);
+  // State never counted an input twice: the highest count emitted per key and the final state are
+  // exactly the number of inputs of the key.
+  std::map<std::string, int64_t> highest;
+  for (const auto& [key, value] : out.records) {
+    const int64_t count = std::stoll(value.substr(value.find('=') + 1));
+    highest[key] = std::max(highest[key], count);
+  }
+  ExpectCounts(highest, expected, "highest count per key");
+  ExpectCounts(ChangelogCounts(t.changelog), expected, "changelog state");
+  std::printf("[   INFO   ] at-least-once: %zu outputs for %d inputs\n", out.records.size(),
+              kRecords);
+}
+
+// A broker of this test's own (the shared one must not restart under other tests), on pinned ports
+// so that clients find it again after the restart.
+class OwnBroker {
+ public:
+  explicit OwnBroker(const std::string& run_dir) : run_dir_(run_dir) {
+    port_ = FreePort();
+    controller_port_ = FreePort();
+    while (controller_port_ == port_) controller_port_ = FreePort();
+  }
+  ~OwnBroker() { (void)Script("stop --purge"); }
+  std::string Start() { return Script("start"); }
+  void KillNine() {
+    std::ifstream pid_file(run_dir_ + "/pid");
+    pid_t pid = 0;
+    pid_file >> pid;
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    ASSERT_TRUE(WaitUntil([&] { return kill(pid, 0) != 0; }, std::chrono::seconds(60)));
+  }
+
+ private:
+  static int FreePort() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    socklen_t len = sizeof(addr);
+    EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    close(fd);
+    return ntohs(addr.sin_port);
+  }
+  // Runs scripts/kafka.sh and returns its stdout (the bootstrap address for start).
+  std::string Script(const std::string& args) {
+    const std::string cmd = StrCat("KAFKA_RUN_DIR='", run_dir_, "' KAFKA_PORT=", port_,
+                                   " KAFKA_CONTROLLER_PORT=", controller_port_, " '",
+                                   LEADFLOW_SOURCE_DIR, "/scripts/kafka.sh' ", args);
+    std::string out;
+    FILE* pipe = popen(cmd.c_str(), "r");
+    if (pipe == nullptr) return out;
+    char buf[256];
+    while (fgets(buf, sizeof(buf), pipe) != nullptr) out += buf;
+    EXPECT_EQ(pclose(pipe), 0) << cmd;
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out;
+  }
+
+  std::string run_dir_;
+  int port_ = 0;
+  int controller_port_ = 0;
+};
+
+TEST(StreamChaosTest, BrokerKilledAndRestartedMidStreamResultsExact) {
+  TempDir dir;
+  OwnBroker broker(dir.Sub("kafka"));
+  const std::string bootstrap = broker.Start();
+  ASSERT_FALSE(bootstrap.empty());
+  UseKafkaBootstrap(bootstrap);
+  const CountingTopics t = MakeCountingTopics(4);
+  std::map<std::string, int64_t> expected;
+  constexpr int kRecords = 30'000;
+  ProduceAll(t.input, MakeInputs(0, kRecords, 300, &expected));
+
+  Verifier out(t.output);
+  auto worker = StartWorker(t, "0", dir.Sub("state"), dir.Sub("worker.log"));
+  ASSERT_TRUE(WaitUntil([&] { return out.records.size() >= 8000; }, std::chrono::seconds(180),
+                        [&] { out.PollOnce(100); }));
+  broker.KillNine();
+  ASSERT_EQ(broker.Start(), bootstrap);
+  // The test plays the orchestrator: a worker that exits on a fatal error (e.g. the idempotent
+  // producer's sequence desynchronization after the broker went away) is restarted.
+  int restarts = 0;
+  ASSERT_TRUE(WaitUntil([&] { return out.records.size() >= static_cast<size_t>(kRecords); },
+                        std::chrono::seconds(300),
+                        [&] {
+                          out.PollOnce(100);
+                          if (!worker->running()) {
+                            ++restarts;
+                            worker = StartWorker(t, "0", dir.Sub("state"), dir.Sub("worker.log"));
+                          }
+                        }))
+      << out.records.size() << " of " << kRecords << " after " << restarts << " restarts";
+  for (int i = 0; i < 10; ++i) out.PollOnce(100);
+  EXPECT_EQ(worker->Stop(SIGTERM), 0);
+  RecordProperty("worker_restarts", restarts);
+  std::printf("[   INFO   ] worker restarts after the broker restart: %d\n", restarts);
+
+  EXPECT_EQ(out.records.size(), static_cast<size_t>(kRecords)) << "duplicates or losses";
   ExpectCounts(CheckExactlyOnce(out.records), expected, "outputs");
   ExpectCounts(ChangelogCounts(t.changelog), expected, "changelog state");
 }

@@ -14,7 +14,17 @@
 
 namespace leadflow::testing {
 
+namespace {
+std::string& BootstrapOverride() {
+  static std::string value;
+  return value;
+}
+}  // namespace
+
+void UseKafkaBootstrap(const std::string& bootstrap) { BootstrapOverride() = bootstrap; }
+
 std::string KafkaBootstrap() {
+  if (!BootstrapOverride().empty()) return BootstrapOverride();
   const char* bootstrap = std::getenv("LEADFLOW_TEST_KAFKA_BOOTSTRAP");
   if (bootstrap == nullptr || *bootstrap == '\0') {
     ADD_FAILURE() << "LEADFLOW_TEST_KAFKA_BOOTSTRAP is not set: run integration tests through "

@@ -17,6 +17,9 @@ namespace leadflow::testing {
 // skip) without it: scripts/test.sh always sets it, and a silently skipped test proves nothing.
 std::string KafkaBootstrap();
 
+// Points this test process at another broker (a test that runs a broker of its own).
+void UseKafkaBootstrap(const std::string& bootstrap);
+
 // Base client properties for the test broker.
 kafka::Properties KafkaProperties();
 

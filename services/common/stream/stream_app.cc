@@ -3,6 +3,7 @@
 #include "services/common/stream/stream_app.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 
 #include "librdkafka/rdkafkacpp.h"
@@ -167,25 +168,31 @@ void StreamApp::SetFatal(absl::Status status) {
 }
 
 absl::Status StreamApp::Start() {
-  kafka::Properties producer_props =
-      kafka::Merge({{"transaction.timeout.ms", "10000"}}, options_.kafka);
-  producer_props["transactional.id"] = StrCat(options_.application_id, "-", options_.instance_id);
-  LF_ASSIGN_OR_RETURN(producer_, kafka::Producer::Create(producer_props));
-  // Fences a previous incarnation of this instance and aborts its open transaction, so the last
-  // stable offset of our outputs and changelog moves on at once instead of after a timeout.
-  absl::Status init;
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    init = producer_->InitTransactions(options_.kafka_timeout);
-    if (init.code() != absl::StatusCode::kUnavailable) break;
+  kafka::Properties producer_props = options_.kafka;
+  if (exactly_once()) {
+    producer_props = kafka::Merge({{"transaction.timeout.ms", "10000"}}, options_.kafka);
+    producer_props["transactional.id"] = StrCat(options_.application_id, "-", options_.instance_id);
   }
-  LF_RETURN_IF_ERROR(init);
+  LF_ASSIGN_OR_RETURN(producer_, kafka::Producer::Create(producer_props));
+  if (exactly_once()) {
+    // Fences a previous incarnation of this instance and aborts its open transaction, so the last
+    // stable offset of our outputs and changelog moves on at once instead of after a timeout.
+    absl::Status init;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      init = producer_->InitTransactions(options_.kafka_timeout);
+      if (init.code() != absl::StatusCode::kUnavailable) break;
+    }
+    LF_RETURN_IF_ERROR(init);
+  }
 
   kafka::Properties consumer_props = options_.kafka;
   consumer_props["group.id"] = options_.application_id;
   LF_ASSIGN_OR_RETURN(consumer_, kafka::Consumer::Create(consumer_props, this));
   LF_RETURN_IF_ERROR(consumer_->Subscribe(options_.input_topics));
-  log::Info("stream started", {{"app", options_.application_id},
-                               {"transactional_id", producer_props["transactional.id"]}});
+  log::Info("stream started",
+            {{"app", options_.application_id},
+             {"guarantee", exactly_once() ? "exactly-once" : "at-least-once"},
+             {"transactional_id", exactly_once() ? producer_props["transactional.id"] : ""}});
   return absl::OkStatus();
 }
 
@@ -233,8 +240,10 @@ bool StreamApp::CommitDue() const {
 
 absl::Status StreamApp::EnsureTransaction() {
   if (txn_open_) return absl::OkStatus();
-  absl::Status s = producer_->BeginTransaction();
-  if (!s.ok()) return absl::FailedPreconditionError(std::string(s.message()));
+  if (exactly_once()) {
+    absl::Status s = producer_->BeginTransaction();
+    if (!s.ok()) return absl::FailedPreconditionError(std::string(s.message()));
+  }
   txn_open_ = true;
   records_in_txn_ = 0;
   txn_started_ = std::chrono::steady_clock::now();
@@ -243,7 +252,9 @@ absl::Status StreamApp::EnsureTransaction() {
 
 absl::Status StreamApp::Produce(kafka::OutgoingRecord record) {
   while (true) {
-    absl::Status s = producer_->Produce(record, nullptr);
+    absl::Status s = producer_->Produce(record, [this](const kafka::DeliveryReport& r) {
+      if (!r.status.ok()) ++delivery_failures_;
+    });
     if (s.code() != absl::StatusCode::kResourceExhausted) return s;
     // Backpressure: the local queue is full; serve deliveries instead of buffering more.
     producer_->Poll(std::chrono::milliseconds(10));
@@ -393,12 +404,26 @@ absl::Status StreamApp::FireDueTimers() {
 absl::Status StreamApp::Commit() {
   if (!txn_open_) return absl::OkStatus();
   const auto started = std::chrono::steady_clock::now();
-  // 1. The state changes of the transaction, to each task's changelog partition.
+  // 1. The state changes of the transaction, to each task's changelog partition. At-least-once
+  // also records the applied input offsets as state, so no owner ever applies an input twice.
+  if (!exactly_once()) {
+    for (const auto& [tp, next] : next_offset_) {
+      auto task = tasks_.find(tp.partition);
+      if (task == tasks_.end()) continue;
+      task->second->state->Put(kMetaStore, StrCat("in:", tp.topic), std::to_string(next));
+      task->second->state->CommitRecord();
+    }
+  }
   for (auto& [partition, task_ptr] : tasks_) {
     Task* task = task_ptr.get();
     task->changelog_high = -1;
-    for (StateChange& change : task->state->PendingChanges()) {
-      if (change.store == kMetaStore) continue;
+    std::vector<StateChange> changes = task->state->PendingChanges();
+    // Applied input offsets go last: the idempotent producer keeps partition order, so a restore
+    // that sees them has also seen every state change they account for.
+    std::stable_partition(changes.begin(), changes.end(),
+                          [](const StateChange& c) { return c.store != kMetaStore; });
+    for (StateChange& change : changes) {
+      if (change.store == kMetaStore && exactly_once()) continue;
       LF_RETURN_IF_ERROR(
           producer_->Produce(kafka::OutgoingRecord{options_.changelog_topic,
                                                    partition,
@@ -420,6 +445,7 @@ absl::Status StreamApp::Commit() {
     }
   }
   absl::Status s = absl::OkStatus();
+  if (!exactly_once()) return CommitAtLeastOnce(offsets, started);
   if (!offsets.empty()) {
     s = producer_->SendOffsetsToTransaction(offsets, consumer_->handle(), options_.kafka_timeout);
   }
@@ -437,6 +463,30 @@ absl::Status StreamApp::Commit() {
   while (producer_->outstanding() > 0) producer_->Poll(std::chrono::milliseconds(10));
   producer_->Poll(std::chrono::milliseconds(0));
 
+  return FinishCommit(offsets, started);
+}
+
+absl::Status StreamApp::CommitAtLeastOnce(const std::vector<kafka::TopicPartitionOffset>& offsets,
+                                          std::chrono::steady_clock::time_point started) {
+  // Everything produced since the last commit must be delivered before state and offsets move.
+  absl::Status flushed = producer_->Flush(options_.kafka_timeout);
+  producer_->Poll(std::chrono::milliseconds(0));
+  if (!flushed.ok() || delivery_failures_ > 0) {
+    return AbortAndRewind(flushed.ok() ? "delivery failed" : ToStd(flushed.message()));
+  }
+  LF_RETURN_IF_ERROR(FinishCommit(offsets, started));
+  // State already holds the applied offsets; a failed group commit only means re-delivery, which
+  // the offset guard skips.
+  if (!offsets.empty()) {
+    if (absl::Status c = consumer_->Commit(offsets); !c.ok()) {
+      log::Warn("offset commit failed", {{"error", std::string(c.message())}});
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StreamApp::FinishCommit(const std::vector<kafka::TopicPartitionOffset>& offsets,
+                                     std::chrono::steady_clock::time_point started) {
   // 4. Only now does local state move: writes and the new checkpoint in one batch per task.
   for (auto& [partition, task] : tasks_) {
     const int64_t checkpoint = task->changelog_high >= 0 ? task->changelog_high + 1 : -1;
@@ -452,6 +502,7 @@ absl::Status StreamApp::Commit() {
   });
   txn_open_ = false;
   records_in_txn_ = 0;
+  delivery_failures_ = 0;
   metrics_->commits.Increment();
   metrics_->commit_latency.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -461,10 +512,13 @@ absl::Status StreamApp::Commit() {
 absl::Status StreamApp::AbortAndRewind(std::string_view why) {
   metrics_->aborts.Increment();
   log::Warn("transaction aborted; rewinding to the last commit", {{"why", std::string(why)}});
-  absl::Status s = producer_->AbortTransaction(options_.kafka_timeout);
-  if (!s.ok() && s.code() != absl::StatusCode::kUnavailable) {
-    return absl::FailedPreconditionError(StrCat("abort failed: ", s.message()));
+  if (exactly_once()) {
+    absl::Status s = producer_->AbortTransaction(options_.kafka_timeout);
+    if (!s.ok() && s.code() != absl::StatusCode::kUnavailable) {
+      return absl::FailedPreconditionError(StrCat("abort failed: ", s.message()));
+    }
   }
+  delivery_failures_ = 0;
   for (auto& [partition, task] : tasks_) task->state->DiscardTransaction();
   txn_open_ = false;
   records_in_txn_ = 0;
@@ -497,6 +551,20 @@ absl::Status StreamApp::OpenTask(int32_t partition) {
   for (const auto& c : committed) {
     const kafka::TopicPartition tp{c.topic, c.partition};
     next_offset_[tp] = std::max<int64_t>(c.offset, 0);
+    if (!exactly_once()) {
+      // The state may be ahead of the group's offsets (a crash between the two): skip what the
+      // state already reflects.
+      LF_ASSIGN_OR_RETURN(auto applied, task->state->Get(kMetaStore, StrCat("in:", c.topic)));
+      int64_t value = -1;
+      if (applied.has_value()) {
+        std::from_chars(applied->data(), applied->data() + applied->size(), value);
+      }
+      if (value > next_offset_[tp]) {
+        next_offset_[tp] = value;
+        committed_offset_[tp] = value;  // a rewind must not go below what state reflects
+        continue;
+      }
+    }
     if (c.offset >= 0) {
       committed_offset_[tp] = c.offset;
     } else {
@@ -599,7 +667,8 @@ void StreamApp::OnLost(const std::vector<kafka::TopicPartition>& partitions) {
   // ahead of the changelog (see TaskState), so it can stay for a later restore from its checkpoint.
   if (txn_open_ && fatal_.ok()) {
     metrics_->aborts.Increment();
-    if (absl::Status s = producer_->AbortTransaction(options_.kafka_timeout);
+    if (absl::Status s =
+            exactly_once() ? producer_->AbortTransaction(options_.kafka_timeout) : absl::OkStatus();
         !s.ok() && s.code() != absl::StatusCode::kUnavailable) {
       SetFatal(absl::FailedPreconditionError(StrCat("abort failed: ", s.message())));
     }

@@ -25,6 +25,12 @@
 
 namespace leadflow::stream {
 
+// Processing guarantee. Exactly-once: outputs, changelog and input offsets commit in one Kafka
+// transaction. At-least-once: an idempotent producer without transactions; outputs may repeat
+// after a crash, but state never counts an input twice (the applied input offsets are part of the
+// state and of its changelog, and records below them are skipped).
+enum class Guarantee { kExactlyOnce, kAtLeastOnce };
+
 struct StreamOptions {
   // Names the consumer group, the transactional id prefix and the changelog topic.
   std::string application_id;
@@ -38,6 +44,7 @@ struct StreamOptions {
   v1::ServiceName service = v1::SERVICE_NAME_UNSPECIFIED;  // recorded in dead letters
   std::string state_dir;                                   // one sub-directory per task
   kafka::Properties kafka;                                 // bootstrap.servers and pass-through
+  Guarantee guarantee = Guarantee::kExactlyOnce;
   std::chrono::milliseconds commit_interval{100};
   int commit_max_records = 1000;
   int max_attempts = 3;  // tries of a failing record before it is dead-lettered
@@ -77,6 +84,10 @@ class StreamApp : public kafka::RebalanceListener {
   absl::Status FireDueTimers();
   absl::Status EnsureTransaction();
   absl::Status Commit();
+  absl::Status CommitAtLeastOnce(const std::vector<kafka::TopicPartitionOffset>& offsets,
+                                 std::chrono::steady_clock::time_point started);
+  absl::Status FinishCommit(const std::vector<kafka::TopicPartitionOffset>& offsets,
+                            std::chrono::steady_clock::time_point started);
   absl::Status AbortAndRewind(std::string_view why);
   absl::Status Produce(kafka::OutgoingRecord record);
   absl::Status DeadLetter(const kafka::ConsumedRecord& record, v1::DeadLetterReason reason,
@@ -85,6 +96,7 @@ class StreamApp : public kafka::RebalanceListener {
   absl::Status RestoreTask(Task& task);
   void CloseTasks();
   bool CommitDue() const;
+  bool exactly_once() const { return options_.guarantee == Guarantee::kExactlyOnce; }
   // Records a fatal error raised inside a rebalance callback, for Run() to return.
   void SetFatal(absl::Status status);
 
@@ -107,6 +119,7 @@ class StreamApp : public kafka::RebalanceListener {
   // Failures per input record (topic, partition, offset), across aborts and re-deliveries.
   std::map<kafka::TopicPartitionOffset, int> attempts_;
   absl::Status fatal_;
+  int delivery_failures_ = 0;  // failed deliveries since the last commit (at-least-once)
   int64_t last_timer_check_ms_ = -1;
   std::chrono::steady_clock::time_point last_timer_check_;
 };
