@@ -9,6 +9,7 @@
 #include "librdkafka/rdkafkacpp.h"
 #include "services/common/base/status_macros.h"
 #include "services/common/base/strings.h"
+#include "services/common/kafka/admin.h"
 #include "services/common/log/log.h"
 
 namespace leadflow::stream {
@@ -167,7 +168,41 @@ void StreamApp::SetFatal(absl::Status status) {
   }
 }
 
+absl::Status StreamApp::EnsureTopics() {
+  LF_ASSIGN_OR_RETURN(auto admin, kafka::Admin::Create(options_.kafka));
+  LF_ASSIGN_OR_RETURN(kafka::ClusterInfo info, admin->Describe(options_.kafka_timeout));
+  int partitions = -1;
+  for (const std::string& topic : options_.input_topics) {
+    auto it = info.topics.find(topic);
+    if (it == info.topics.end()) {
+      return absl::NotFoundError(StrCat("input topic '", topic, "' does not exist"));
+    }
+    if (partitions >= 0 && it->second != partitions) {
+      return absl::FailedPreconditionError(
+          StrCat("input topics are not co-partitioned: '", topic, "' has ", it->second,
+                 " partitions, '", options_.input_topics.front(), "' has ", partitions));
+    }
+    partitions = it->second;
+  }
+  auto changelog = info.topics.find(options_.changelog_topic);
+  if (changelog == info.topics.end()) {
+    const int replication = std::min<int>(3, static_cast<int>(info.brokers.size()));
+    log::Info("creating changelog topic",
+              {{"topic", options_.changelog_topic}, {"partitions", partitions}});
+    return admin->CreateTopics(
+        {{options_.changelog_topic, partitions, replication, {{"cleanup.policy", "compact"}}}},
+        options_.kafka_timeout, /*ignore_existing=*/true);
+  }
+  if (changelog->second != partitions) {
+    return absl::FailedPreconditionError(StrCat("changelog '", options_.changelog_topic, "' has ",
+                                                changelog->second, " partitions, the inputs have ",
+                                                partitions));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status StreamApp::Start() {
+  LF_RETURN_IF_ERROR(EnsureTopics());
   kafka::Properties producer_props = options_.kafka;
   if (exactly_once()) {
     producer_props = kafka::Merge({{"transaction.timeout.ms", "10000"}}, options_.kafka);

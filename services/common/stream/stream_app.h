@@ -46,8 +46,8 @@ struct StreamOptions {
   kafka::Properties kafka;                                 // bootstrap.servers and pass-through
   Guarantee guarantee = Guarantee::kExactlyOnce;
   std::chrono::milliseconds commit_interval{100};
-  int commit_max_records = 1000;
-  int max_attempts = 3;  // tries of a failing record before it is dead-lettered
+  int commit_max_records = 20000;  // bounds the overlay (memory) between commits
+  int max_attempts = 3;            // tries of a failing record before it is dead-lettered
   std::chrono::milliseconds kafka_timeout{60000};
   const Clock* clock = nullptr;  // null = system clock
 };
@@ -80,6 +80,9 @@ class StreamApp : public kafka::RebalanceListener {
             metrics::Registry* registry);
 
   absl::Status Start();
+  // Checks that the inputs exist and are co-partitioned, and creates the changelog (compacted, same
+  // partition count) when missing.
+  absl::Status EnsureTopics();
   absl::Status HandleRecord(kafka::ConsumedRecord record);
   absl::Status FireDueTimers();
   absl::Status EnsureTransaction();

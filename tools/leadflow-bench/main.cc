@@ -1,0 +1,279 @@
+// leadflow-bench relay: what the stream runtime costs over a raw librdkafka relay, on the same
+// broker, same partitions, same record size. Three relays copy every record of an input topic to an
+// output topic: `raw` (consume + idempotent produce, auto-committed offsets: the ceiling), the
+// runtime's no-op processor in `alos` (at-least-once) and in `eos` (exactly-once) mode. For each:
+//   throughput — N preloaded records drained, records/s between the first and the last output;
+//   latency    — records sent at a fixed rate, end-to-end (send → output visible to a
+//                read_committed consumer) p50/p99.
+// Results and conditions go to docs/benchmarks.md.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "services/common/base/strings.h"
+#include "services/common/kafka/admin.h"
+#include "services/common/kafka/consumer.h"
+#include "services/common/kafka/producer.h"
+#include "services/common/log/log.h"
+#include "services/common/metrics/metrics.h"
+#include "services/common/stream/stream_app.h"
+
+namespace {
+
+using leadflow::StrCat;
+namespace kafka = leadflow::kafka;
+namespace stream = leadflow::stream;
+using Clock = std::chrono::steady_clock;
+
+int64_t WallMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Copies every input record to the output topic, unchanged.
+class RelayProcessor : public stream::Processor {
+ public:
+  explicit RelayProcessor(std::string output) : output_(std::move(output)) {}
+  absl::Status Process(const stream::InputRecord& r, stream::Context& ctx) override {
+    ctx.Emit({output_, std::nullopt, std::string(r.key), std::string(r.value), {}});
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string output_;
+};
+
+struct Options {
+  std::string bootstrap;
+  int records = 200000;
+  int size = 600;
+  int partitions = 4;
+  int rate = 2000;
+  int latency_seconds = 10;
+  std::string modes = "raw,alos,eos";
+};
+
+struct Result {
+  std::string mode;
+  double records_per_second = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  size_t latency_samples = 0;
+};
+
+bool Fail(const absl::Status& s, const char* what) {
+  if (s.ok()) return false;
+  std::fprintf(stderr, "leadflow-bench: %s: %s\n", what, std::string(s.message()).c_str());
+  return true;
+}
+
+// Sends `count` records, spread at `rate` per second (0 = as fast as possible), with the wall-clock
+// send time in microseconds in the first 8 bytes of each value.
+bool Send(kafka::Producer& producer, const std::string& topic, int count, int size, int rate) {
+  std::string value(static_cast<size_t>(std::max(size, 8)), 'x');
+  const auto start = Clock::now();
+  for (int i = 0; i < count; ++i) {
+    if (rate > 0) {
+      const auto due = start + std::chrono::microseconds(int64_t{1000000} * i / rate);
+      while (Clock::now() < due) producer.Poll(std::chrono::milliseconds(1));
+    }
+    const int64_t now = WallMicros();
+    std::memcpy(value.data(), &now, sizeof(now));
+    absl::Status s;
+    while ((s = producer.Produce({topic, std::nullopt, StrCat("lead-", i % 10000), value, {}},
+                                 nullptr))
+               .code() == absl::StatusCode::kResourceExhausted) {
+      producer.Poll(std::chrono::milliseconds(5));
+    }
+    if (Fail(s, "produce")) return false;
+  }
+  return !Fail(producer.Flush(std::chrono::minutes(5)), "flush");
+}
+
+// The relay under test, running on its own thread until stopped.
+class Relay {
+ public:
+  Relay(const Options& o, const std::string& mode, const std::string& in, const std::string& out)
+      : thread_([=, this] { Run(o, mode, in, out); }) {}
+  ~Relay() {
+    stop_.store(true);
+    thread_.join();
+  }
+
+ private:
+  void Run(const Options& o, const std::string& mode, const std::string& in,
+           const std::string& out) {
+    const std::string group = StrCat("bench-", mode, "-", WallMicros());
+    if (mode == "raw") {
+      auto consumer = kafka::Consumer::Create({{"bootstrap.servers", o.bootstrap},
+                                               {"group.id", group},
+                                               {"enable.auto.commit", "true"},
+                                               {"enable.auto.offset.store", "true"}});
+      auto producer = kafka::Producer::Create({{"bootstrap.servers", o.bootstrap}});
+      if (!consumer.ok() || !producer.ok() || !(*consumer)->Subscribe({in}).ok()) return;
+      while (!stop_.load()) {
+        auto polled = (*consumer)->Poll(std::chrono::milliseconds(50));
+        if (polled.ok() && polled->has_value()) {
+          const kafka::ConsumedRecord& r = **polled;
+          kafka::OutgoingRecord rec{
+              out, std::nullopt, std::string(r.key()), std::string(r.value()), {}};
+          while ((*producer)->Produce(rec, nullptr).code() ==
+                 absl::StatusCode::kResourceExhausted) {
+            (*producer)->Poll(std::chrono::milliseconds(5));
+          }
+        }
+        (*producer)->Poll(std::chrono::milliseconds(0));
+      }
+      (void)(*producer)->Flush(std::chrono::seconds(30));
+      return;
+    }
+    stream::StreamOptions so;
+    so.application_id = group;
+    so.input_topics = {in};
+    so.state_dir = StrCat("/tmp/", group);
+    so.kafka = {{"bootstrap.servers", o.bootstrap}};
+    so.changelog_topic = StrCat(group, ".changelog");  // no stores: nothing is written to it
+    so.guarantee =
+        mode == "eos" ? stream::Guarantee::kExactlyOnce : stream::Guarantee::kAtLeastOnce;
+    leadflow::metrics::Registry registry;
+    auto app = stream::StreamApp::Create(so, std::make_unique<RelayProcessor>(out), &registry);
+    if (Fail(app.status(), "stream app")) return;
+    if (absl::Status s = (*app)->Run(stop_); !s.ok()) Fail(s, "stream app run");
+    std::error_code ec;
+    std::filesystem::remove_all(so.state_dir, ec);
+  }
+
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Reads the output topic read_committed; returns per-record end-to-end latencies (ms) and the
+// times of the first and last record seen.
+struct Seen {
+  std::vector<double> latencies_ms;
+  Clock::time_point first;
+  Clock::time_point last;
+};
+
+bool Await(kafka::Consumer& consumer, size_t count, Seen* seen, std::chrono::seconds deadline) {
+  const auto until = Clock::now() + deadline;
+  size_t got = 0;
+  while (got < count && Clock::now() < until) {
+    auto polled = consumer.Poll(std::chrono::milliseconds(100));
+    if (!polled.ok() || !polled->has_value()) continue;
+    const auto now = Clock::now();
+    if (got == 0) seen->first = now;
+    seen->last = now;
+    int64_t sent = 0;
+    if ((**polled).value().size() >= sizeof(sent)) {
+      std::memcpy(&sent, (**polled).value().data(), sizeof(sent));
+      seen->latencies_ms.push_back(static_cast<double>(WallMicros() - sent) / 1000.0);
+    }
+    ++got;
+  }
+  return got >= count;
+}
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+}
+
+bool RunMode(const Options& o, const std::string& mode, Result* result) {
+  const std::string in = StrCat("bench-in-", mode, "-", WallMicros());
+  const std::string out = StrCat("bench-out-", mode, "-", WallMicros());
+  auto admin = kafka::Admin::Create({{"bootstrap.servers", o.bootstrap}});
+  if (Fail(admin.status(), "admin")) return false;
+  if (Fail((*admin)->CreateTopics({{in, o.partitions, 1, {}}, {out, o.partitions, 1, {}}},
+                                  std::chrono::seconds(60)),
+           "create topics")) {
+    return false;
+  }
+  auto producer = kafka::Producer::Create({{"bootstrap.servers", o.bootstrap}});
+  if (Fail(producer.status(), "producer")) return false;
+  std::fprintf(stderr, "[%s] preloading %d records of %d bytes\n", mode.c_str(), o.records, o.size);
+  if (!Send(**producer, in, o.records, o.size, 0)) return false;
+
+  auto reader = kafka::Consumer::Create(
+      {{"bootstrap.servers", o.bootstrap}, {"group.id", StrCat("bench-reader-", WallMicros())}});
+  if (Fail(reader.status(), "reader") || Fail((*reader)->Subscribe({out}), "subscribe")) {
+    return false;
+  }
+  Seen drain;
+  {
+    Relay relay(o, mode, in, out);
+    std::fprintf(stderr, "[%s] draining\n", mode.c_str());
+    if (!Await(**reader, static_cast<size_t>(o.records), &drain, std::chrono::seconds(900))) {
+      std::fprintf(stderr, "[%s] relay did not finish\n", mode.c_str());
+      return false;
+    }
+    const double seconds = std::chrono::duration<double>(drain.last - drain.first).count();
+    result->records_per_second = seconds > 0 ? (o.records - 1) / seconds : 0;
+
+    std::fprintf(stderr, "[%s] latency at %d records/s for %d s\n", mode.c_str(), o.rate,
+                 o.latency_seconds);
+    Seen paced;
+    const int count = o.rate * o.latency_seconds;
+    std::thread sender([&] { Send(**producer, in, count, o.size, o.rate); });
+    const bool ok = Await(**reader, static_cast<size_t>(count), &paced, std::chrono::seconds(300));
+    sender.join();
+    if (!ok) return false;
+    result->p50_ms = Percentile(paced.latencies_ms, 0.50);
+    result->p99_ms = Percentile(paced.latencies_ms, 0.99);
+    result->latency_samples = paced.latencies_ms.size();
+  }
+  (void)(*admin)->DeleteTopics({in, out}, std::chrono::seconds(60));
+  result->mode = mode;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"leadflow-bench — measurements of leadflow on a real Kafka"};
+  app.require_subcommand(1);
+  Options o;
+  auto* relay = app.add_subcommand("relay", "raw librdkafka relay vs the runtime (alos, eos)");
+  relay->add_option("--bootstrap", o.bootstrap, "Kafka bootstrap servers")->required();
+  relay->add_option("--records", o.records, "records to drain per mode")->capture_default_str();
+  relay->add_option("--size", o.size, "value size in bytes")->capture_default_str();
+  relay->add_option("--partitions", o.partitions, "partitions of input and output")
+      ->capture_default_str();
+  relay->add_option("--rate", o.rate, "records/s of the latency phase")->capture_default_str();
+  relay->add_option("--latency-seconds", o.latency_seconds, "length of the latency phase")
+      ->capture_default_str();
+  relay->add_option("--modes", o.modes, "comma-separated: raw, alos, eos")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  leadflow::log::Init("bench", leadflow::log::Level::kWarn, leadflow::log::Format::kText);
+
+  std::vector<Result> results;
+  size_t pos = 0;
+  while (pos <= o.modes.size()) {
+    const size_t comma = std::min(o.modes.find(',', pos), o.modes.size());
+    const std::string mode = o.modes.substr(pos, comma - pos);
+    pos = comma + 1;
+    if (mode.empty()) continue;
+    Result r;
+    if (!RunMode(o, mode, &r)) return 1;
+    results.push_back(r);
+  }
+  const double raw = results.empty() ? 0 : results.front().records_per_second;
+  std::printf("| relay | records/s | vs %s | p50 ms | p99 ms | latency samples |\n",
+              results.empty() ? "-" : results.front().mode.c_str());
+  std::printf("|---|---|---|---|---|---|\n");
+  for (const Result& r : results) {
+    std::printf("| %s | %.0f | %.0f%% | %.1f | %.1f | %zu |\n", r.mode.c_str(),
+                r.records_per_second, raw > 0 ? 100.0 * r.records_per_second / raw : 0, r.p50_ms,
+                r.p99_ms, r.latency_samples);
+  }
+  std::printf("(%d records of %d bytes, %d partitions; latency at %d records/s for %d s)\n",
+              o.records, o.size, o.partitions, o.rate, o.latency_seconds);
+  return 0;
+}
