@@ -11,6 +11,7 @@
 #include "services/common/base/strings.h"
 #include "services/common/kafka/consumer.h"
 #include "services/common/kafka/producer.h"
+#include "services/common/stream/global_table.h"
 #include "services/common/stream/stream_app.h"
 #include "tests/support/counting_processor.h"
 #include "tests/support/kafka_env.h"
@@ -186,6 +187,96 @@ TEST(StreamRuntimeTest, TimersFireOnceAndNeverEarlyAcrossARestart) {
       EXPECT_EQ(value, StrCat("fired:", key, ":", 1'005'000));
     }
   }
+}
+
+void Put(const std::string& topic, const std::string& key, std::optional<std::string> value) {
+  auto producer = kafka::Producer::Create(testing::KafkaProperties());
+  ASSERT_TRUE(producer.ok());
+  ASSERT_TRUE((*producer)->Produce({topic, std::nullopt, key, std::move(value), {}}, nullptr).ok());
+  ASSERT_TRUE((*producer)->Flush(kKafkaDeadline).ok());
+}
+
+TEST(GlobalTableTest, ReadsEveryPartitionFollowsUpdatesAndResumesFromItsCheckpoint) {
+  const std::string topic = testing::UniqueName("accounts");
+  ASSERT_TRUE(testing::CreateTopics({topic}, 3).ok());
+  Put(topic, "acme.com", "owner-1");
+  Put(topic, "globex.com", "owner-2");
+  Put(topic, "acme.com", "owner-3");
+  Put(topic, "globex.com", std::nullopt);  // tombstone: deleted
+  testing::TempDir dir;
+  metrics::Registry registry;
+  stream::GlobalTableOptions options{topic, dir.Sub("state"), testing::KafkaProperties()};
+  {
+    auto table = stream::GlobalTable::Open(options, &registry);
+    ASSERT_TRUE(table.ok()) << table.status();
+    ASSERT_TRUE((*table)->WaitUntilCaughtUp(kKafkaDeadline).ok());
+    EXPECT_EQ((*table)->Get("acme.com").value(), std::optional<std::string>("owner-3"));
+    EXPECT_EQ((*table)->Get("globex.com").value(), std::nullopt);
+    Put(topic, "initech.com", "owner-4");
+    EXPECT_TRUE(testing::WaitUntil([&] { return (*table)->Get("initech.com").value().has_value(); },
+                                   kKafkaDeadline));
+  }
+  const double applied_first =
+      registry.GetCounter("leadflow_global_table_records_total", "", {{"topic", topic}}).Value();
+  EXPECT_EQ(applied_first, 5);
+  Put(topic, "umbrella.com", "owner-5");
+  auto table = stream::GlobalTable::Open(options, &registry);
+  ASSERT_TRUE(table.ok());
+  ASSERT_TRUE((*table)->WaitUntilCaughtUp(kKafkaDeadline).ok());
+  EXPECT_EQ((*table)->Get("umbrella.com").value(), std::optional<std::string>("owner-5"));
+  EXPECT_EQ((*table)->Get("acme.com").value(), std::optional<std::string>("owner-3"));
+  EXPECT_EQ(
+      registry.GetCounter("leadflow_global_table_records_total", "", {{"topic", topic}}).Value() -
+          applied_first,
+      1)
+      << "a reopened table resumes from its checkpoint instead of re-reading the topic";
+}
+
+// Emits, for every input, the global table's value under "current".
+class GlobalEchoProcessor : public stream::Processor {
+ public:
+  GlobalEchoProcessor(std::string table, std::string output)
+      : table_(std::move(table)), output_(std::move(output)) {}
+  absl::Status Process(const stream::InputRecord& r, stream::Context& ctx) override {
+    auto value = ctx.GetGlobal(table_, "current");
+    if (!value.ok()) return value.status();
+    ctx.Emit({output_, std::nullopt, std::string(r.key), value->value_or("<none>"), {}});
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string table_;
+  std::string output_;
+};
+
+TEST(GlobalTableTest, AppProcessesNothingBeforeItsGlobalTablesAreComplete) {
+  const testing::CountingTopics t = testing::MakeCountingTopics(2);
+  const std::string config = testing::UniqueName("config");
+  ASSERT_TRUE(testing::CreateTopics({config}, 1).ok());
+  for (int v = 1; v <= 200; ++v) Put(config, "current", StrCat("version-", v));
+  ProduceAll(t.input, {{"lead-1", "x"}, {"lead-2", "y"}});
+  testing::TempDir dir;
+  metrics::Registry registry;
+  stream::StreamOptions o;
+  o.application_id = t.app;
+  o.input_topics = {t.input};
+  o.global_tables = {config};
+  o.changelog_topic = t.changelog;
+  o.dlq_topic = t.dlq;
+  o.state_dir = dir.Sub("state");
+  o.kafka = testing::KafkaProperties();
+  auto app = stream::StreamApp::Create(o, std::make_unique<GlobalEchoProcessor>(config, t.output),
+                                       &registry);
+  ASSERT_TRUE(app.ok());
+  std::atomic<bool> stop{false};
+  absl::Status result;
+  std::thread runner([&] { result = (*app)->Run(stop); });
+  Verifier out(t.output);
+  ASSERT_TRUE(out.WaitFor(2));
+  stop.store(true);
+  runner.join();
+  EXPECT_TRUE(result.ok()) << result;
+  for (const auto& [key, value] : out.records) EXPECT_EQ(value, "version-200") << key;
 }
 
 }  // namespace

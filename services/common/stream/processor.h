@@ -49,6 +49,11 @@ class Context {
   virtual void Put(std::string_view store, std::string_view key, std::string_view value) = 0;
   virtual void Delete(std::string_view store, std::string_view key) = 0;
 
+  // Reads a global table (StreamOptions::global_tables): every partition of a compacted topic, as
+  // this instance has read it so far. Not part of the transaction: a replay may see newer values.
+  virtual absl::StatusOr<std::optional<std::string>> GetGlobal(std::string_view topic,
+                                                               std::string_view key) = 0;
+
   // Queues an output record; it is produced only if Process() returns OK.
   virtual void Emit(kafka::OutgoingRecord record) = 0;
 

@@ -74,7 +74,9 @@ struct StreamApp::Task {
 // The Context a processor sees for one record or timer of one task.
 class StreamApp::TaskContext : public Context {
  public:
-  TaskContext(Task& task, const Clock& clock) : task_(task), clock_(clock) {}
+  TaskContext(Task& task, const Clock& clock,
+              const std::map<std::string, std::unique_ptr<GlobalTable>, std::less<>>& globals)
+      : task_(task), clock_(clock), globals_(globals) {}
 
   int32_t partition() const override { return task_.partition; }
   int64_t now_ms() const override { return clock_.NowMillis(); }
@@ -90,6 +92,16 @@ class StreamApp::TaskContext : public Context {
   }
   void Delete(std::string_view store, std::string_view key) override {
     task_.state->Delete(store, key);
+  }
+  absl::StatusOr<std::optional<std::string>> GetGlobal(std::string_view topic,
+                                                       std::string_view key) override {
+    auto table = globals_.find(topic);
+    if (table == globals_.end()) {
+      return absl::InvalidArgumentError(StrCat("'", topic, "' is not a global table of this app"));
+    }
+    auto value = table->second->Get(key);
+    if (!value.ok()) error_ = value.status();
+    return value;
   }
   void Emit(kafka::OutgoingRecord record) override { emits_.push_back(std::move(record)); }
 
@@ -118,6 +130,7 @@ class StreamApp::TaskContext : public Context {
  private:
   Task& task_;
   const Clock& clock_;
+  const std::map<std::string, std::unique_ptr<GlobalTable>, std::less<>>& globals_;
   std::vector<kafka::OutgoingRecord> emits_;
   absl::Status error_;
 };
@@ -220,6 +233,15 @@ absl::Status StreamApp::Start() {
     LF_RETURN_IF_ERROR(init);
   }
 
+  // Global tables are complete before the first record is processed.
+  for (const std::string& topic : options_.global_tables) {
+    LF_ASSIGN_OR_RETURN(auto table, GlobalTable::Open({topic, options_.state_dir, options_.kafka,
+                                                       options_.kafka_timeout},
+                                                      registry_));
+    LF_RETURN_IF_ERROR(table->WaitUntilCaughtUp(options_.kafka_timeout));
+    global_tables_.emplace(topic, std::move(table));
+  }
+
   kafka::Properties consumer_props = options_.kafka;
   consumer_props["group.id"] = options_.application_id;
   LF_ASSIGN_OR_RETURN(consumer_, kafka::Consumer::Create(consumer_props, this));
@@ -235,6 +257,9 @@ absl::Status StreamApp::Run(const std::atomic<bool>& stop) {
   LF_RETURN_IF_ERROR(Start());
   while (!stop.load()) {
     if (!fatal_.ok()) break;
+    for (const auto& [topic, table] : global_tables_) {
+      if (absl::Status h = table->health(); !h.ok()) SetFatal(h);
+    }
     if (absl::Status f = producer_->FatalError(); !f.ok()) {
       SetFatal(absl::FailedPreconditionError(std::string(f.message())));
       break;
@@ -311,7 +336,7 @@ absl::Status StreamApp::HandleRecord(kafka::ConsumedRecord record) {
   }
   LF_RETURN_IF_ERROR(EnsureTransaction());
   Task& task = *task_it->second;
-  TaskContext ctx(task, *clock_);
+  TaskContext ctx(task, *clock_, global_tables_);
   const InputRecord input{
       record.topic(), record.partition(), record.offset(), record.timestamp_ms(),
       record.key(),   record.value(),     &record};
@@ -412,7 +437,7 @@ absl::Status StreamApp::FireDueTimers() {
       task.state->Delete(kTimersStore, row);
       task.state->Delete(kTimerIndexStore, key);
       task.state->CommitRecord();
-      TaskContext ctx(task, *clock_);
+      TaskContext ctx(task, *clock_, global_tables_);
       const Timer timer{key, due_ms, payload.value_or("")};
       absl::Status status = processor_->OnTimer(timer, ctx);
       if (status.ok() && !ctx.error().ok()) status = ctx.error();

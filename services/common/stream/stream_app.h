@@ -20,6 +20,7 @@
 #include "services/common/kafka/producer.h"
 #include "services/common/metrics/metrics.h"
 #include "services/common/stream/clock.h"
+#include "services/common/stream/global_table.h"
 #include "services/common/stream/processor.h"
 #include "services/common/stream/task_state.h"
 
@@ -37,9 +38,10 @@ struct StreamOptions {
   // Stable per running instance (a pod name): the transactional id is
   // "<application_id>-<instance_id>", so a restarted instance fences its own predecessor.
   std::string instance_id = "0";
-  std::vector<std::string> input_topics;  // co-partitioned: same partition count
-  std::vector<std::string> stores;        // the processor's state stores
-  std::string changelog_topic;            // default "<application_id>.state.changelog"
+  std::vector<std::string> input_topics;   // co-partitioned: same partition count
+  std::vector<std::string> stores;         // the processor's state stores
+  std::vector<std::string> global_tables;  // compacted topics read whole by every instance
+  std::string changelog_topic;             // default "<application_id>.state.changelog"
   std::string dlq_topic = "leadflow.dlq.v1";
   v1::ServiceName service = v1::SERVICE_NAME_UNSPECIFIED;  // recorded in dead letters
   std::string state_dir;                                   // one sub-directory per task
@@ -112,6 +114,7 @@ class StreamApp : public kafka::RebalanceListener {
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::Consumer> consumer_;
   std::map<int32_t, std::unique_ptr<Task>> tasks_;
+  std::map<std::string, std::unique_ptr<GlobalTable>, std::less<>> global_tables_;
   bool txn_open_ = false;
   int records_in_txn_ = 0;
   std::chrono::steady_clock::time_point txn_started_;
