@@ -277,6 +277,7 @@ absl::Status StreamApp::Run(const std::atomic<bool>& stop) {
       if (absl::Status s = Commit(); !s.ok()) SetFatal(s);
     }
     producer_->Poll(std::chrono::milliseconds(0));
+    UpdateLag();
   }
   if (fatal_.ok()) {
     if (txn_open_) {
@@ -291,6 +292,29 @@ absl::Status StreamApp::Run(const std::atomic<bool>& stop) {
   log::Info("stream stopped", {{"app", options_.application_id},
                                {"status", fatal_.ok() ? "ok" : std::string(fatal_.message())}});
   return fatal_;
+}
+
+void StreamApp::UpdateLag() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_lag_update_ < std::chrono::seconds(1)) return;
+  last_lag_update_ = now;
+  for (const auto& [tp, next] : next_offset_) {
+    int64_t low = 0;
+    int64_t high = 0;
+    // Cached from fetch responses: no broker round trip.
+    if (consumer_->handle()->get_watermark_offsets(tp.topic, tp.partition, &low, &high) !=
+            RdKafka::ERR_NO_ERROR ||
+        high < 0) {
+      continue;
+    }
+    registry_
+        ->GetGauge("leadflow_stream_consumer_lag",
+                   "Records between the next offset to process and the partition's end.",
+                   {{"app", options_.application_id},
+                    {"topic", tp.topic},
+                    {"partition", std::to_string(tp.partition)}})
+        .Set(static_cast<double>(std::max<int64_t>(0, high - next)));
+  }
 }
 
 bool StreamApp::CommitDue() const {

@@ -101,6 +101,8 @@ class StreamApp : public kafka::RebalanceListener {
   absl::Status RestoreTask(Task& task);
   void CloseTasks();
   bool CommitDue() const;
+  // Exports consumer lag per assigned input partition, at most once a second.
+  void UpdateLag();
   bool exactly_once() const { return options_.guarantee == Guarantee::kExactlyOnce; }
   // Records a fatal error raised inside a rebalance callback, for Run() to return.
   void SetFatal(absl::Status status);
@@ -127,6 +129,7 @@ class StreamApp : public kafka::RebalanceListener {
   absl::Status fatal_;
   int delivery_failures_ = 0;  // failed deliveries since the last commit (at-least-once)
   int64_t last_timer_check_ms_ = -1;
+  std::chrono::steady_clock::time_point last_lag_update_;
   std::chrono::steady_clock::time_point last_timer_check_;
 };
 
