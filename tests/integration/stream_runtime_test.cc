@@ -82,6 +82,20 @@ TEST(StreamRuntimeTest, ExactlyOnceCountsThenRestoreIntoAnEmptyStateDir) {
   {
     RunningApp app(t, dir.Sub("state-a"), &registry);
     ASSERT_TRUE(verifier.WaitFor(kFirst)) << "only " << verifier.records.size() << " outputs";
+    // Consumer lag is exported per input partition and drops to 0 once everything is processed.
+    EXPECT_TRUE(testing::WaitUntil(
+        [&] {
+          const std::string text = registry.Render();
+          for (int p = 0; p < 4; ++p) {
+            if (text.find(StrCat("leadflow_stream_consumer_lag{app=\"", t.app, "\",partition=\"", p,
+                                 "\",topic=\"", t.input, "\"} 0\n")) == std::string::npos) {
+              return false;
+            }
+          }
+          return true;
+        },
+        kKafkaDeadline))
+        << registry.Render();
     EXPECT_TRUE(app.Stop().ok());
   }
   ASSERT_EQ(verifier.records.size(), static_cast<size_t>(kFirst));
