@@ -1,6 +1,8 @@
 // Producer wrapper over librdkafka's C++ API.
 #include "services/common/kafka/producer.h"
 
+#include <atomic>
+
 #include "librdkafka/rdkafkacpp.h"
 #include "services/common/base/status_macros.h"
 #include "services/common/base/strings.h"
@@ -14,6 +16,7 @@ namespace leadflow::kafka {
 class Producer::DeliveryDispatcher : public RdKafka::DeliveryReportCb {
  public:
   void dr_cb(RdKafka::Message& message) override {
+    if (message.err() != RdKafka::ERR_NO_ERROR) failures.fetch_add(1, std::memory_order_relaxed);
     std::unique_ptr<DeliveryCallback> callback(
         static_cast<DeliveryCallback*>(message.msg_opaque()));
     if (callback == nullptr || !*callback) return;
@@ -25,6 +28,8 @@ class Producer::DeliveryDispatcher : public RdKafka::DeliveryReportCb {
                                    message.err() == RdKafka::ERR_NO_ERROR ? "" : message.errstr());
     (*callback)(report);
   }
+
+  std::atomic<int64_t> failures{0};
 };
 
 absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const Properties& properties) {
@@ -79,7 +84,9 @@ absl::Status Producer::Produce(const OutgoingRecord& record, DeliveryCallback on
       headers->add(h.key, h.value.data(), h.value.size());
     }
   }
-  auto callback = std::make_unique<DeliveryCallback>(std::move(on_delivery));
+  // No callback, no allocation: the hot path of the stream runtime produces without one.
+  std::unique_ptr<DeliveryCallback> callback;
+  if (on_delivery) callback = std::make_unique<DeliveryCallback>(std::move(on_delivery));
   const RdKafka::ErrorCode err = producer_->produce(
       record.topic, record.partition.value_or(RdKafka::Topic::PARTITION_UA),
       RdKafka::Producer::RK_MSG_COPY,
@@ -112,6 +119,10 @@ absl::Status Producer::Flush(std::chrono::milliseconds timeout) {
 }
 
 int Producer::outstanding() const { return producer_->outq_len(); }
+
+int64_t Producer::delivery_failures() const {
+  return dispatcher_->failures.load(std::memory_order_relaxed);
+}
 
 namespace {
 

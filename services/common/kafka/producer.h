@@ -42,7 +42,8 @@ class Producer {
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
-  // Enqueues a record. `on_delivery` runs later on the thread that calls Poll() or Flush().
+  // Enqueues a record. `on_delivery` (may be empty: then no per-record allocation) runs later on
+  // the thread that calls Poll() or Flush().
   // ResourceExhausted when the local queue is full (back off and Poll), InvalidArgument when the
   // record is too large, FailedPrecondition after a fatal error.
   absl::Status Produce(const OutgoingRecord& record, DeliveryCallback on_delivery);
@@ -56,6 +57,9 @@ class Producer {
 
   // Records enqueued and not yet reported.
   int outstanding() const;
+
+  // Deliveries that failed since the producer was created (whether or not they had a callback).
+  int64_t delivery_failures() const;
 
   // OK, or the fatal error that makes this producer unusable (it must be rebuilt).
   absl::Status FatalError() const;

@@ -86,6 +86,8 @@ class StreamApp : public kafka::RebalanceListener {
   // partition count) when missing.
   absl::Status EnsureTopics();
   absl::Status HandleRecord(kafka::ConsumedRecord record);
+  // A record or timer succeeded: its staged state joins the transaction, its emits are produced.
+  absl::Status Accept(Task& task, TaskContext& ctx);
   absl::Status FireDueTimers();
   absl::Status EnsureTransaction();
   absl::Status Commit();
@@ -127,9 +129,11 @@ class StreamApp : public kafka::RebalanceListener {
   // Failures per input record (topic, partition, offset), across aborts and re-deliveries.
   std::map<kafka::TopicPartitionOffset, int> attempts_;
   absl::Status fatal_;
-  int delivery_failures_ = 0;  // failed deliveries since the last commit (at-least-once)
+  int64_t delivery_failures_ = 0;  // the producer's failure count at the last commit or abort
   int64_t last_timer_check_ms_ = -1;
   std::chrono::steady_clock::time_point last_lag_update_;
+  std::chrono::steady_clock::time_point loop_now_;  // read once per loop iteration
+  uint64_t processed_ = 0;
   std::chrono::steady_clock::time_point last_timer_check_;
 };
 
