@@ -162,6 +162,59 @@ TEST(StreamChaosTest, AtLeastOnceModeNeverCountsAnInputTwiceInState) {
               kRecords);
 }
 
+TEST(StreamChaosTest, TimersFireExactlyOnceNeverEarlyAcrossKillAndRebalance) {
+  constexpr int kKeys = 400;
+  const CountingTopics t = MakeCountingTopics(4);
+  TempDir dir;
+  // Every key schedules one timer, 3 s to 11 s after its record is processed (real clock), so
+  // that firings spread over the kill and the rebalances.
+  KeyValues inputs;
+  for (int i = 0; i < kKeys; ++i)
+    inputs.emplace_back(StrCat("lead-", i), StrCat("timer:", 3000 + i * 20));
+  Verifier out(t.output);
+  auto fired = [&] {
+    std::map<std::string, int> n;
+    for (const auto& [key, value] : out.records) {
+      if (value.starts_with("fired:")) ++n[key];
+    }
+    return n;
+  };
+  auto a = StartWorker(t, "a", dir.Sub("state-a"), dir.Sub("a.log"));
+  ProduceAll(t.input, inputs);
+  ASSERT_TRUE(WaitUntil([&] { return out.records.size() >= kKeys; }, std::chrono::seconds(180),
+                        [&] { out.PollOnce(100); }));
+  // Timers are pending. A second instance joins (rebalance: partitions and their timers move),
+  // then the first is SIGKILLed (its partitions move again, after the session timeout).
+  auto b = StartWorker(t, "b", dir.Sub("state-b"), dir.Sub("b.log"));
+  ASSERT_TRUE(WaitUntil([&] { return fired().size() >= kKeys / 4; }, std::chrono::seconds(180),
+                        [&] { out.PollOnce(100); }))
+      << "timers did not start firing";
+  const size_t fired_before_kill = fired().size();
+  EXPECT_EQ(a->Stop(SIGKILL), 128 + SIGKILL);
+  ASSERT_TRUE(WaitUntil([&] { return fired().size() >= static_cast<size_t>(kKeys); },
+                        std::chrono::seconds(240), [&] { out.PollOnce(100); }))
+      << fired().size() << " of " << kKeys << " timers fired";
+  for (int i = 0; i < 30; ++i) out.PollOnce(100);  // a second firing would arrive here
+  EXPECT_EQ(b->Stop(SIGTERM), 0);
+
+  std::printf("[   INFO   ] %zu of %d timers had fired when instance a was killed\n",
+              fired_before_kill, kKeys);
+  EXPECT_LT(fired_before_kill, static_cast<size_t>(kKeys)) << "the kill came too late to matter";
+  const auto counts = fired();
+  EXPECT_EQ(counts.size(), static_cast<size_t>(kKeys));
+  for (const auto& [key, n] : counts)
+    EXPECT_EQ(n, 1) << "timer of " << key << " fired " << n << " times";
+  for (const auto& [key, value] : out.records) {
+    if (!value.starts_with("fired:")) continue;
+    // fired:<key>:<due>@<now>
+    const size_t at = value.rfind('@');
+    const size_t colon = value.rfind(':', at);
+    const int64_t due = std::stoll(value.substr(colon + 1, at - colon - 1));
+    const int64_t now = std::stoll(value.substr(at + 1));
+    EXPECT_GE(now, due) << "fired early: " << value;
+  }
+}
+
 // A broker of this test's own (the shared one must not restart under other tests), on pinned ports
 // so that clients find it again after the restart.
 class OwnBroker {

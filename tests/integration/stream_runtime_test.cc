@@ -198,7 +198,7 @@ TEST(StreamRuntimeTest, TimersFireOnceAndNeverEarlyAcrossARestart) {
   for (const auto& [key, value] : verifier.records) {
     if (value.starts_with("fired:")) {
       EXPECT_TRUE(keys.insert(key).second) << "timer fired twice for " << key;
-      EXPECT_EQ(value, StrCat("fired:", key, ":", 1'005'000));
+      EXPECT_TRUE(value.starts_with(StrCat("fired:", key, ":", 1'005'000, "@"))) << value;
     }
   }
 }

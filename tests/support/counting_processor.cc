@@ -36,8 +36,12 @@ absl::Status CountingProcessor::Process(const stream::InputRecord& record, strea
 }
 
 absl::Status CountingProcessor::OnTimer(const stream::Timer& timer, stream::Context& ctx) {
-  ctx.Emit(
-      {output_topic_, std::nullopt, timer.key, StrCat("fired:", timer.key, ":", timer.due_ms), {}});
+  // "fired:<key>:<due>@<now>": the verifier checks now >= due (never early).
+  ctx.Emit({output_topic_,
+            std::nullopt,
+            timer.key,
+            StrCat("fired:", timer.key, ":", timer.due_ms, "@", ctx.now_ms()),
+            {}});
   return absl::OkStatus();
 }
 

@@ -2,7 +2,7 @@
 // "<topic>/<partition>/<offset>=<count>" to the output topic, so an independent verifier can check
 // that every input is reflected exactly once and every count exactly once. Values "poison" are
 // rejected (DLQ); values "timer:<ms>" also schedule a timer for the key at now+ms, which emits
-// "fired:<key>:<due>" when it fires.
+// "fired:<key>:<due>@<now>" when it fires.
 #pragma once
 
 #include <string>
