@@ -43,16 +43,22 @@ class RunningApp {
     o.clock = clock;
     auto app = stream::StreamApp::Create(o, std::make_unique<testing::CountingProcessor>(t.output),
                                          registry);
-    EXPECT_TRUE(app.ok()) << app.status();
+    if (!app.ok()) {
+      result_ = app.status();
+      ADD_FAILURE() << "StreamApp::Create: " << result_;
+      return;
+    }
     app_ = std::move(*app);
     thread_ = std::thread([this] { result_ = app_->Run(stop_); });
   }
   ~RunningApp() {
-    if (thread_.joinable()) (void)Stop();
+    if (thread_.joinable()) {
+      EXPECT_TRUE(Stop().ok());
+    }
   }
   absl::Status Stop() {
     stop_.store(true);
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
     return result_;
   }
 

@@ -34,20 +34,12 @@ CountingTopics MakeCountingTopics(int partitions) {
 void ProduceAll(const std::string& topic, const KeyValues& records) {
   auto producer = kafka::Producer::Create(KafkaProperties());
   ASSERT_TRUE(producer.ok());
-  int failures = 0;
   for (const auto& [k, v] : records) {
-    absl::Status s;
-    while ((s = (*producer)->Produce({topic, std::nullopt, k, v, {}},
-                                     [&](const kafka::DeliveryReport& r) {
-                                       if (!r.status.ok()) ++failures;
-                                     }))
-               .code() == absl::StatusCode::kResourceExhausted) {
-      (*producer)->Poll(std::chrono::milliseconds(10));
-    }
+    const absl::Status s = (*producer)->ProduceOrWait({topic, std::nullopt, k, v, {}}, nullptr);
     ASSERT_TRUE(s.ok()) << s;
   }
   ASSERT_TRUE((*producer)->Flush(kKafkaDeadline).ok());
-  ASSERT_EQ(failures, 0);
+  ASSERT_EQ((*producer)->delivery_failures(), 0);
 }
 
 Verifier::Verifier(const std::string& topic) {

@@ -105,13 +105,11 @@ bool Send(kafka::Producer& producer, const std::string& topic, int count, int si
     }
     const int64_t now = WallMicros();
     std::memcpy(value.data(), &now, sizeof(now));
-    absl::Status s;
-    while ((s = producer.Produce({topic, std::nullopt, StrCat("lead-", i % 10000), value, {}},
-                                 nullptr))
-               .code() == absl::StatusCode::kResourceExhausted) {
-      producer.Poll(std::chrono::milliseconds(5));
+    if (Fail(producer.ProduceOrWait({topic, std::nullopt, StrCat("lead-", i % 10000), value, {}},
+                                    nullptr),
+             "produce")) {
+      return false;
     }
-    if (Fail(s, "produce")) return false;
   }
   return !Fail(producer.Flush(std::chrono::minutes(5)), "flush");
 }
@@ -143,16 +141,16 @@ class Relay {
         if (polled.ok() && polled->has_value()) {
           MarkFirstProcessed();
           const kafka::ConsumedRecord& r = **polled;
-          kafka::OutgoingRecord rec{
-              out, std::nullopt, std::string(r.key()), std::string(r.value()), {}};
-          while ((*producer)->Produce(rec, nullptr).code() ==
-                 absl::StatusCode::kResourceExhausted) {
-            (*producer)->Poll(std::chrono::milliseconds(5));
+          if (Fail((*producer)->ProduceOrWait(
+                       {out, std::nullopt, std::string(r.key()), std::string(r.value()), {}},
+                       nullptr),
+                   "raw relay produce")) {
+            return;
           }
         }
         (*producer)->Poll(std::chrono::milliseconds(0));
       }
-      (void)(*producer)->Flush(std::chrono::seconds(30));
+      Fail((*producer)->Flush(std::chrono::seconds(30)), "raw relay flush");
       return;
     }
     stream::StreamOptions so;

@@ -8,6 +8,7 @@
 #include "services/common/base/status_macros.h"
 #include "services/common/base/strings.h"
 #include "services/common/kafka/client_events.h"
+#include "services/common/kafka/partition_list.h"
 #include "services/common/log/log.h"
 
 namespace leadflow::kafka {
@@ -20,12 +21,6 @@ std::vector<TopicPartition> ToPartitions(const std::vector<RdKafka::TopicPartiti
   std::sort(out.begin(), out.end());
   return out;
 }
-
-// Owns a vector of librdkafka TopicPartitions (they are heap objects librdkafka expects freed).
-struct OwnedPartitions {
-  std::vector<RdKafka::TopicPartition*> items;
-  ~OwnedPartitions() { RdKafka::TopicPartition::destroy(items); }
-};
 
 }  // namespace
 
@@ -137,12 +132,9 @@ std::vector<TopicPartition> Consumer::Assignment() const {
 }
 
 absl::Status Consumer::Commit(const std::vector<TopicPartitionOffset>& offsets) {
-  OwnedPartitions parts;
-  for (const TopicPartitionOffset& o : offsets) {
-    parts.items.push_back(RdKafka::TopicPartition::create(o.topic, o.partition, o.offset));
-  }
-  LF_RETURN_IF_ERROR(FromKafkaError(consumer_->commitSync(parts.items), "kafka commit"));
-  for (const RdKafka::TopicPartition* tp : parts.items) {
+  PartitionList parts(offsets);
+  LF_RETURN_IF_ERROR(FromKafkaError(consumer_->commitSync(parts.items()), "kafka commit"));
+  for (const RdKafka::TopicPartition* tp : parts.items()) {
     LF_RETURN_IF_ERROR(FromKafkaError(
         tp->err(), leadflow::StrCat("kafka commit ", tp->topic(), "[", tp->partition(), "]")));
   }
@@ -151,27 +143,21 @@ absl::Status Consumer::Commit(const std::vector<TopicPartitionOffset>& offsets) 
 
 absl::StatusOr<std::vector<TopicPartitionOffset>> Consumer::Committed(
     const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) {
-  OwnedPartitions parts;
-  for (const TopicPartition& p : partitions) {
-    parts.items.push_back(RdKafka::TopicPartition::create(p.topic, p.partition));
-  }
+  PartitionList parts(partitions);
   LF_RETURN_IF_ERROR(FromKafkaError(
-      consumer_->committed(parts.items, static_cast<int>(timeout.count())), "kafka committed"));
+      consumer_->committed(parts.items(), static_cast<int>(timeout.count())), "kafka committed"));
   std::vector<TopicPartitionOffset> out;
-  for (const RdKafka::TopicPartition* tp : parts.items) {
+  for (const RdKafka::TopicPartition* tp : parts.items()) {
     out.push_back({tp->topic(), tp->partition(), tp->offset()});
   }
   return out;
 }
 
 absl::Status Consumer::Assign(const std::vector<TopicPartitionOffset>& positions) {
-  OwnedPartitions parts;
-  for (const TopicPartitionOffset& p : positions) {
-    parts.items.push_back(RdKafka::TopicPartition::create(p.topic, p.partition, p.offset));
-  }
-  LF_RETURN_IF_ERROR(FromKafkaError(consumer_->assign(parts.items), "kafka assign"));
+  PartitionList parts(positions);
+  LF_RETURN_IF_ERROR(FromKafkaError(consumer_->assign(parts.items()), "kafka assign"));
   std::lock_guard<std::mutex> lock(mu_);
-  assignment_ = ToPartitions(parts.items);
+  assignment_ = ToPartitions(parts.items());
   return absl::OkStatus();
 }
 
@@ -193,19 +179,13 @@ absl::Status Consumer::Seek(const std::vector<TopicPartitionOffset>& positions,
 }
 
 absl::Status Consumer::Pause(const std::vector<TopicPartition>& partitions) {
-  OwnedPartitions parts;
-  for (const TopicPartition& p : partitions) {
-    parts.items.push_back(RdKafka::TopicPartition::create(p.topic, p.partition));
-  }
-  return FromKafkaError(consumer_->pause(parts.items), "kafka pause");
+  PartitionList parts(partitions);
+  return FromKafkaError(consumer_->pause(parts.items()), "kafka pause");
 }
 
 absl::Status Consumer::Resume(const std::vector<TopicPartition>& partitions) {
-  OwnedPartitions parts;
-  for (const TopicPartition& p : partitions) {
-    parts.items.push_back(RdKafka::TopicPartition::create(p.topic, p.partition));
-  }
-  return FromKafkaError(consumer_->resume(parts.items), "kafka resume");
+  PartitionList parts(partitions);
+  return FromKafkaError(consumer_->resume(parts.items()), "kafka resume");
 }
 
 absl::Status Consumer::Close() {

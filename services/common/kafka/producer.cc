@@ -7,6 +7,7 @@
 #include "services/common/base/status_macros.h"
 #include "services/common/base/strings.h"
 #include "services/common/kafka/client_events.h"
+#include "services/common/kafka/partition_list.h"
 #include "services/common/log/log.h"
 
 namespace leadflow::kafka {
@@ -73,7 +74,8 @@ Producer::~Producer() {
   producer_->poll(0);
 }
 
-absl::Status Producer::Produce(const OutgoingRecord& record, DeliveryCallback on_delivery) {
+absl::Status Producer::Enqueue(const OutgoingRecord& record,
+                               std::unique_ptr<DeliveryCallback>& callback) {
   if (absl::Status fatal = FatalError(); !fatal.ok()) {
     return absl::FailedPreconditionError(std::string(fatal.message()));
   }
@@ -84,9 +86,6 @@ absl::Status Producer::Produce(const OutgoingRecord& record, DeliveryCallback on
       headers->add(h.key, h.value.data(), h.value.size());
     }
   }
-  // No callback, no allocation: the hot path of the stream runtime produces without one.
-  std::unique_ptr<DeliveryCallback> callback;
-  if (on_delivery) callback = std::make_unique<DeliveryCallback>(std::move(on_delivery));
   const RdKafka::ErrorCode err = producer_->produce(
       record.topic, record.partition.value_or(RdKafka::Topic::PARTITION_UA),
       RdKafka::Producer::RK_MSG_COPY,
@@ -94,13 +93,37 @@ absl::Status Producer::Produce(const OutgoingRecord& record, DeliveryCallback on
       record.value.has_value() ? record.value->size() : 0, record.key.data(), record.key.size(),
       /*timestamp=*/0, headers.get(), callback.get());
   if (err != RdKafka::ERR_NO_ERROR) {
-    // On failure librdkafka took ownership of neither the headers nor the opaque.
+    // On failure librdkafka took ownership of neither the headers nor the opaque: the callback
+    // stays with the caller for another attempt.
     return FromKafkaError(err, leadflow::StrCat("produce to ", record.topic));
   }
   // On success librdkafka owns the headers and will hand the callback back in dr_cb.
   (void)headers.release();
   (void)callback.release();
   return absl::OkStatus();
+}
+
+namespace {
+// No callback, no allocation: the hot path of the stream runtime produces without one.
+std::unique_ptr<DeliveryCallback> Wrap(DeliveryCallback on_delivery) {
+  if (!on_delivery) return nullptr;
+  return std::make_unique<DeliveryCallback>(std::move(on_delivery));
+}
+}  // namespace
+
+absl::Status Producer::Produce(const OutgoingRecord& record, DeliveryCallback on_delivery) {
+  std::unique_ptr<DeliveryCallback> callback = Wrap(std::move(on_delivery));
+  return Enqueue(record, callback);
+}
+
+absl::Status Producer::ProduceOrWait(const OutgoingRecord& record, DeliveryCallback on_delivery) {
+  std::unique_ptr<DeliveryCallback> callback = Wrap(std::move(on_delivery));
+  while (true) {
+    absl::Status s = Enqueue(record, callback);
+    if (s.code() != absl::StatusCode::kResourceExhausted) return s;
+    // Backpressure: serve delivery reports until the queue has room, instead of growing it.
+    Poll(std::chrono::milliseconds(10));
+  }
 }
 
 int Producer::Poll(std::chrono::milliseconds timeout) {
@@ -153,16 +176,11 @@ absl::Status Producer::BeginTransaction() {
 absl::Status Producer::SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
                                                 RdKafka::KafkaConsumer* consumer,
                                                 std::chrono::milliseconds timeout) {
-  std::vector<RdKafka::TopicPartition*> parts;
-  for (const TopicPartitionOffset& o : offsets) {
-    parts.push_back(RdKafka::TopicPartition::create(o.topic, o.partition, o.offset));
-  }
+  PartitionList parts(offsets);
   std::unique_ptr<RdKafka::ConsumerGroupMetadata> metadata(consumer->groupMetadata());
-  absl::Status status = FromTxnError(producer_->send_offsets_to_transaction(
-                                         parts, metadata.get(), static_cast<int>(timeout.count())),
-                                     "send offsets to transaction");
-  RdKafka::TopicPartition::destroy(parts);
-  return status;
+  return FromTxnError(producer_->send_offsets_to_transaction(parts.items(), metadata.get(),
+                                                             static_cast<int>(timeout.count())),
+                      "send offsets to transaction");
 }
 
 absl::Status Producer::CommitTransaction(std::chrono::milliseconds timeout) {

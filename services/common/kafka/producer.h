@@ -48,6 +48,11 @@ class Producer {
   // record is too large, FailedPrecondition after a fatal error.
   absl::Status Produce(const OutgoingRecord& record, DeliveryCallback on_delivery);
 
+  // Produce, waiting out a full local queue by serving delivery reports (backpressure: the caller
+  // blocks instead of memory growing). Queued records time out after message.timeout.ms, so the
+  // wait is bounded even with no broker. Any other failure is returned.
+  absl::Status ProduceOrWait(const OutgoingRecord& record, DeliveryCallback on_delivery);
+
   // Serves delivery reports and client events for up to `timeout`; returns how many were served.
   int Poll(std::chrono::milliseconds timeout);
 
@@ -84,6 +89,8 @@ class Producer {
  private:
   class DeliveryDispatcher;
   Producer() = default;
+  // Enqueues; on failure `callback` stays owned by the caller.
+  absl::Status Enqueue(const OutgoingRecord& record, std::unique_ptr<DeliveryCallback>& callback);
 
   std::unique_ptr<DeliveryDispatcher> dispatcher_;
   std::unique_ptr<ClientEvents> events_;

@@ -80,8 +80,11 @@ void GlobalTable::Follow() {
   auto fail = [this](const absl::Status& s) {
     log::Error("global table follower stopped",
                {{"topic", options_.topic}, {"error", std::string(s.message())}});
-    std::lock_guard<std::mutex> lock(mu_);
-    health_ = s;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      health_ = s;
+    }
+    changed_.notify_all();
   };
   auto consumer = kafka::Consumer::Create(
       kafka::Merge(options_.kafka, {{"group.id", StrCat("leadflow-global-", options_.topic)},
@@ -125,26 +128,29 @@ void GlobalTable::Follow() {
     }
     // Caught up once every partition hit its end and everything read before is in the store.
     if (!caught_up_.load() && at_end.size() == static_cast<size_t>(partitions_) && batch.empty()) {
-      caught_up_.store(true);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        caught_up_.store(true);
+      }
+      changed_.notify_all();
       caught_up_gauge_.Set(1);
       log::Info("global table caught up", {{"topic", options_.topic}});
     }
   }
   if (absl::Status s = flush(); !s.ok()) fail(s);
-  (void)(*consumer)->Close();
+  if (absl::Status s = (*consumer)->Close(); !s.ok()) {
+    log::Warn("global table consumer close",
+              {{"topic", options_.topic}, {"error", std::string(s.message())}});
+  }
 }
 
 absl::Status GlobalTable::WaitUntilCaughtUp(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!caught_up_.load()) {
-    if (absl::Status h = health(); !h.ok()) return h;
-    if (std::chrono::steady_clock::now() > deadline) {
-      return absl::DeadlineExceededError(StrCat("global table '", options_.topic,
-                                                "' not caught up within ", timeout.count(), " ms"));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!changed_.wait_for(lock, timeout, [&] { return caught_up_.load() || !health_.ok(); })) {
+    return absl::DeadlineExceededError(StrCat("global table '", options_.topic,
+                                              "' not caught up within ", timeout.count(), " ms"));
   }
-  return absl::OkStatus();
+  return health_;
 }
 
 absl::StatusOr<std::optional<std::string>> GlobalTable::Get(std::string_view key) const {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -62,6 +63,7 @@ class GlobalTable {
   std::atomic<bool> stop_{false};
   std::atomic<bool> caught_up_{false};
   mutable std::mutex mu_;
+  std::condition_variable changed_;  // caught up, or the follower failed
   absl::Status health_;
   std::thread thread_;
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <functional>
 
 #include "librdkafka/rdkafkacpp.h"
 #include "services/common/base/status_macros.h"
@@ -18,6 +19,17 @@ namespace {
 constexpr int64_t kOffsetBeginning = -2;  // librdkafka's logical "beginning"
 constexpr size_t kTimersPerCheck = 100;
 constexpr std::chrono::milliseconds kTimerCheckEvery{10};
+
+// Runs a transactional call, retrying it while it fails with a retriable error (Unavailable),
+// at most 10 times; returns the last status.
+absl::Status Retrying(const std::function<absl::Status()>& call) {
+  absl::Status result;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    result = call();
+    if (result.code() != absl::StatusCode::kUnavailable) break;
+  }
+  return result;
+}
 
 }  // namespace
 
@@ -33,12 +45,18 @@ struct StreamApp::Metrics {
         duplicates(r.GetCounter("leadflow_stream_duplicates_dropped_total",
                                 "Re-delivered records below the next expected offset, dropped.",
                                 {{"app", app}})),
+        unowned(r.GetCounter("leadflow_stream_unowned_records_total",
+                             "Records of partitions no longer assigned here, left to their owner.",
+                             {{"app", app}})),
         commits(r.GetCounter("leadflow_stream_commits_total", "Transactions committed.",
                              {{"app", app}})),
         aborts(r.GetCounter("leadflow_stream_aborts_total", "Transactions aborted and rewound.",
                             {{"app", app}})),
         timers_fired(
             r.GetCounter("leadflow_stream_timers_fired_total", "Timers fired.", {{"app", app}})),
+        timers_failed(r.GetCounter("leadflow_stream_timers_failed_total",
+                                   "Timers whose effects were dropped (rejected or failing).",
+                                   {{"app", app}})),
         restored(r.GetCounter("leadflow_stream_restored_records_total",
                               "Changelog records applied while restoring state.", {{"app", app}})),
         restore_seconds(r.GetGauge("leadflow_stream_last_restore_seconds",
@@ -55,9 +73,11 @@ struct StreamApp::Metrics {
   metrics::Counter& records_out;
   metrics::Counter& dlq;
   metrics::Counter& duplicates;
+  metrics::Counter& unowned;
   metrics::Counter& commits;
   metrics::Counter& aborts;
   metrics::Counter& timers_fired;
+  metrics::Counter& timers_failed;
   metrics::Counter& restored;
   metrics::Gauge& restore_seconds;
   metrics::Gauge& tasks;
@@ -225,12 +245,8 @@ absl::Status StreamApp::Start() {
   if (exactly_once()) {
     // Fences a previous incarnation of this instance and aborts its open transaction, so the last
     // stable offset of our outputs and changelog moves on at once instead of after a timeout.
-    absl::Status init;
-    for (int attempt = 0; attempt < 10; ++attempt) {
-      init = producer_->InitTransactions(options_.kafka_timeout);
-      if (init.code() != absl::StatusCode::kUnavailable) break;
-    }
-    LF_RETURN_IF_ERROR(init);
+    LF_RETURN_IF_ERROR(
+        Retrying([&] { return producer_->InitTransactions(options_.kafka_timeout); }));
   }
 
   // Global tables are complete before the first record is processed.
@@ -336,19 +352,10 @@ absl::Status StreamApp::EnsureTransaction() {
   return absl::OkStatus();
 }
 
-absl::Status StreamApp::Produce(kafka::OutgoingRecord record) {
-  while (true) {
-    absl::Status s = producer_->Produce(record, nullptr);
-    if (s.code() != absl::StatusCode::kResourceExhausted) return s;
-    // Backpressure: the local queue is full; serve deliveries instead of buffering more.
-    producer_->Poll(std::chrono::milliseconds(10));
-  }
-}
-
 absl::Status StreamApp::Accept(Task& task, TaskContext& ctx) {
   task.state->CommitRecord();
   for (kafka::OutgoingRecord& out : ctx.emits()) {
-    LF_RETURN_IF_ERROR(Produce(std::move(out)));
+    LF_RETURN_IF_ERROR(producer_->ProduceOrWait(out, nullptr));
     metrics_->records_out.Increment();
   }
   return absl::OkStatus();
@@ -360,7 +367,7 @@ absl::Status StreamApp::HandleRecord(kafka::ConsumedRecord record) {
   auto task_it = tasks_.find(record.partition());
   if (next == next_offset_.end() || task_it == tasks_.end()) {
     // Not ours (a late record after revocation): the owner will read it from the committed offset.
-    metrics_->duplicates.Increment();
+    metrics_->unowned.Increment();
     return absl::OkStatus();
   }
   if (record.offset() < next->second) {
@@ -440,13 +447,15 @@ absl::Status StreamApp::DeadLetter(const kafka::ConsumedRecord& record, v1::Dead
                                      {"reason", v1::DeadLetterReason_Name(reason)},
                                      {"detail", std::string(detail)}});
   metrics_->dlq.Increment();
-  return Produce(kafka::OutgoingRecord{
-      options_.dlq_topic,
-      std::nullopt,
-      std::string(record.key()),
-      dl.SerializeAsString(),
-      {{"content-type", "application/x-protobuf; message=leadflow.v1.DeadLetter"},
-       {"leadflow-event-type", "dead_letter"}}});
+  return producer_->ProduceOrWait(
+      kafka::OutgoingRecord{
+          options_.dlq_topic,
+          std::nullopt,
+          std::string(record.key()),
+          dl.SerializeAsString(),
+          {{"content-type", "application/x-protobuf; message=leadflow.v1.DeadLetter"},
+           {"leadflow-event-type", "dead_letter"}}},
+      nullptr);
 }
 
 absl::Status StreamApp::FireDueTimers() {
@@ -462,30 +471,44 @@ absl::Status StreamApp::FireDueTimers() {
   last_timer_check_ = steady_now;
   for (auto& [partition, task_ptr] : tasks_) {
     Task& task = *task_ptr;
-    LF_ASSIGN_OR_RETURN(auto due, task.state->DueTimers(now, kTimersPerCheck));
-    for (const auto& [due_ms, key] : due) {
+    LF_ASSIGN_OR_RETURN(std::vector<Timer> due, task.state->DueTimers(now, kTimersPerCheck));
+    for (const Timer& timer : due) {
       LF_RETURN_IF_ERROR(EnsureTransaction());
-      const std::string row = EncodeDue(due_ms) + key;
-      LF_ASSIGN_OR_RETURN(std::optional<std::string> payload, task.state->Get(kTimersStore, row));
       // The firing deletes the timer in the same transaction as its effects: it fires once.
-      task.state->Delete(kTimersStore, row);
-      task.state->Delete(kTimerIndexStore, key);
+      task.state->Delete(kTimersStore, EncodeDue(timer.due_ms) + timer.key);
+      task.state->Delete(kTimerIndexStore, timer.key);
       task.state->CommitRecord();
       TaskContext ctx(task, *clock_, global_tables_);
-      const Timer timer{key, due_ms, payload.value_or("")};
       absl::Status status = processor_->OnTimer(timer, ctx);
       if (status.ok() && !ctx.error().ok()) status = ctx.error();
-      if (status.ok()) {
-        LF_RETURN_IF_ERROR(Accept(task, ctx));
-      } else {
-        // A timer has no input record to dead-letter; its effects are dropped, loudly.
-        task.state->DiscardRecord();
-        log::Error(
-            "timer failed; dropped",
-            {{"partition", partition}, {"timer", key}, {"error", std::string(status.message())}});
-      }
       metrics_->timers_fired.Increment();
       ++records_in_txn_;
+      const kafka::TopicPartitionOffset id{StrCat(kTimersStore, "/", timer.key), partition,
+                                           timer.due_ms};
+      if (status.ok()) {
+        if (!attempts_.empty()) attempts_.erase(id);
+        LF_RETURN_IF_ERROR(Accept(task, ctx));
+        continue;
+      }
+      task.state->DiscardRecord();
+      // Same rules as for records (processor.h): an infrastructure failure aborts and the timer
+      // fires again, up to max_attempts; a rejection — or the last attempt — drops the timer's
+      // effects (a timer has no input to dead-letter), logged and counted.
+      const bool rejected = RejectionReason(status).has_value();
+      const int attempts = rejected ? options_.max_attempts : ++attempts_[id];
+      if (attempts < options_.max_attempts) {
+        log::Warn("timer failed; retrying", {{"partition", partition},
+                                             {"timer", timer.key},
+                                             {"attempt", attempts},
+                                             {"error", std::string(status.message())}});
+        return AbortAndRewind("timer failed");
+      }
+      attempts_.erase(id);
+      metrics_->timers_failed.Increment();
+      log::Error("timer failed; its effects are dropped",
+                 {{"partition", partition},
+                  {"timer", timer.key},
+                  {"error", std::string(status.message())}});
     }
   }
   return absl::OkStatus();
@@ -514,16 +537,16 @@ absl::Status StreamApp::Commit() {
                           [](const StateChange& c) { return c.store != kMetaStore; });
     for (StateChange& change : changes) {
       if (change.store == kMetaStore && exactly_once()) continue;
-      LF_RETURN_IF_ERROR(
-          producer_->Produce(kafka::OutgoingRecord{options_.changelog_topic,
-                                                   partition,
-                                                   ChangelogKey(change.store, change.key),
-                                                   std::move(change.value),
-                                                   {}},
-                             [task](const kafka::DeliveryReport& r) {
-                               if (r.status.ok())
-                                 task->changelog_high = std::max(task->changelog_high, r.offset);
-                             }));
+      // Waits out a full queue: a large transaction must not turn backpressure into an error.
+      LF_RETURN_IF_ERROR(producer_->ProduceOrWait(
+          kafka::OutgoingRecord{options_.changelog_topic,
+                                partition,
+                                ChangelogKey(change.store, change.key),
+                                std::move(change.value),
+                                {}},
+          [task](const kafka::DeliveryReport& r) {
+            if (r.status.ok()) task->changelog_high = std::max(task->changelog_high, r.offset);
+          }));
     }
   }
   // 2. The input offsets, bound to our group generation (fences zombies, KIP-447).
@@ -534,24 +557,26 @@ absl::Status StreamApp::Commit() {
       offsets.push_back({tp.topic, tp.partition, next});
     }
   }
-  absl::Status s = absl::OkStatus();
   if (!exactly_once()) return CommitAtLeastOnce(offsets, started);
+  // 3. Retriable errors are retried (the same call, a bounded number of times); a transaction is
+  // never committed without its offsets. Abortable errors rewind, fatal ones stop the instance.
+  absl::Status s = absl::OkStatus();
   if (!offsets.empty()) {
-    s = producer_->SendOffsetsToTransaction(offsets, consumer_->handle(), options_.kafka_timeout);
+    s = Retrying([&] {
+      return producer_->SendOffsetsToTransaction(offsets, consumer_->handle(),
+                                                 options_.kafka_timeout);
+    });
   }
-  // 3. Commit; retriable errors are retried, abortable ones rewind, fatal ones stop the instance.
-  for (int attempt = 0; s.ok() || s.code() == absl::StatusCode::kUnavailable; ++attempt) {
-    s = producer_->CommitTransaction(options_.kafka_timeout);
-    if (s.code() != absl::StatusCode::kUnavailable || attempt >= 10) break;
+  if (s.ok()) {
+    s = Retrying([&] { return producer_->CommitTransaction(options_.kafka_timeout); });
   }
   if (s.code() == absl::StatusCode::kAborted || s.code() == absl::StatusCode::kUnavailable) {
     log::Warn("commit failed; aborting", {{"error", std::string(s.message())}});
     return AbortAndRewind(ToStd(s.message()));
   }
   if (!s.ok()) return s;
-  // Delivery reports of the changelog records (all delivered once the commit returned).
-  while (producer_->outstanding() > 0) producer_->Poll(std::chrono::milliseconds(10));
-  producer_->Poll(std::chrono::milliseconds(0));
+  // Serves the changelog records' delivery reports (all delivered once the commit returned).
+  LF_RETURN_IF_ERROR(producer_->Flush(options_.kafka_timeout));
 
   return FinishCommit(offsets, started);
 }
@@ -599,12 +624,12 @@ absl::Status StreamApp::FinishCommit(const std::vector<kafka::TopicPartitionOffs
   return absl::OkStatus();
 }
 
-absl::Status StreamApp::AbortAndRewind(std::string_view why) {
+absl::Status StreamApp::AbortTransaction() {
   metrics_->aborts.Increment();
-  log::Warn("transaction aborted; rewinding to the last commit", {{"why", std::string(why)}});
   if (exactly_once()) {
-    absl::Status s = producer_->AbortTransaction(options_.kafka_timeout);
-    if (!s.ok() && s.code() != absl::StatusCode::kUnavailable) {
+    if (absl::Status s =
+            Retrying([&] { return producer_->AbortTransaction(options_.kafka_timeout); });
+        !s.ok()) {
       return absl::FailedPreconditionError(StrCat("abort failed: ", s.message()));
     }
   }
@@ -612,6 +637,12 @@ absl::Status StreamApp::AbortAndRewind(std::string_view why) {
   for (auto& [partition, task] : tasks_) task->state->DiscardTransaction();
   txn_open_ = false;
   records_in_txn_ = 0;
+  return absl::OkStatus();
+}
+
+absl::Status StreamApp::AbortAndRewind(std::string_view why) {
+  log::Warn("transaction aborted; rewinding to the last commit", {{"why", std::string(why)}});
+  LF_RETURN_IF_ERROR(AbortTransaction());
   std::vector<kafka::TopicPartitionOffset> positions;
   for (auto& [tp, next] : next_offset_) {
     auto c = committed_offset_.find(tp);
@@ -756,14 +787,7 @@ void StreamApp::OnLost(const std::vector<kafka::TopicPartition>& partitions) {
   // Another member may own these already: nothing may be committed for them. Local state is never
   // ahead of the changelog (see TaskState), so it can stay for a later restore from its checkpoint.
   if (txn_open_ && fatal_.ok()) {
-    metrics_->aborts.Increment();
-    if (absl::Status s =
-            exactly_once() ? producer_->AbortTransaction(options_.kafka_timeout) : absl::OkStatus();
-        !s.ok() && s.code() != absl::StatusCode::kUnavailable) {
-      SetFatal(absl::FailedPreconditionError(StrCat("abort failed: ", s.message())));
-    }
-    txn_open_ = false;
-    records_in_txn_ = 0;
+    if (absl::Status s = AbortTransaction(); !s.ok()) SetFatal(s);
   }
   (void)partitions;
   CloseTasks();

@@ -95,8 +95,10 @@ class StreamApp : public kafka::RebalanceListener {
                                  std::chrono::steady_clock::time_point started);
   absl::Status FinishCommit(const std::vector<kafka::TopicPartitionOffset>& offsets,
                             std::chrono::steady_clock::time_point started);
+  // Aborts the open transaction (exactly-once) and forgets its state changes.
+  absl::Status AbortTransaction();
+  // AbortTransaction, then seeks the inputs back to the last committed offsets.
   absl::Status AbortAndRewind(std::string_view why);
-  absl::Status Produce(kafka::OutgoingRecord record);
   absl::Status DeadLetter(const kafka::ConsumedRecord& record, v1::DeadLetterReason reason,
                           std::string_view detail, int attempts);
   absl::Status OpenTask(int32_t partition);

@@ -79,14 +79,13 @@ void TaskState::Delete(std::string_view store, std::string_view key) {
   record_[std::string(store)].insert_or_assign(std::string(key), std::nullopt);
 }
 
-absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> TaskState::DueTimers(
-    int64_t now_ms, size_t limit) const {
+absl::StatusOr<std::vector<Timer>> TaskState::DueTimers(int64_t now_ms, size_t limit) const {
   // Merge committed timers with uncommitted changes; both are ordered by the encoded due time.
-  std::map<std::string, bool> merged;  // timer row key -> present
+  std::map<std::string, std::optional<std::string>> merged;  // row key -> payload (nullopt: gone)
   const std::string end = EncodeDue(now_ms);
-  LF_RETURN_IF_ERROR(store_->Scan(kTimersStore, "", [&](std::string_view k, std::string_view) {
+  LF_RETURN_IF_ERROR(store_->Scan(kTimersStore, "", [&](std::string_view k, std::string_view v) {
     if (k.substr(0, 8) > end) return false;
-    merged.emplace(std::string(k), true);
+    merged.emplace(std::string(k), std::string(v));
     return merged.size() < limit * 2 + 16;
   }));
   for (const Overlay* overlay : {&txn_, &record_}) {
@@ -94,13 +93,13 @@ absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> TaskState::DueTimer
     if (s == overlay->end()) continue;
     for (const auto& [k, v] : s->second) {
       if (std::string_view(k).substr(0, 8) > end) continue;
-      merged.insert_or_assign(k, v.has_value());
+      merged.insert_or_assign(k, v);
     }
   }
-  std::vector<std::pair<int64_t, std::string>> out;
-  for (const auto& [k, present] : merged) {
-    if (!present) continue;
-    out.emplace_back(DecodeDue(k), k.substr(8));
+  std::vector<Timer> out;
+  for (auto& [k, payload] : merged) {
+    if (!payload.has_value()) continue;
+    out.push_back(Timer{k.substr(8), DecodeDue(k), std::move(*payload)});
     if (out.size() >= limit) break;
   }
   return out;

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/common/state/store.h"
+#include "services/common/stream/processor.h"
 
 namespace leadflow::stream {
 
@@ -50,10 +51,9 @@ class TaskState {
   void Put(std::string_view store, std::string_view key, std::string_view value);
   void Delete(std::string_view store, std::string_view key);
 
-  // Timers due at or before `now_ms`, earliest first, at most `limit`, uncommitted changes
-  // included.
-  absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> DueTimers(int64_t now_ms,
-                                                                         size_t limit) const;
+  // Timers due at or before `now_ms` with their payloads, earliest first, at most `limit`,
+  // uncommitted changes included.
+  absl::StatusOr<std::vector<Timer>> DueTimers(int64_t now_ms, size_t limit) const;
 
   // Record-level staging: effects of a rejected or failed record are dropped without touching the
   // rest of the transaction.
