@@ -11,12 +11,23 @@ find_package(yaml-cpp CONFIG REQUIRED)
 find_package(nlohmann_json CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(benchmark CONFIG REQUIRED)
+find_package(OpenSSL REQUIRED)
 
 # gRPC and librdkafka: Debian's CMake configs for these drag in targets that are not all packaged,
 # so pkg-config is the reliable way in.
 pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka++ rdkafka)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# Lead normalisation: ICU (country names), libidn2 (IDN domains), libpsl (registrable domains),
+# libphonenumber (E.164).
+pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc icu-i18n)
+pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
+pkg_check_modules(PSL REQUIRED IMPORTED_TARGET libpsl)
+find_library(PHONENUMBER_LIB phonenumber REQUIRED)
+find_path(PHONENUMBER_INCLUDE phonenumbers/phonenumberutil.h REQUIRED)
+add_library(leadflow_phonenumber INTERFACE)
+target_link_libraries(leadflow_phonenumber INTERFACE ${PHONENUMBER_LIB} protobuf::libprotobuf)
+target_include_directories(leadflow_phonenumber SYSTEM INTERFACE ${PHONENUMBER_INCLUDE})
 
 find_library(GRPCPP_REFLECTION_LIB grpc++_reflection REQUIRED)
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)

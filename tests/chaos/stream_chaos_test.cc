@@ -148,6 +148,17 @@ TEST(StreamChaosTest, AtLeastOnceModeNeverCountsAnInputTwiceInState) {
       },
       std::chrono::seconds(300), [&] { out.PollOnce(100); }))
       << inputs.size() << " of " << kRecords << " inputs reflected";
+  // An output can be visible before the state change behind it is committed (a kill in between
+  // leaves it to the next owner to redo), so the last worker runs until the committed state is
+  // complete; only then is it stopped.
+  std::map<std::string, int64_t> state;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        state = ChangelogCounts(t.changelog);
+        return state == expected;
+      },
+      std::chrono::seconds(300)))
+      << state.size() << " of " << expected.size() << " keys complete in the changelog";
   EXPECT_EQ(worker->Stop(SIGTERM), 0);
   // State never counted an input twice: the highest count emitted per key and the final state are
   // exactly the number of inputs of the key.

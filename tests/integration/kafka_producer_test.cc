@@ -83,6 +83,45 @@ TEST(KafkaProducerTest, IdempotentProducerReportsEveryRecordOnce) {
             static_cast<size_t>(kRecords));
 }
 
+TEST(KafkaProducerTest, EpochIsDeliveredOnlyWhenEveryRecordUpToItIsReported) {
+  const std::string topic = testing::UniqueName("epochs");
+  ASSERT_TRUE(testing::CreateTopics({topic}, 2).ok());
+  auto producer = kafka::Producer::Create(testing::KafkaProperties());
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  kafka::Producer& p = **producer;
+  int reports[2] = {0, 0};
+  uint64_t epochs[2] = {0, 0};
+  for (int e = 0; e < 2; ++e) {
+    for (int i = 0; i < 500; ++i) {
+      ASSERT_TRUE(p.ProduceOrWait({topic, std::nullopt, "k" + std::to_string(i), "v", {}},
+                                  [&, e](const kafka::DeliveryReport& r) {
+                                    EXPECT_TRUE(r.status.ok()) << r.status;
+                                    ++reports[e];
+                                  })
+                      .ok());
+    }
+    epochs[e] = p.SealEpoch();
+  }
+  EXPECT_GT(epochs[1], epochs[0]);
+  // Reports are served only by Poll/Flush, so nothing can be delivered yet.
+  EXPECT_FALSE(p.EpochDelivered(epochs[0]));
+  EXPECT_FALSE(p.EpochDelivered(epochs[1]));
+
+  ASSERT_TRUE(testing::WaitUntil([&] { return p.EpochDelivered(epochs[0]); }, kKafkaDeadline,
+                                 [&] { p.Poll(std::chrono::milliseconds(50)); }));
+  EXPECT_EQ(reports[0], 500) << "an epoch is delivered only after all its reports";
+  ASSERT_TRUE(testing::WaitUntil([&] { return p.EpochDelivered(epochs[1]); }, kKafkaDeadline,
+                                 [&] { p.Poll(std::chrono::milliseconds(50)); }));
+  EXPECT_EQ(reports[1], 500);
+
+  // A record refused at once (the partition does not exist, and the metadata says so by now)
+  // leaves nothing outstanding in its epoch.
+  EXPECT_FALSE(p.Produce({topic, 7, "k", "v", {}}, nullptr).ok());
+  EXPECT_TRUE(p.EpochDelivered(p.SealEpoch()));
+  EXPECT_EQ(p.delivery_failures(), 0);
+  EXPECT_EQ(p.outstanding(), 0);
+}
+
 TEST(KafkaProducerTest, UnknownPropertyIsRejectedByName) {
   auto producer =
       kafka::Producer::Create(kafka::Merge(testing::KafkaProperties(), {{"lnger.ms", "5"}}));

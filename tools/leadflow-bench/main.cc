@@ -75,6 +75,7 @@ struct Options {
   int latency_seconds = 10;
   std::string modes = "raw,alos,eos";
   int commit_interval_ms = 100;
+  int rounds = 1;
 };
 
 struct Result {
@@ -284,30 +285,68 @@ int main(int argc, char** argv) {
   relay->add_option("--modes", o.modes, "comma-separated: raw, alos, eos")->capture_default_str();
   relay->add_option("--commit-interval-ms", o.commit_interval_ms, "runtime commit interval")
       ->capture_default_str();
+  relay
+      ->add_option("--rounds", o.rounds,
+                   "run the modes this many times, interleaved, and report medians (a shared "
+                   "machine makes single runs noisy)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   leadflow::log::Init("bench", leadflow::log::Level::kWarn, leadflow::log::Format::kText);
 
-  std::vector<Result> results;
-  size_t pos = 0;
-  while (pos <= o.modes.size()) {
+  std::vector<std::string> modes;
+  for (size_t pos = 0; pos <= o.modes.size();) {
     const size_t comma = std::min(o.modes.find(',', pos), o.modes.size());
-    const std::string mode = o.modes.substr(pos, comma - pos);
+    if (comma > pos) modes.push_back(o.modes.substr(pos, comma - pos));
     pos = comma + 1;
-    if (mode.empty()) continue;
-    Result r;
-    if (!RunMode(o, mode, &r)) return 1;
-    results.push_back(r);
   }
-  const double raw = results.empty() ? 0 : results.front().records_per_second;
+  // rounds[i][m]: round i, mode m. Modes run interleaved so slow phases of the machine hit all.
+  std::vector<std::vector<Result>> rounds;
+  for (int round = 0; round < o.rounds; ++round) {
+    rounds.emplace_back();
+    for (const std::string& mode : modes) {
+      Result r;
+      if (!RunMode(o, mode, &r)) return 1;
+      rounds.back().push_back(r);
+    }
+  }
+  const char* base = modes.empty() ? "-" : modes.front().c_str();
   std::printf(
-      "| relay | records/s | vs %s | p50 ms | p99 ms | latency samples | commits | mean commit ms "
-      "|\n",
-      results.empty() ? "-" : results.front().mode.c_str());
-  std::printf("|---|---|---|---|---|---|---|---|\n");
-  for (const Result& r : results) {
-    std::printf("| %s | %.0f | %.0f%% | %.1f | %.1f | %zu | %.0f | %.1f |\n", r.mode.c_str(),
-                r.records_per_second, raw > 0 ? 100.0 * r.records_per_second / raw : 0, r.p50_ms,
-                r.p99_ms, r.latency_samples, r.commits, r.mean_commit_ms);
+      "| round | relay | records/s | vs %s | p50 ms | p99 ms | latency samples | commits | mean "
+      "commit ms |\n",
+      base);
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  for (size_t i = 0; i < rounds.size(); ++i) {
+    const double first = rounds[i].front().records_per_second;
+    for (const Result& r : rounds[i]) {
+      std::printf("| %zu | %s | %.0f | %.0f%% | %.1f | %.1f | %zu | %.0f | %.1f |\n", i + 1,
+                  r.mode.c_str(), r.records_per_second,
+                  first > 0 ? 100.0 * r.records_per_second / first : 0, r.p50_ms, r.p99_ms,
+                  r.latency_samples, r.commits, r.mean_commit_ms);
+    }
+  }
+  if (rounds.size() > 1) {
+    // Medians over rounds; the ratio is the median of the per-round ratios (same machine state).
+    auto median = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      const size_t n = v.size();
+      return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    };
+    std::printf("\n| median of %zu rounds | records/s | vs %s | p50 ms | p99 ms |\n", rounds.size(),
+                base);
+    std::printf("|---|---|---|---|---|\n");
+    for (size_t m = 0; m < modes.size(); ++m) {
+      std::vector<double> rate, ratio, p50, p99;
+      for (const auto& round : rounds) {
+        rate.push_back(round[m].records_per_second);
+        const double first = round.front().records_per_second;
+        ratio.push_back(first > 0 ? 100.0 * round[m].records_per_second / first : 0);
+        p50.push_back(round[m].p50_ms);
+        p99.push_back(round[m].p99_ms);
+      }
+      std::printf("| %s | %.0f | %.0f%% | %.1f | %.1f |\n", modes[m].c_str(), median(rate),
+                  median(ratio), median(p50), median(p99));
+    }
   }
   std::printf(
       "(%d records of %d bytes, %d partitions; latency at %d records/s for %d s; commit "

@@ -2,6 +2,7 @@
 #include "services/common/kafka/consumer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <utility>
 
 #include "librdkafka/rdkafkacpp.h"
@@ -64,6 +65,30 @@ class Consumer::Rebalancer : public RdKafka::RebalanceCb {
   RebalanceListener* listener_;
 };
 
+// Outcomes of commits (async ones are otherwise silent): failures are logged and counted.
+class Consumer::CommitResults : public RdKafka::OffsetCommitCb {
+ public:
+  void offset_commit_cb(RdKafka::ErrorCode err,
+                        std::vector<RdKafka::TopicPartition*>& offsets) override {
+    if (err == RdKafka::ERR__NO_OFFSET) return;  // nothing to commit
+    std::string failed;
+    if (err == RdKafka::ERR_NO_ERROR) {
+      for (const RdKafka::TopicPartition* tp : offsets) {
+        if (tp->err() == RdKafka::ERR_NO_ERROR) continue;
+        leadflow::StrAppend(&failed, failed.empty() ? "" : ", ", tp->topic(), "[", tp->partition(),
+                            "]: ", RdKafka::err2str(tp->err()));
+      }
+      if (failed.empty()) return;
+    } else {
+      failed = RdKafka::err2str(err);
+    }
+    failures.fetch_add(1, std::memory_order_relaxed);
+    log::Warn("offset commit failed", {{"error", failed}});
+  }
+
+  std::atomic<int64_t> failures{0};
+};
+
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const Properties& properties,
                                                            RebalanceListener* listener) {
   const Properties effective = Merge(
@@ -86,9 +111,12 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const Properties& pro
   auto consumer = std::unique_ptr<Consumer>(new Consumer());
   consumer->events_ = std::make_unique<ClientEvents>("consumer");
   consumer->rebalancer_ = std::make_unique<Rebalancer>(consumer.get(), listener);
+  consumer->commit_results_ = std::make_unique<CommitResults>();
   std::string errstr;
   if (conf->set("event_cb", consumer->events_.get(), errstr) != RdKafka::Conf::CONF_OK ||
-      conf->set("rebalance_cb", consumer->rebalancer_.get(), errstr) != RdKafka::Conf::CONF_OK) {
+      conf->set("rebalance_cb", consumer->rebalancer_.get(), errstr) != RdKafka::Conf::CONF_OK ||
+      conf->set("offset_commit_cb", consumer->commit_results_.get(), errstr) !=
+          RdKafka::Conf::CONF_OK) {
     return absl::InternalError(leadflow::StrCat("kafka consumer callbacks: ", errstr));
   }
   consumer->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), errstr));
@@ -139,6 +167,15 @@ absl::Status Consumer::Commit(const std::vector<TopicPartitionOffset>& offsets) 
         tp->err(), leadflow::StrCat("kafka commit ", tp->topic(), "[", tp->partition(), "]")));
   }
   return absl::OkStatus();
+}
+
+absl::Status Consumer::CommitAsync(const std::vector<TopicPartitionOffset>& offsets) {
+  PartitionList parts(offsets);
+  return FromKafkaError(consumer_->commitAsync(parts.items()), "kafka commit");
+}
+
+int64_t Consumer::async_commit_failures() const {
+  return commit_results_->failures.load(std::memory_order_relaxed);
 }
 
 absl::StatusOr<std::vector<TopicPartitionOffset>> Consumer::Committed(

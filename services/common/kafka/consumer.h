@@ -61,6 +61,10 @@ class Consumer {
   // Synchronously commits the given next-offsets (outside transactions; the runtime commits
   // offsets inside its transaction instead).
   absl::Status Commit(const std::vector<TopicPartitionOffset>& offsets);
+  // Starts a commit and returns; its outcome arrives during a later Poll(). A failed one is logged
+  // and counted in async_commit_failures().
+  absl::Status CommitAsync(const std::vector<TopicPartitionOffset>& offsets);
+  int64_t async_commit_failures() const;
 
   // The committed next-offsets of `partitions` (-1001 = none committed).
   absl::StatusOr<std::vector<TopicPartitionOffset>> Committed(
@@ -92,10 +96,12 @@ class Consumer {
 
  private:
   class Rebalancer;
+  class CommitResults;
   Consumer() = default;
 
   std::unique_ptr<ClientEvents> events_;
   std::unique_ptr<Rebalancer> rebalancer_;
+  std::unique_ptr<CommitResults> commit_results_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   mutable std::mutex mu_;
   std::vector<TopicPartition> assignment_;

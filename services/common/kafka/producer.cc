@@ -12,25 +12,39 @@
 
 namespace leadflow::kafka {
 
-// Turns librdkafka's per-message delivery callback into the caller's std::function. The callback
-// travels as the message opaque: owned by a unique_ptr on both sides of librdkafka.
+// What travels with each record as the message opaque: its delivery epoch and the caller's
+// callback (may be empty). Owned by a unique_ptr on both sides of librdkafka.
+struct Producer::Envelope {
+  uint64_t epoch = 0;
+  DeliveryCallback callback;
+};
+
+// Turns librdkafka's per-message delivery callback into the caller's std::function and the epoch
+// accounting.
 class Producer::DeliveryDispatcher : public RdKafka::DeliveryReportCb {
  public:
+  explicit DeliveryDispatcher(Producer* owner) : owner_(owner) {}
+
   void dr_cb(RdKafka::Message& message) override {
     if (message.err() != RdKafka::ERR_NO_ERROR) failures.fetch_add(1, std::memory_order_relaxed);
-    std::unique_ptr<DeliveryCallback> callback(
-        static_cast<DeliveryCallback*>(message.msg_opaque()));
-    if (callback == nullptr || !*callback) return;
+    std::unique_ptr<Envelope> envelope(static_cast<Envelope*>(message.msg_opaque()));
+    if (envelope == nullptr) return;
+    owner_->Reported(envelope->epoch);
+    const DeliveryCallback& callback = envelope->callback;
+    if (!callback) return;
     DeliveryReport report;
     report.topic = message.topic_name();
     report.partition = message.partition();
     report.offset = message.offset();
     report.status = FromKafkaError(message.err(), leadflow::StrCat("delivery to ", report.topic),
                                    message.err() == RdKafka::ERR_NO_ERROR ? "" : message.errstr());
-    (*callback)(report);
+    callback(report);
   }
 
   std::atomic<int64_t> failures{0};
+
+ private:
+  Producer* owner_;
 };
 
 absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const Properties& properties) {
@@ -49,7 +63,7 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const Properties& pro
   LF_ASSIGN_OR_RETURN(std::unique_ptr<RdKafka::Conf> conf, MakeConf(effective));
   auto producer = std::unique_ptr<Producer>(new Producer());
   producer->bootstrap_ = bootstrap->second;
-  producer->dispatcher_ = std::make_unique<DeliveryDispatcher>();
+  producer->dispatcher_ = std::make_unique<DeliveryDispatcher>(producer.get());
   producer->events_ = std::make_unique<ClientEvents>("producer");
   std::string errstr;
   if (conf->set("dr_cb", producer->dispatcher_.get(), errstr) != RdKafka::Conf::CONF_OK ||
@@ -68,14 +82,13 @@ Producer::~Producer() {
   if (absl::Status s = Flush(std::chrono::seconds(10)); !s.ok()) {
     log::Warn("producer closed with undelivered records", {{"error", std::string(s.message())}});
   }
-  // Undelivered messages still hold their callbacks; purge makes librdkafka report them (as
-  // purged) so every callback is freed before the handle goes.
+  // Undelivered messages still hold their envelopes; purge makes librdkafka report them (as
+  // purged) so every envelope is freed before the handle goes.
   producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
   producer_->poll(0);
 }
 
-absl::Status Producer::Enqueue(const OutgoingRecord& record,
-                               std::unique_ptr<DeliveryCallback>& callback) {
+absl::Status Producer::Enqueue(const OutgoingRecord& record, std::unique_ptr<Envelope>& envelope) {
   if (absl::Status fatal = FatalError(); !fatal.ok()) {
     return absl::FailedPreconditionError(std::string(fatal.message()));
   }
@@ -86,40 +99,54 @@ absl::Status Producer::Enqueue(const OutgoingRecord& record,
       headers->add(h.key, h.value.data(), h.value.size());
     }
   }
+  {
+    std::lock_guard<std::mutex> lock(epochs_mu_);
+    envelope->epoch = open_epoch_;
+    ++epoch_outstanding_[open_epoch_];
+  }
   const RdKafka::ErrorCode err = producer_->produce(
       record.topic, record.partition.value_or(RdKafka::Topic::PARTITION_UA),
       RdKafka::Producer::RK_MSG_COPY,
       record.value.has_value() ? const_cast<char*>(record.value->data()) : nullptr,
       record.value.has_value() ? record.value->size() : 0, record.key.data(), record.key.size(),
-      /*timestamp=*/0, headers.get(), callback.get());
+      /*timestamp=*/0, headers.get(), envelope.get());
   if (err != RdKafka::ERR_NO_ERROR) {
-    // On failure librdkafka took ownership of neither the headers nor the opaque: the callback
+    // On failure librdkafka took ownership of neither the headers nor the opaque: the envelope
     // stays with the caller for another attempt.
+    Reported(envelope->epoch);
     return FromKafkaError(err, leadflow::StrCat("produce to ", record.topic));
   }
-  // On success librdkafka owns the headers and will hand the callback back in dr_cb.
+  // On success librdkafka owns the headers and will hand the envelope back in dr_cb.
   (void)headers.release();
-  (void)callback.release();
+  (void)envelope.release();
   return absl::OkStatus();
 }
 
-namespace {
-// No callback, no allocation: the hot path of the stream runtime produces without one.
-std::unique_ptr<DeliveryCallback> Wrap(DeliveryCallback on_delivery) {
-  if (!on_delivery) return nullptr;
-  return std::make_unique<DeliveryCallback>(std::move(on_delivery));
+void Producer::Reported(uint64_t epoch) {
+  std::lock_guard<std::mutex> lock(epochs_mu_);
+  auto it = epoch_outstanding_.find(epoch);
+  if (it != epoch_outstanding_.end() && --it->second <= 0) epoch_outstanding_.erase(it);
 }
-}  // namespace
+
+uint64_t Producer::SealEpoch() {
+  std::lock_guard<std::mutex> lock(epochs_mu_);
+  return open_epoch_++;
+}
+
+bool Producer::EpochDelivered(uint64_t epoch) const {
+  std::lock_guard<std::mutex> lock(epochs_mu_);
+  return epoch_outstanding_.empty() || epoch_outstanding_.begin()->first > epoch;
+}
 
 absl::Status Producer::Produce(const OutgoingRecord& record, DeliveryCallback on_delivery) {
-  std::unique_ptr<DeliveryCallback> callback = Wrap(std::move(on_delivery));
-  return Enqueue(record, callback);
+  auto envelope = std::make_unique<Envelope>(Envelope{0, std::move(on_delivery)});
+  return Enqueue(record, envelope);
 }
 
 absl::Status Producer::ProduceOrWait(const OutgoingRecord& record, DeliveryCallback on_delivery) {
-  std::unique_ptr<DeliveryCallback> callback = Wrap(std::move(on_delivery));
+  auto envelope = std::make_unique<Envelope>(Envelope{0, std::move(on_delivery)});
   while (true) {
-    absl::Status s = Enqueue(record, callback);
+    absl::Status s = Enqueue(record, envelope);
     if (s.code() != absl::StatusCode::kResourceExhausted) return s;
     // Backpressure: serve delivery reports until the queue has room, instead of growing it.
     Poll(std::chrono::milliseconds(10));

@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,8 +44,8 @@ class Producer {
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
-  // Enqueues a record. `on_delivery` (may be empty: then no per-record allocation) runs later on
-  // the thread that calls Poll() or Flush().
+  // Enqueues a record. `on_delivery` (may be empty) runs later on the thread that calls Poll() or
+  // Flush().
   // ResourceExhausted when the local queue is full (back off and Poll), InvalidArgument when the
   // record is too large, FailedPrecondition after a fatal error.
   absl::Status Produce(const OutgoingRecord& record, DeliveryCallback on_delivery);
@@ -65,6 +67,14 @@ class Producer {
 
   // Deliveries that failed since the producer was created (whether or not they had a callback).
   int64_t delivery_failures() const;
+
+  // Delivery epochs: every record belongs to the epoch that was open when it was enqueued.
+  // SealEpoch() closes the open epoch and returns its number; EpochDelivered(n) is true once every
+  // record of epochs <= n has been reported (delivered or failed). This lets a caller wait for
+  // "everything produced up to here" while it goes on producing — unlike Flush(), which waits for
+  // everything. Reports are served by Poll()/Flush().
+  uint64_t SealEpoch();
+  bool EpochDelivered(uint64_t epoch) const;
 
   // OK, or the fatal error that makes this producer unusable (it must be rebuilt).
   absl::Status FatalError() const;
@@ -89,8 +99,15 @@ class Producer {
  private:
   class DeliveryDispatcher;
   Producer() = default;
-  // Enqueues; on failure `callback` stays owned by the caller.
-  absl::Status Enqueue(const OutgoingRecord& record, std::unique_ptr<DeliveryCallback>& callback);
+  struct Envelope;
+  // Enqueues; on failure `envelope` stays owned by the caller.
+  absl::Status Enqueue(const OutgoingRecord& record, std::unique_ptr<Envelope>& envelope);
+  void Reported(uint64_t epoch);
+
+  // Enqueued, not yet reported, records per epoch (zero counts are erased).
+  mutable std::mutex epochs_mu_;
+  std::map<uint64_t, int64_t> epoch_outstanding_;
+  uint64_t open_epoch_ = 0;
 
   std::unique_ptr<DeliveryDispatcher> dispatcher_;
   std::unique_ptr<ClientEvents> events_;

@@ -291,16 +291,17 @@ absl::Status StreamApp::Run(const std::atomic<bool>& stop) {
     }
     if (!fatal_.ok()) break;
     if (absl::Status s = FireDueTimers(); !s.ok()) SetFatal(s);
+    if (fatal_.ok() && sealed_.has_value()) {
+      if (absl::Status s = CompleteSealed(/*wait=*/false); !s.ok()) SetFatal(s);
+    }
     if (fatal_.ok() && txn_open_ && CommitDue()) {
-      if (absl::Status s = Commit(); !s.ok()) SetFatal(s);
+      if (absl::Status s = Commit(/*wait=*/false); !s.ok()) SetFatal(s);
     }
     producer_->Poll(std::chrono::milliseconds(0));
     UpdateLag();
   }
   if (fatal_.ok()) {
-    if (txn_open_) {
-      if (absl::Status s = Commit(); !s.ok()) SetFatal(s);
-    }
+    if (absl::Status s = Commit(/*wait=*/true); !s.ok()) SetFatal(s);
     // Leaving the group revokes the partitions (OnRevoked commits and closes the tasks).
     if (absl::Status s = consumer_->Close(); !s.ok()) {
       log::Warn("consumer close", {{"error", std::string(s.message())}});
@@ -514,9 +515,11 @@ absl::Status StreamApp::FireDueTimers() {
   return absl::OkStatus();
 }
 
-absl::Status StreamApp::Commit() {
-  if (!txn_open_) return absl::OkStatus();
+absl::Status StreamApp::Commit(bool wait) {
+  if (!txn_open_) return wait ? CompleteSealed(/*wait=*/true) : absl::OkStatus();
   const auto started = std::chrono::steady_clock::now();
+  // At-least-once keeps one sealed transaction in flight at most.
+  if (!exactly_once()) LF_RETURN_IF_ERROR(CompleteSealed(/*wait=*/true));
   // 1. The state changes of the transaction, to each task's changelog partition. At-least-once
   // also records the applied input offsets as state, so no owner ever applies an input twice.
   if (!exactly_once()) {
@@ -548,6 +551,7 @@ absl::Status StreamApp::Commit() {
             if (r.status.ok()) task->changelog_high = std::max(task->changelog_high, r.offset);
           }));
     }
+    task->state->Seal();
   }
   // 2. The input offsets, bound to our group generation (fences zombies, KIP-447).
   std::vector<kafka::TopicPartitionOffset> offsets;
@@ -557,7 +561,14 @@ absl::Status StreamApp::Commit() {
       offsets.push_back({tp.topic, tp.partition, next});
     }
   }
-  if (!exactly_once()) return CommitAtLeastOnce(offsets, started);
+  txn_open_ = false;
+  records_in_txn_ = 0;
+  if (!exactly_once()) {
+    // At-least-once: the transaction is sealed; processing goes on while its records are
+    // delivered, and CompleteSealed applies it once they all are.
+    sealed_ = Sealed{producer_->SealEpoch(), std::move(offsets), started};
+    return wait ? CompleteSealed(/*wait=*/true) : absl::OkStatus();
+  }
   // 3. Retriable errors are retried (the same call, a bounded number of times); a transaction is
   // never committed without its offsets. Abortable errors rewind, fatal ones stop the instance.
   absl::Status s = absl::OkStatus();
@@ -577,35 +588,48 @@ absl::Status StreamApp::Commit() {
   if (!s.ok()) return s;
   // Serves the changelog records' delivery reports (all delivered once the commit returned).
   LF_RETURN_IF_ERROR(producer_->Flush(options_.kafka_timeout));
-
-  return FinishCommit(offsets, started);
+  delivery_failures_ = producer_->delivery_failures();
+  return ApplyCommitted(offsets, started);
 }
 
-absl::Status StreamApp::CommitAtLeastOnce(const std::vector<kafka::TopicPartitionOffset>& offsets,
-                                          std::chrono::steady_clock::time_point started) {
-  // Everything produced since the last commit must be delivered before state and offsets move.
-  absl::Status flushed = producer_->Flush(options_.kafka_timeout);
-  producer_->Poll(std::chrono::milliseconds(0));
-  if (!flushed.ok() || producer_->delivery_failures() > delivery_failures_) {
-    return AbortAndRewind(flushed.ok() ? "delivery failed" : ToStd(flushed.message()));
+absl::Status StreamApp::CompleteSealed(bool wait) {
+  if (!sealed_.has_value()) return absl::OkStatus();
+  if (!producer_->EpochDelivered(sealed_->epoch)) {
+    if (!wait) return absl::OkStatus();
+    const auto deadline = std::chrono::steady_clock::now() + options_.kafka_timeout;
+    while (!producer_->EpochDelivered(sealed_->epoch)) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        return AbortAndRewind(
+            StrCat("records still undelivered after ", options_.kafka_timeout.count(), " ms"));
+      }
+      producer_->Poll(std::chrono::milliseconds(10));
+    }
   }
-  LF_RETURN_IF_ERROR(FinishCommit(offsets, started));
-  // State already holds the applied offsets; a failed group commit only means re-delivery, which
-  // the offset guard skips.
-  if (!offsets.empty()) {
-    if (absl::Status c = consumer_->Commit(offsets); !c.ok()) {
+  // A failed delivery, of the sealed transaction or of the open one, rewinds both: state and
+  // offsets only ever move past records whose outputs all arrived.
+  if (producer_->delivery_failures() > delivery_failures_) {
+    return AbortAndRewind("delivery failed");
+  }
+  Sealed sealed = std::move(*sealed_);
+  sealed_.reset();
+  LF_RETURN_IF_ERROR(ApplyCommitted(sealed.offsets, sealed.started));
+  // State already holds the applied offsets; the group's offsets are advisory here (a lagging or
+  // failed commit only means re-delivery, which the offset guard skips), so they go
+  // asynchronously.
+  if (!sealed.offsets.empty()) {
+    if (absl::Status c = consumer_->CommitAsync(sealed.offsets); !c.ok()) {
       log::Warn("offset commit failed", {{"error", std::string(c.message())}});
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status StreamApp::FinishCommit(const std::vector<kafka::TopicPartitionOffset>& offsets,
-                                     std::chrono::steady_clock::time_point started) {
+absl::Status StreamApp::ApplyCommitted(const std::vector<kafka::TopicPartitionOffset>& offsets,
+                                       std::chrono::steady_clock::time_point started) {
   // 4. Only now does local state move: writes and the new checkpoint in one batch per task.
   for (auto& [partition, task] : tasks_) {
     const int64_t checkpoint = task->changelog_high >= 0 ? task->changelog_high + 1 : -1;
-    if (absl::Status a = task->state->ApplyCommitted(checkpoint); !a.ok()) {
+    if (absl::Status a = task->state->ApplySealed(checkpoint); !a.ok()) {
       // The changelog has it; a restart restores from the old checkpoint and converges.
       return absl::FailedPreconditionError(StrCat("applying committed state: ", a.message()));
     }
@@ -615,9 +639,6 @@ absl::Status StreamApp::FinishCommit(const std::vector<kafka::TopicPartitionOffs
     auto c = committed_offset_.find({entry.first.topic, entry.first.partition});
     return c != committed_offset_.end() && entry.first.offset < c->second;
   });
-  txn_open_ = false;
-  records_in_txn_ = 0;
-  delivery_failures_ = producer_->delivery_failures();
   metrics_->commits.Increment();
   metrics_->commit_latency.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -635,6 +656,7 @@ absl::Status StreamApp::AbortTransaction() {
   }
   delivery_failures_ = producer_->delivery_failures();
   for (auto& [partition, task] : tasks_) task->state->DiscardTransaction();
+  sealed_.reset();
   txn_open_ = false;
   records_in_txn_ = 0;
   return absl::OkStatus();
@@ -776,8 +798,8 @@ void StreamApp::OnAssigned(const std::vector<kafka::TopicPartition>& partitions)
 
 void StreamApp::OnRevoked(const std::vector<kafka::TopicPartition>& partitions) {
   // Clean hand-over: commit what was processed, then close the tasks.
-  if (txn_open_ && fatal_.ok()) {
-    if (absl::Status s = Commit(); !s.ok()) SetFatal(s);
+  if (fatal_.ok()) {
+    if (absl::Status s = Commit(/*wait=*/true); !s.ok()) SetFatal(s);
   }
   (void)partitions;
   CloseTasks();
@@ -786,7 +808,7 @@ void StreamApp::OnRevoked(const std::vector<kafka::TopicPartition>& partitions) 
 void StreamApp::OnLost(const std::vector<kafka::TopicPartition>& partitions) {
   // Another member may own these already: nothing may be committed for them. Local state is never
   // ahead of the changelog (see TaskState), so it can stay for a later restore from its checkpoint.
-  if (txn_open_ && fatal_.ok()) {
+  if ((txn_open_ || sealed_.has_value()) && fatal_.ok()) {
     if (absl::Status s = AbortTransaction(); !s.ok()) SetFatal(s);
   }
   (void)partitions;

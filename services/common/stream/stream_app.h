@@ -90,11 +90,19 @@ class StreamApp : public kafka::RebalanceListener {
   absl::Status Accept(Task& task, TaskContext& ctx);
   absl::Status FireDueTimers();
   absl::Status EnsureTransaction();
-  absl::Status Commit();
-  absl::Status CommitAtLeastOnce(const std::vector<kafka::TopicPartitionOffset>& offsets,
-                                 std::chrono::steady_clock::time_point started);
-  absl::Status FinishCommit(const std::vector<kafka::TopicPartitionOffset>& offsets,
-                            std::chrono::steady_clock::time_point started);
+  // Ends the open transaction. Exactly-once: commits it (outputs, changelog and offsets in one
+  // Kafka transaction), then applies its state. At-least-once: seals it — its changelog records
+  // are produced and its state waits in the sealed overlay — and, with `wait`, completes it at
+  // once; without, the loop completes it once its records are delivered (processing overlaps
+  // delivery).
+  absl::Status Commit(bool wait);
+  // At-least-once: once every record produced up to the sealed transaction is delivered, applies
+  // its state and commits its offsets to the group; any failed delivery rewinds. With `wait`,
+  // waits for the deliveries (bounded by kafka_timeout).
+  absl::Status CompleteSealed(bool wait);
+  // Local state moves past a committed transaction: state, checkpoint, offsets, metrics.
+  absl::Status ApplyCommitted(const std::vector<kafka::TopicPartitionOffset>& offsets,
+                              std::chrono::steady_clock::time_point started);
   // Aborts the open transaction (exactly-once) and forgets its state changes.
   absl::Status AbortTransaction();
   // AbortTransaction, then seeks the inputs back to the last committed offsets.
@@ -122,6 +130,13 @@ class StreamApp : public kafka::RebalanceListener {
   std::map<int32_t, std::unique_ptr<Task>> tasks_;
   std::map<std::string, std::unique_ptr<GlobalTable>, std::less<>> global_tables_;
   bool txn_open_ = false;
+  // At-least-once: the transaction sealed and waiting for its deliveries.
+  struct Sealed {
+    uint64_t epoch;  // the producer's delivery epoch that holds its records
+    std::vector<kafka::TopicPartitionOffset> offsets;
+    std::chrono::steady_clock::time_point started;
+  };
+  std::optional<Sealed> sealed_;
   int records_in_txn_ = 0;
   std::chrono::steady_clock::time_point txn_started_;
   // Next offset to process per input partition: committed position, then advanced as records are

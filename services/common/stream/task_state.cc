@@ -68,6 +68,7 @@ absl::StatusOr<std::optional<std::string>> TaskState::Get(std::string_view store
                                                           std::string_view key) const {
   if (const auto* v = Lookup(record_, store, key); v != nullptr) return *v;
   if (const auto* v = Lookup(txn_, store, key); v != nullptr) return *v;
+  if (const auto* v = Lookup(sealed_, store, key); v != nullptr) return *v;
   return store_->Get(store, key);
 }
 
@@ -88,7 +89,7 @@ absl::StatusOr<std::vector<Timer>> TaskState::DueTimers(int64_t now_ms, size_t l
     merged.emplace(std::string(k), std::string(v));
     return merged.size() < limit * 2 + 16;
   }));
-  for (const Overlay* overlay : {&txn_, &record_}) {
+  for (const Overlay* overlay : {&sealed_, &txn_, &record_}) {
     auto s = overlay->find(std::string_view(kTimersStore));
     if (s == overlay->end()) continue;
     for (const auto& [k, v] : s->second) {
@@ -105,13 +106,21 @@ absl::StatusOr<std::vector<Timer>> TaskState::DueTimers(int64_t now_ms, size_t l
   return out;
 }
 
-void TaskState::CommitRecord() {
-  for (auto& [store, entries] : record_) {
-    auto& target = txn_[store];
+namespace {
+// Moves every entry of `from` into `into` (later writes win) and empties `from`.
+template <typename Overlay>
+void MergeInto(Overlay& from, Overlay& into) {
+  for (auto& [store, entries] : from) {
+    auto& target = into[store];
     for (auto& [k, v] : entries) target.insert_or_assign(k, std::move(v));
   }
-  record_.clear();
+  from.clear();
 }
+}  // namespace
+
+void TaskState::CommitRecord() { MergeInto(record_, txn_); }
+
+void TaskState::Seal() { MergeInto(txn_, sealed_); }
 
 void TaskState::DiscardRecord() { record_.clear(); }
 
@@ -123,9 +132,9 @@ std::vector<StateChange> TaskState::PendingChanges() const {
   return out;
 }
 
-absl::Status TaskState::ApplyCommitted(int64_t changelog_checkpoint) {
+absl::Status TaskState::ApplySealed(int64_t changelog_checkpoint) {
   state::WriteBatch batch;
-  for (const auto& [store, entries] : txn_) {
+  for (const auto& [store, entries] : sealed_) {
     for (const auto& [k, v] : entries) {
       if (v.has_value()) {
         batch.Put(store, k, *v);
@@ -138,11 +147,12 @@ absl::Status TaskState::ApplyCommitted(int64_t changelog_checkpoint) {
     batch.Put(kMetaStore, kCheckpointKey, std::to_string(changelog_checkpoint));
   }
   if (!batch.empty()) LF_RETURN_IF_ERROR(store_->Write(batch));
-  txn_.clear();
+  sealed_.clear();
   return absl::OkStatus();
 }
 
 void TaskState::DiscardTransaction() {
+  sealed_.clear();
   txn_.clear();
   record_.clear();
 }
@@ -176,6 +186,7 @@ absl::StatusOr<std::optional<int64_t>> TaskState::Checkpoint() const {
 
 absl::Status TaskState::Wipe() {
   for (const std::string& s : stores_) LF_RETURN_IF_ERROR(store_->Clear(s));
+  sealed_.clear();
   txn_.clear();
   record_.clear();
   return absl::OkStatus();

@@ -4,6 +4,10 @@
 // transaction that carries their changelog records commits, and land together with the new
 // checkpoint in one atomic batch. So after any crash the local store is at, or behind, the
 // committed changelog — never ahead — and restoring from the checkpoint always converges.
+//
+// Writes move through three overlays: the current record's (dropped if the record is rejected),
+// the open transaction's, and the sealed one — a transaction whose changelog records and outputs
+// are on their way to the broker (at-least-once keeps processing while they are delivered).
 #pragma once
 
 #include <cstdint>
@@ -45,7 +49,8 @@ class TaskState {
   static absl::StatusOr<std::unique_ptr<TaskState>> Open(const std::string& path,
                                                          const std::vector<std::string>& stores);
 
-  // Reads see, in order: this record's writes, this transaction's writes, committed state.
+  // Reads see, in order: this record's writes, the open transaction's, the sealed one's, committed
+  // state.
   absl::StatusOr<std::optional<std::string>> Get(std::string_view store,
                                                  std::string_view key) const;
   void Put(std::string_view store, std::string_view key, std::string_view value);
@@ -62,12 +67,14 @@ class TaskState {
 
   // The transaction's changes, one per key (the last write wins), for the changelog.
   std::vector<StateChange> PendingChanges() const;
-  bool has_pending() const { return !txn_.empty() || !record_.empty(); }
 
-  // After the transaction committed: writes its changes and the new checkpoint (next changelog
-  // offset to restore from; -1 keeps the old one) to RocksDB in one batch.
-  absl::Status ApplyCommitted(int64_t changelog_checkpoint);
-  // After an abort: forgets the transaction's changes.
+  // Ends the open transaction: its changes join the sealed overlay (reads still see them) and
+  // wait there for ApplySealed or DiscardTransaction.
+  void Seal();
+  // After the sealed transaction committed: writes its changes and the new checkpoint (next
+  // changelog offset to restore from; -1 keeps the old one) to RocksDB in one batch.
+  absl::Status ApplySealed(int64_t changelog_checkpoint);
+  // After an abort: forgets every change not yet applied (record, open and sealed).
   void DiscardTransaction();
 
   // Restore: applies changelog records straight to RocksDB with the checkpoint.
@@ -87,6 +94,7 @@ class TaskState {
 
   std::unique_ptr<state::Store> store_;
   std::vector<std::string> stores_;
+  Overlay sealed_;
   Overlay txn_;
   Overlay record_;
 };

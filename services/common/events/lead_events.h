@@ -1,0 +1,28 @@
+// Building and reading LeadEvents the way every service writes them: the envelope's times, the
+// record key (the lead id) and the headers of docs/events.md ("Headers").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "google/protobuf/timestamp.pb.h"
+#include "leadflow/v1/lead.pb.h"
+#include "services/common/kafka/record.h"
+
+namespace leadflow::events {
+
+google::protobuf::Timestamp TimestampFromMillis(int64_t ms);
+int64_t MillisFromTimestamp(const google::protobuf::Timestamp& t);
+
+// The set member of LeadEvent.event ("captured", "handed_off"); "" when none is set.
+std::string EventKind(const v1::LeadEvent& event);
+
+// The record of `event` on `topic`: key = envelope.lead_id, headers leadflow-event-type,
+// content-type and (when set) traceparent.
+kafka::OutgoingRecord LeadEventRecord(std::string_view topic, const v1::LeadEvent& event);
+
+// The content-type header value of a protobuf value of `full_name` (e.g. "leadflow.v1.LeadEvent").
+std::string ProtobufContentType(std::string_view full_name);
+
+}  // namespace leadflow::events
