@@ -1,0 +1,169 @@
+// Identity: capture on first sight, field-by-field merge with precedence, engagement history.
+#include <string>
+
+#include "gtest/gtest.h"
+#include "services/common/events/ids.h"
+#include "services/common/events/lead_events.h"
+#include "services/intake/admission.h"
+#include "services/intake/identity.h"
+
+namespace leadflow::intake {
+namespace {
+
+constexpr int64_t kNow = 1'790'000'000'000;
+
+v1::LeadEvent Admitted(const std::string& key, const std::string& system, int64_t at_ms,
+                       const std::function<void(v1::LeadSubmission&)>& fill = {}) {
+  v1::LeadSubmission s;
+  s.set_idempotency_key(key);
+  s.set_source_system(system);
+  *s.mutable_occurred_at() = events::TimestampFromMillis(at_ms);
+  s.mutable_person()->set_email("jane@acme.example");
+  if (fill) fill(s);
+  AdmissionOptions o;
+  o.lead_id_secret = "k";
+  Admission a = Admit(s, v1::INGRESS_CHANNEL_GRPC, kNow, o);
+  EXPECT_TRUE(a.ok()) << DescribeViolations(a.violations);
+  return a.event;
+}
+
+TEST(IdentityTest, FirstSightCapturesTheLeadAtInquiry) {
+  const v1::LeadEvent in = Admitted("k1", "webform", kNow - 1000, [](auto& s) {
+    s.set_external_id("wf-1");
+    s.mutable_person()->set_first_name("Jane");
+    s.mutable_source()->set_campaign_id("c1");
+  });
+  const IdentityOutcome out = ApplyAdmitted(std::nullopt, in, MergePolicy{}, kNow);
+  ASSERT_EQ(out.events.size(), 1U);
+  const v1::LeadEvent& e = out.events[0];
+  ASSERT_TRUE(e.has_captured());
+  EXPECT_EQ(e.envelope().event_id(), events::EventId(in.envelope().event_id(), "captured"));
+  EXPECT_EQ(e.envelope().causation_id(), in.envelope().event_id());
+  EXPECT_EQ(e.envelope().correlation_id(), "submission:webform:k1");
+  EXPECT_EQ(e.envelope().lead_id(), in.envelope().lead_id());
+  EXPECT_EQ(e.envelope().cycle(), 1);
+  EXPECT_EQ(e.envelope().stage_change().to_stage(), v1::STAGE_INQUIRY);
+  EXPECT_EQ(e.captured().person().first_name(), "Jane");
+  EXPECT_EQ(e.captured().first_touch().campaign_id(), "c1");
+  EXPECT_EQ(e.captured().external_ref().external_id(), "wf-1");
+  EXPECT_EQ(out.lead.stage(), v1::STAGE_INQUIRY);
+  EXPECT_EQ(out.lead.merged_from_size(), 1);
+  EXPECT_EQ(out.lead.field_sources().at("person.first_name").source_system(), "webform");
+}
+
+TEST(IdentityTest, ARepeatThatChangesNothingEmitsNothing) {
+  const v1::LeadEvent first = Admitted("k1", "webform", kNow - 1000,
+                                       [](auto& s) { s.mutable_person()->set_first_name("Jane"); });
+  const IdentityOutcome captured = ApplyAdmitted(std::nullopt, first, MergePolicy{}, kNow);
+  const v1::LeadEvent again = Admitted("k2", "webform", kNow - 500,
+                                       [](auto& s) { s.mutable_person()->set_first_name("Jane"); });
+  const IdentityOutcome out = ApplyAdmitted(captured.lead, again, MergePolicy{}, kNow);
+  EXPECT_TRUE(out.events.empty());
+}
+
+TEST(IdentityTest, NewerWinsFieldByFieldAndSaysWhatChanged) {
+  const IdentityOutcome captured =
+      ApplyAdmitted(std::nullopt,
+                    Admitted("k1", "webform", kNow - 10'000,
+                             [](auto& s) {
+                               s.mutable_person()->set_first_name("Jane");
+                               s.mutable_person()->set_job_title("Marketing Manager");
+                             }),
+                    MergePolicy{}, kNow);
+  const IdentityOutcome out =
+      ApplyAdmitted(captured.lead,
+                    Admitted("k2", "webform", kNow - 5'000,
+                             [](auto& s) {
+                               s.mutable_person()->set_job_title("VP Marketing");
+                               s.mutable_company()->set_employee_count(250);
+                             }),
+                    MergePolicy{}, kNow);
+  ASSERT_EQ(out.events.size(), 1U);
+  const v1::LeadUpdated& u = out.events[0].updated();
+  EXPECT_EQ(
+      std::vector<std::string>(u.changed_fields().begin(), u.changed_fields().end()),
+      (std::vector<std::string>{"person.job_title", "person.seniority", "company.employee_count"}));
+  EXPECT_EQ(u.person().first_name(), "Jane") << "absent fields keep their value";
+  EXPECT_EQ(u.person().job_title(), "VP Marketing");
+  EXPECT_EQ(u.company().employee_count(), 250);
+
+  // An older submission of the same source does not overwrite.
+  const IdentityOutcome stale =
+      ApplyAdmitted(out.lead,
+                    Admitted("k3", "webform", kNow - 20'000,
+                             [](auto& s) { s.mutable_person()->set_job_title("Intern"); }),
+                    MergePolicy{}, kNow);
+  EXPECT_TRUE(stale.events.empty());
+  EXPECT_EQ(stale.lead.person().job_title(), "VP Marketing");
+}
+
+TEST(IdentityTest, SourcePrecedenceProtectsBetterSources) {
+  MergePolicy policy;
+  policy.source_precedence = {"salesforce", "marketo"};
+  const IdentityOutcome captured =
+      ApplyAdmitted(std::nullopt,
+                    Admitted("k1", "salesforce", kNow - 10'000,
+                             [](auto& s) { s.mutable_company()->set_name("Acme Corporation"); }),
+                    policy, kNow);
+  // A newer webform (unlisted: lowest) cannot overwrite what salesforce wrote...
+  const IdentityOutcome webform = ApplyAdmitted(captured.lead,
+                                                Admitted("k2", "webform", kNow - 1'000,
+                                                         [](auto& s) {
+                                                           s.mutable_company()->set_name("acme");
+                                                           s.mutable_person()->set_last_name("Doe");
+                                                         }),
+                                                policy, kNow);
+  EXPECT_EQ(webform.lead.company().name(), "Acme Corporation");
+  EXPECT_EQ(webform.lead.person().last_name(), "Doe") << "but it fills what is empty";
+  // ...while salesforce itself can, even with an older timestamp than the webform's.
+  const IdentityOutcome sfdc =
+      ApplyAdmitted(webform.lead,
+                    Admitted("k3", "salesforce", kNow - 900,
+                             [](auto& s) { s.mutable_company()->set_name("Acme Corp."); }),
+                    policy, kNow);
+  EXPECT_EQ(sfdc.lead.company().name(), "Acme Corp.");
+}
+
+TEST(IdentityTest, EngagementsAreRecordedWithHandRaisersAndCounts) {
+  const IdentityOutcome captured = ApplyAdmitted(
+      std::nullopt,
+      Admitted(
+          "k1", "webform", kNow - 10'000,
+          [](auto& s) { s.mutable_engagement()->set_type(v1::ENGAGEMENT_TYPE_CONTENT_DOWNLOAD); }),
+      MergePolicy{}, kNow);
+  ASSERT_EQ(captured.events.size(), 2U);
+  EXPECT_TRUE(captured.events[0].has_captured());
+  EXPECT_FALSE(captured.events[1].engagement_recorded().hand_raiser());
+  EXPECT_EQ(captured.events[1].engagement_recorded().engagement_count(), 1);
+
+  const IdentityOutcome demo = ApplyAdmitted(
+      captured.lead,
+      Admitted("k2", "webform", kNow - 5'000,
+               [](auto& s) { s.mutable_engagement()->set_type(v1::ENGAGEMENT_TYPE_DEMO_REQUEST); }),
+      MergePolicy{}, kNow);
+  ASSERT_EQ(demo.events.size(), 1U) << "nothing else changed";
+  const v1::LeadEngagementRecorded& r = demo.events[0].engagement_recorded();
+  EXPECT_TRUE(r.hand_raiser());
+  EXPECT_EQ(r.engagement_count(), 2);
+  EXPECT_EQ(demo.lead.engagement_count(), 2);
+  EXPECT_EQ(demo.events[0].envelope().event_id(),
+            events::EventId(Admitted("k2", "webform", kNow - 5'000).envelope().event_id(),
+                            "engagement_recorded"));
+}
+
+TEST(IdentityTest, ANewSourceRecordIsMergedIn) {
+  const IdentityOutcome captured = ApplyAdmitted(
+      std::nullopt,
+      Admitted("k1", "webform", kNow - 10'000, [](auto& s) { s.set_external_id("wf-1"); }),
+      MergePolicy{}, kNow);
+  const IdentityOutcome out = ApplyAdmitted(
+      captured.lead,
+      Admitted("k2", "hubspot", kNow - 5'000, [](auto& s) { s.set_external_id("hs-9"); }),
+      MergePolicy{}, kNow);
+  ASSERT_EQ(out.events.size(), 1U);
+  EXPECT_EQ(out.events[0].updated().merged_ref().source_system(), "hubspot");
+  EXPECT_EQ(out.lead.merged_from_size(), 2);
+}
+
+}  // namespace
+}  // namespace leadflow::intake
