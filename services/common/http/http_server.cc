@@ -18,6 +18,7 @@ Request ToRequest(const httplib::Request& req) {
   out.body = req.body;
   for (const auto& [k, v] : req.params) out.query.emplace(k, v);
   for (const auto& [k, v] : req.headers) out.headers.emplace(k, v);
+  for (size_t i = 1; i < req.matches.size(); ++i) out.path_params.push_back(req.matches[i].str());
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "services/common/metrics/metrics.h"
@@ -26,6 +27,7 @@ struct Request {
   std::string body;
   std::map<std::string, std::string> query;
   std::multimap<std::string, std::string> headers;  // names as sent; look up case-insensitively
+  std::vector<std::string> path_params;             // the route pattern's capture groups
 };
 
 struct Response {
@@ -63,7 +65,9 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Adds a route before Start(). `method` is GET, POST, PUT or DELETE; `path` is exact.
+  // Adds a route before Start(). `method` is GET, POST, PUT or DELETE; `path` is a regular
+  // expression matched against the whole path ("/v1/leads", "/v1/leads/([^/]+)"); its capture
+  // groups arrive in Request::path_params.
   void Handle(const std::string& method, const std::string& path, Handler handler);
 
   // Binds and starts serving. Fails (Unavailable) with the address when the port cannot be bound.

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <filesystem>
 #include <functional>
+#include <thread>
 
 #include "librdkafka/rdkafkacpp.h"
 #include "services/common/base/status_macros.h"
@@ -188,6 +189,7 @@ StreamApp::StreamApp(StreamOptions options, std::unique_ptr<Processor> processor
 StreamApp::~StreamApp() { CloseTasks(); }
 
 std::vector<int32_t> StreamApp::ActiveTasks() const {
+  std::shared_lock<std::shared_mutex> lock(tasks_mu_);
   std::vector<int32_t> out;
   for (const auto& [p, t] : tasks_) out.push_back(p);
   return out;
@@ -231,7 +233,21 @@ absl::Status StreamApp::EnsureTopics() {
                                                 changelog->second, " partitions, the inputs have ",
                                                 partitions));
   }
+  input_partitions_.store(partitions);
   return absl::OkStatus();
+}
+
+absl::StatusOr<StreamApp::LocalRead> StreamApp::ReadCommitted(std::string_view store,
+                                                              std::string_view key) const {
+  std::shared_lock<std::shared_mutex> lock(tasks_mu_);
+  LocalRead out;
+  out.all_local =
+      input_partitions_.load() > 0 && static_cast<int>(tasks_.size()) == input_partitions_.load();
+  for (const auto& [partition, task] : tasks_) {
+    LF_ASSIGN_OR_RETURN(out.value, task->state->GetCommitted(store, key));
+    if (out.value.has_value()) break;
+  }
+  return out;
 }
 
 absl::Status StreamApp::Start() {
@@ -714,7 +730,10 @@ absl::Status StreamApp::OpenTask(int32_t partition) {
       committed_offset_.erase(tp);
     }
   }
-  tasks_[partition] = std::move(task);
+  {
+    std::unique_lock<std::shared_mutex> lock(tasks_mu_);
+    tasks_[partition] = std::move(task);
+  }
   metrics_->tasks.Set(static_cast<double>(tasks_.size()));
   return absl::OkStatus();
 }
@@ -724,11 +743,22 @@ absl::Status StreamApp::RestoreTask(Task& task) {
   LF_ASSIGN_OR_RETURN(std::optional<int64_t> checkpoint, task.state->Checkpoint());
   int64_t low = 0;
   int64_t high = 0;
-  const RdKafka::ErrorCode wm = consumer_->handle()->query_watermark_offsets(
-      options_.changelog_topic, task.partition, &low, &high,
-      static_cast<int>(options_.kafka_timeout.count()));
-  LF_RETURN_IF_ERROR(kafka::FromKafkaError(
-      wm, StrCat("changelog ", options_.changelog_topic, "[", task.partition, "] watermarks")));
+  // A changelog created a moment ago may have no leader yet (and a broker may be restarting):
+  // retriable errors are retried until kafka_timeout.
+  const auto deadline = std::chrono::steady_clock::now() + options_.kafka_timeout;
+  while (true) {
+    const RdKafka::ErrorCode wm = consumer_->handle()->query_watermark_offsets(
+        options_.changelog_topic, task.partition, &low, &high,
+        static_cast<int>(options_.kafka_timeout.count()));
+    absl::Status s = kafka::FromKafkaError(
+        wm, StrCat("changelog ", options_.changelog_topic, "[", task.partition, "] watermarks"));
+    if (s.ok()) break;
+    const bool retriable =
+        s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kNotFound;
+    if (!retriable || std::chrono::steady_clock::now() > deadline) return s;
+    log::Warn("changelog not ready; retrying", {{"error", std::string(s.message())}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
   if (checkpoint.has_value() && (*checkpoint > high || *checkpoint < low)) {
     // The changelog was recreated or compacted/truncated past us: start over from it.
     log::Warn("checkpoint outside the changelog; wiping task state",
@@ -816,6 +846,7 @@ void StreamApp::OnLost(const std::vector<kafka::TopicPartition>& partitions) {
 }
 
 void StreamApp::CloseTasks() {
+  std::unique_lock<std::shared_mutex> lock(tasks_mu_);
   for (auto& [p, task] : tasks_) {
     task->state->DiscardTransaction();
     if (absl::Status s = task->state->Close(); !s.ok()) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,16 @@ class StreamApp : public kafka::RebalanceListener {
 
   // Partition numbers whose tasks are running (restored and processing).
   std::vector<int32_t> ActiveTasks() const;
+
+  // Committed state of `store` for `key`, from the tasks this instance runs; safe from any thread
+  // (the API layer's point reads). Uncommitted writes are not visible. `all_local` is true when
+  // this instance runs every partition, so an absent value is absent everywhere; otherwise the key
+  // may live on another instance.
+  struct LocalRead {
+    std::optional<std::string> value;
+    bool all_local = false;
+  };
+  absl::StatusOr<LocalRead> ReadCommitted(std::string_view store, std::string_view key) const;
 
   void OnAssigned(const std::vector<kafka::TopicPartition>& partitions) override;
   void OnRevoked(const std::vector<kafka::TopicPartition>& partitions) override;
@@ -127,7 +138,10 @@ class StreamApp : public kafka::RebalanceListener {
   const Clock* clock_;
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::Consumer> consumer_;
+  // Written only by the processing thread, under tasks_mu_ (ReadCommitted reads from others).
   std::map<int32_t, std::unique_ptr<Task>> tasks_;
+  mutable std::shared_mutex tasks_mu_;
+  std::atomic<int> input_partitions_{-1};
   std::map<std::string, std::unique_ptr<GlobalTable>, std::less<>> global_tables_;
   bool txn_open_ = false;
   // At-least-once: the transaction sealed and waiting for its deliveries.

@@ -53,6 +53,11 @@ class TaskState {
   // state.
   absl::StatusOr<std::optional<std::string>> Get(std::string_view store,
                                                  std::string_view key) const;
+  // Committed state only (RocksDB); safe from other threads while the task is open.
+  absl::StatusOr<std::optional<std::string>> GetCommitted(std::string_view store,
+                                                          std::string_view key) const {
+    return store_->Get(store, key);
+  }
   void Put(std::string_view store, std::string_view key, std::string_view value);
   void Delete(std::string_view store, std::string_view key);
 

@@ -1,0 +1,361 @@
+#include "services/intake/api.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "services/common/base/strings.h"
+#include "services/common/events/lead_events.h"
+#include "services/intake/normalize.h"
+#include "services/intake/processors.h"
+
+namespace leadflow::intake {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+const char* IngressLabel(v1::IngressChannel ingress) {
+  switch (ingress) {
+    case v1::INGRESS_CHANNEL_GRPC:
+      return "grpc";
+    case v1::INGRESS_CHANNEL_HTTP:
+      return "http";
+    case v1::INGRESS_CHANNEL_CSV:
+      return "csv";
+    default:
+      return "other";
+  }
+}
+
+}  // namespace
+
+v1::LeadSubmission EngagementSubmission(const v1::RecordEngagementRequest& request) {
+  v1::LeadSubmission s;
+  s.set_idempotency_key(request.idempotency_key());
+  s.set_source_system(request.source_system());
+  s.set_external_id(request.external_id());
+  s.mutable_person()->set_email(request.email());
+  if (request.engagement().has_occurred_at())
+    *s.mutable_occurred_at() = request.engagement().occurred_at();
+  if (request.engagement().has_source()) *s.mutable_source() = request.engagement().source();
+  if (request.has_engagement()) {
+    *s.mutable_engagement() = request.engagement();
+  } else {
+    s.mutable_engagement();  // present but empty: admission says engagement.type is required
+  }
+  return s;
+}
+
+IntakeCore::IntakeCore(IntakeCoreOptions options, kafka::Sender* sender,
+                       const stream::StreamApp* identity, metrics::Registry* registry,
+                       std::function<int64_t()> now_ms)
+    : options_(std::move(options)),
+      sender_(sender),
+      identity_(identity),
+      now_ms_(std::move(now_ms)),
+      registry_(registry) {}
+
+absl::StatusOr<std::vector<v1::SubmissionResult>> IntakeCore::Submit(
+    const std::vector<const v1::LeadSubmission*>& submissions, v1::IngressChannel ingress,
+    bool validate_only) {
+  if (submissions.size() > options_.max_batch) {
+    return absl::InvalidArgumentError(StrCat("submissions: ", submissions.size(),
+                                             " in one call; the limit is ", options_.max_batch));
+  }
+  auto count = [&](const char* outcome) -> metrics::Counter& {
+    return registry_->GetCounter("leadflow_intake_admissions_total",
+                                 "Submissions judged by admission, by ingress and outcome.",
+                                 {{"ingress", IngressLabel(ingress)}, {"outcome", outcome}});
+  };
+  const int64_t now = now_ms_();
+  std::vector<v1::SubmissionResult> results(submissions.size());
+  kafka::Sender::Batch batch = sender_->NewBatch();
+  std::vector<size_t> written;  // result index of each batch record
+  for (size_t i = 0; i < submissions.size(); ++i) {
+    v1::SubmissionResult& r = results[i];
+    r.set_index(static_cast<int32_t>(i));
+    r.set_idempotency_key(submissions[i]->idempotency_key());
+    Admission a = Admit(*submissions[i], ingress, now, options_.admission);
+    if (!a.ok()) {
+      r.set_outcome(v1::SUBMISSION_OUTCOME_INVALID);
+      for (auto& v : a.violations) *r.add_violations() = std::move(v);
+      count("invalid").Increment();
+      continue;
+    }
+    r.set_lead_id(a.lead_id());
+    // Known key (identity committed it): the first answer stands and nothing is written.
+    if (identity_ != nullptr) {
+      const v1::LeadAdmitted& ad = a.event.admitted();
+      absl::StatusOr<stream::StreamApp::LocalRead> seen = identity_->ReadCommitted(
+          kSubmissionsStore, SubmissionKey(ad.source_system(), ad.idempotency_key()));
+      if (seen.ok() && seen->value.has_value()) {
+        r.set_outcome(v1::SUBMISSION_OUTCOME_DUPLICATE);
+        r.set_lead_id(*seen->value);
+        count("duplicate").Increment();
+        continue;
+      }
+    }
+    r.set_outcome(v1::SUBMISSION_OUTCOME_ACCEPTED);
+    if (validate_only) continue;
+    batch.Add(events::LeadEventRecord(options_.admitted_topic, a.event));
+    written.push_back(i);
+  }
+  if (!written.empty()) {
+    const std::vector<absl::Status> acks = batch.Wait(options_.ack_timeout);
+    for (size_t k = 0; k < acks.size(); ++k) {
+      if (!acks[k].ok()) {
+        count("unavailable").Increment(static_cast<double>(acks.size()));
+        return absl::UnavailableError(
+            StrCat("submission ", written[k], " was not durably written: ", acks[k].message(),
+                   " (no submission of this call is "
+                   "acknowledged; retry it with the same idempotency keys)"));
+      }
+    }
+    count("accepted").Increment(static_cast<double>(written.size()));
+  }
+  return results;
+}
+
+absl::StatusOr<v1::Lead> IntakeCore::GetLead(const v1::GetLeadRequest& request) const {
+  std::string lead_id = request.lead_id();
+  if (request.lookup_case() == v1::GetLeadRequest::kEmail) {
+    absl::StatusOr<std::string> email = NormalizeEmail(request.email());
+    if (!email.ok()) return absl::InvalidArgumentError(StrCat("email: ", email.status().message()));
+    lead_id = LeadIdForEmail(*email, options_.admission.lead_id_secret);
+  }
+  if (lead_id.empty()) return absl::InvalidArgumentError("lead_id or email: one is required");
+  if (identity_ == nullptr) return absl::UnavailableError("identity state is not available");
+  absl::StatusOr<stream::StreamApp::LocalRead> read =
+      identity_->ReadCommitted(kLeadsStore, lead_id);
+  if (!read.ok()) return read.status();
+  if (!read->value.has_value()) {
+    return absl::NotFoundError(
+        read->all_local
+            ? StrCat("no lead ", lead_id)
+            : StrCat("no lead ", lead_id, " on this instance (it runs only some partitions)"));
+  }
+  v1::Lead lead;
+  if (!lead.ParseFromString(*read->value)) return absl::DataLossError("stored lead does not parse");
+  // The merge's bookkeeping is not part of the answer, and the lifecycle fields belong to the
+  // services that follow the lifecycle (intake's copy only knows the capture).
+  lead.clear_field_sources();
+  lead.clear_stage();
+  lead.clear_cycle();
+  lead.clear_stage_entered_at();
+  return lead;
+}
+
+// ---- gRPC ----
+
+namespace {
+grpc::Status SingleResult(absl::StatusOr<std::vector<v1::SubmissionResult>> results,
+                          v1::SubmissionResult* out) {
+  if (!results.ok()) return ToGrpc(results.status());
+  v1::SubmissionResult& r = results->front();
+  if (r.outcome() == v1::SUBMISSION_OUTCOME_INVALID) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        DescribeViolations({r.violations().begin(), r.violations().end()}));
+  }
+  *out = std::move(r);
+  return grpc::Status::OK;
+}
+}  // namespace
+
+grpc::Status IntakeGrpcService::SubmitLead(grpc::ServerContext*,
+                                           const v1::SubmitLeadRequest* request,
+                                           v1::SubmitLeadResponse* response) {
+  return SingleResult(
+      core_->Submit({&request->submission()}, v1::INGRESS_CHANNEL_GRPC, request->validate_only()),
+      response->mutable_result());
+}
+
+grpc::Status IntakeGrpcService::RecordEngagement(grpc::ServerContext*,
+                                                 const v1::RecordEngagementRequest* request,
+                                                 v1::RecordEngagementResponse* response) {
+  const v1::LeadSubmission s = EngagementSubmission(*request);
+  return SingleResult(core_->Submit({&s}, v1::INGRESS_CHANNEL_GRPC, request->validate_only()),
+                      response->mutable_result());
+}
+
+grpc::Status IntakeGrpcService::SubmitLeads(grpc::ServerContext*,
+                                            const v1::SubmitLeadsRequest* request,
+                                            v1::SubmitLeadsResponse* response) {
+  std::vector<const v1::LeadSubmission*> items;
+  for (const auto& s : request->submissions()) items.push_back(&s);
+  auto results = core_->Submit(items, v1::INGRESS_CHANNEL_GRPC, request->validate_only());
+  if (!results.ok()) return ToGrpc(results.status());
+  for (auto& r : *results) *response->add_results() = std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status IntakeGrpcService::StreamLeads(grpc::ServerContext*,
+                                            grpc::ServerReader<v1::StreamLeadsRequest>* reader,
+                                            v1::StreamLeadsResponse* response) {
+  // Chunks keep many records in flight (throughput) while bounding memory.
+  constexpr size_t kChunk = 500;
+  constexpr int kMaxNotAccepted = 10000;
+  std::vector<v1::StreamLeadsRequest> chunk;
+  int64_t offset = 0;
+  auto flush = [&]() -> grpc::Status {
+    std::vector<const v1::LeadSubmission*> items;
+    for (const auto& m : chunk) items.push_back(&m.submission());
+    auto results = core_->Submit(items, v1::INGRESS_CHANNEL_GRPC, false);
+    if (!results.ok()) {
+      return grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          StrCat(results.status().message(), " — ", response->accepted(),
+                 " submissions before stream index ", offset, " were acknowledged"));
+    }
+    for (v1::SubmissionResult& r : *results) {
+      r.set_index(static_cast<int32_t>(offset + r.index()));
+      if (r.outcome() == v1::SUBMISSION_OUTCOME_ACCEPTED) {
+        response->set_accepted(response->accepted() + 1);
+        continue;
+      }
+      if (r.outcome() == v1::SUBMISSION_OUTCOME_DUPLICATE)
+        response->set_duplicates(response->duplicates() + 1);
+      if (r.outcome() == v1::SUBMISSION_OUTCOME_INVALID)
+        response->set_invalid(response->invalid() + 1);
+      if (response->not_accepted_size() < kMaxNotAccepted)
+        *response->add_not_accepted() = std::move(r);
+    }
+    offset += static_cast<int64_t>(chunk.size());
+    chunk.clear();
+    return grpc::Status::OK;
+  };
+  v1::StreamLeadsRequest message;
+  while (reader->Read(&message)) {
+    chunk.push_back(std::move(message));
+    if (chunk.size() >= kChunk) {
+      if (grpc::Status s = flush(); !s.ok()) return s;
+    }
+  }
+  if (!chunk.empty()) return flush();
+  return grpc::Status::OK;
+}
+
+grpc::Status IntakeGrpcService::GetLead(grpc::ServerContext*, const v1::GetLeadRequest* request,
+                                        v1::GetLeadResponse* response) {
+  absl::StatusOr<v1::Lead> lead = core_->GetLead(*request);
+  if (!lead.ok()) return ToGrpc(lead.status());
+  *response->mutable_lead() = std::move(*lead);
+  return grpc::Status::OK;
+}
+
+// ---- HTTP ----
+
+namespace {
+
+http::Response Json(int status, const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = false;
+  std::string body;
+  if (!google::protobuf::util::MessageToJsonString(message, &body, o).ok()) {
+    return {500, "application/json", R"({"error":"response could not be encoded"})"};
+  }
+  return {status, "application/json", body};
+}
+
+http::Response Error(int status, std::string_view message,
+                     const std::vector<v1::FieldViolation>& violations = {}) {
+  // {"error": "...", "violations": [{"field": "...", "description": "..."}]}
+  v1::SubmissionResult holder;  // reuses FieldViolation's JSON mapping
+  for (const auto& v : violations) *holder.add_violations() = v;
+  std::string list = "[]";
+  if (!violations.empty()) {
+    std::string json;
+    (void)google::protobuf::util::MessageToJsonString(holder, &json);
+    const size_t open = json.find('[');
+    const size_t close = json.rfind(']');
+    if (open != std::string::npos && close != std::string::npos)
+      list = json.substr(open, close - open + 1);
+  }
+  std::string escaped;
+  for (char c : message) {
+    if (c == '"' || c == '\\') escaped.push_back('\\');
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    escaped.push_back(c);
+  }
+  return {status, "application/json",
+          StrCat(R"({"error":")", escaped, R"(","violations":)", list, "}")};
+}
+
+int HttpStatus(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+template <typename M>
+absl::Status ParseJson(const std::string& body, M* out) {
+  google::protobuf::util::JsonParseOptions o;
+  o.ignore_unknown_fields = false;
+  auto s = google::protobuf::util::JsonStringToMessage(body, out, o);
+  if (!s.ok())
+    return absl::InvalidArgumentError(StrCat("body is not a valid ", M::descriptor()->full_name(),
+                                             " in JSON: ", s.message().as_string()));
+  return absl::OkStatus();
+}
+
+http::Response SubmitHttp(IntakeCore* core, const std::vector<const v1::LeadSubmission*>& items,
+                          bool batch, bool validate_only) {
+  auto results = core->Submit(items, v1::INGRESS_CHANNEL_HTTP, validate_only);
+  if (!results.ok()) return Error(HttpStatus(results.status()), ToStd(results.status().message()));
+  if (!batch) {
+    const v1::SubmissionResult& r = results->front();
+    if (r.outcome() == v1::SUBMISSION_OUTCOME_INVALID) {
+      return Error(400, "invalid submission", {r.violations().begin(), r.violations().end()});
+    }
+    return Json(r.outcome() == v1::SUBMISSION_OUTCOME_ACCEPTED ? 202 : 200, r);
+  }
+  v1::SubmitLeadsResponse response;
+  for (auto& r : *results) *response.add_results() = std::move(r);
+  return Json(200, response);
+}
+
+}  // namespace
+
+void AddHttpRoutes(IntakeCore* core, http::HttpServer* server) {
+  server->Handle("POST", "/v1/leads", [core](const http::Request& req) {
+    const bool validate_only =
+        req.query.count("validate_only") != 0 && req.query.at("validate_only") == "true";
+    // A batch is {"submissions": [...]}; anything else is one LeadSubmission (a webhook's shape).
+    if (req.body.find("\"submissions\"") != std::string::npos) {
+      v1::SubmitLeadsRequest batch;
+      if (absl::Status s = ParseJson(req.body, &batch); s.ok()) {
+        std::vector<const v1::LeadSubmission*> items;
+        for (const auto& s2 : batch.submissions()) items.push_back(&s2);
+        return SubmitHttp(core, items, /*batch=*/true, validate_only || batch.validate_only());
+      }
+    }
+    v1::LeadSubmission one;
+    if (absl::Status s = ParseJson(req.body, &one); !s.ok()) return Error(400, ToStd(s.message()));
+    return SubmitHttp(core, {&one}, /*batch=*/false, validate_only);
+  });
+  server->Handle("POST", "/v1/engagements", [core](const http::Request& req) {
+    v1::RecordEngagementRequest request;
+    if (absl::Status s = ParseJson(req.body, &request); !s.ok())
+      return Error(400, ToStd(s.message()));
+    const v1::LeadSubmission s = EngagementSubmission(request);
+    return SubmitHttp(core, {&s}, /*batch=*/false, request.validate_only());
+  });
+  server->Handle("GET", "/v1/leads/([^/]+)", [core](const http::Request& req) {
+    // By lead id only: an email in a URL would end up in access logs.
+    v1::GetLeadRequest request;
+    request.set_lead_id(req.path_params.at(0));
+    absl::StatusOr<v1::Lead> lead = core->GetLead(request);
+    if (!lead.ok()) return Error(HttpStatus(lead.status()), ToStd(lead.status().message()));
+    v1::GetLeadResponse response;
+    *response.mutable_lead() = std::move(*lead);
+    return Json(200, response);
+  });
+}
+
+}  // namespace leadflow::intake

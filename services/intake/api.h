@@ -1,0 +1,84 @@
+// The intake API: gRPC IntakeService and its HTTP JSON mirror share one core (IntakeCore):
+// admission, the duplicate check against identity's committed state, and the durable write of
+// LeadAdmitted to leadflow.intake.admitted.v1 (OK only once Kafka acknowledged it).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "leadflow/v1/intake_service.grpc.pb.h"
+#include "services/common/http/http_server.h"
+#include "services/common/kafka/sender.h"
+#include "services/common/metrics/metrics.h"
+#include "services/common/stream/stream_app.h"
+#include "services/intake/admission.h"
+
+namespace leadflow::intake {
+
+struct IntakeCoreOptions {
+  std::string admitted_topic = "leadflow.intake.admitted.v1";
+  AdmissionOptions admission;
+  size_t max_batch = 1000;
+  std::chrono::milliseconds ack_timeout{15000};
+};
+
+class IntakeCore {
+ public:
+  // `identity` (may be null) answers duplicate checks and lookups from its committed state.
+  IntakeCore(IntakeCoreOptions options, kafka::Sender* sender, const stream::StreamApp* identity,
+             metrics::Registry* registry, std::function<int64_t()> now_ms);
+
+  // Admits the submissions and writes the admitted ones. One result per submission. Fails as a
+  // whole (Unavailable) when any admitted record was not acknowledged by Kafka: the caller retries
+  // the call, and the idempotency keys make the retry safe.
+  absl::StatusOr<std::vector<v1::SubmissionResult>> Submit(
+      const std::vector<const v1::LeadSubmission*>& submissions, v1::IngressChannel ingress,
+      bool validate_only);
+
+  // The lead by id or email, from identity's committed state.
+  absl::StatusOr<v1::Lead> GetLead(const v1::GetLeadRequest& request) const;
+
+  const IntakeCoreOptions& options() const { return options_; }
+
+ private:
+  IntakeCoreOptions options_;
+  kafka::Sender* sender_;
+  const stream::StreamApp* identity_;
+  std::function<int64_t()> now_ms_;
+  metrics::Registry* registry_;
+};
+
+// gRPC IntakeService over IntakeCore.
+class IntakeGrpcService final : public v1::IntakeService::Service {
+ public:
+  explicit IntakeGrpcService(IntakeCore* core) : core_(core) {}
+  grpc::Status SubmitLead(grpc::ServerContext* ctx, const v1::SubmitLeadRequest* request,
+                          v1::SubmitLeadResponse* response) override;
+  grpc::Status SubmitLeads(grpc::ServerContext* ctx, const v1::SubmitLeadsRequest* request,
+                           v1::SubmitLeadsResponse* response) override;
+  grpc::Status StreamLeads(grpc::ServerContext* ctx,
+                           grpc::ServerReader<v1::StreamLeadsRequest>* reader,
+                           v1::StreamLeadsResponse* response) override;
+  grpc::Status RecordEngagement(grpc::ServerContext* ctx,
+                                const v1::RecordEngagementRequest* request,
+                                v1::RecordEngagementResponse* response) override;
+  grpc::Status GetLead(grpc::ServerContext* ctx, const v1::GetLeadRequest* request,
+                       v1::GetLeadResponse* response) override;
+
+ private:
+  IntakeCore* core_;
+};
+
+// HTTP JSON routes (protobuf JSON mapping): POST /v1/leads (a LeadSubmission, or
+// {"submissions": [...]} for a batch), POST /v1/engagements (a RecordEngagementRequest),
+// GET /v1/leads/{id}.
+void AddHttpRoutes(IntakeCore* core, http::HttpServer* server);
+
+// The LeadSubmission a RecordEngagementRequest stands for.
+v1::LeadSubmission EngagementSubmission(const v1::RecordEngagementRequest& request);
+
+}  // namespace leadflow::intake

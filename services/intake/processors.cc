@@ -1,0 +1,126 @@
+#include "services/intake/processors.h"
+
+#include "services/common/base/status_macros.h"
+#include "services/common/base/strings.h"
+#include "services/common/events/lead_events.h"
+
+namespace leadflow::intake {
+namespace {
+
+constexpr char kTimerPrefix[] = "idem:";
+
+metrics::Counter& IntakeCounter(metrics::Registry* r, std::string_view kind) {
+  return r->GetCounter("leadflow_intake_identity_total",
+                       "Admitted submissions by what identity did with them.",
+                       {{"kind", std::string(kind)}});
+}
+
+}  // namespace
+
+std::string SubmissionKey(std::string_view source_system, std::string_view idempotency_key) {
+  return StrCat(source_system, "\x1f", idempotency_key);
+}
+
+AdmissionProcessor::AdmissionProcessor(std::string admitted_topic, AdmissionOptions options,
+                                       metrics::Registry* registry)
+    : admitted_topic_(std::move(admitted_topic)),
+      options_(std::move(options)),
+      admitted_(registry->GetCounter("leadflow_intake_admissions_total",
+                                     "Submissions judged by admission, by ingress and outcome.",
+                                     {{"ingress", "raw_topic"}, {"outcome", "admitted"}})),
+      invalid_(registry->GetCounter("leadflow_intake_admissions_total",
+                                    "Submissions judged by admission, by ingress and outcome.",
+                                    {{"ingress", "raw_topic"}, {"outcome", "invalid"}})) {}
+
+absl::Status AdmissionProcessor::Process(const stream::InputRecord& record, stream::Context& ctx) {
+  if (record.value.size() > options_.max_submission_bytes) {
+    invalid_.Increment();
+    return stream::Reject(v1::DEAD_LETTER_REASON_TOO_LARGE,
+                          StrCat("submission of ", record.value.size(), " bytes; the limit is ",
+                                 options_.max_submission_bytes));
+  }
+  v1::LeadSubmission submission;
+  if (!submission.ParseFromArray(record.value.data(), static_cast<int>(record.value.size()))) {
+    invalid_.Increment();
+    return stream::Reject(v1::DEAD_LETTER_REASON_MALFORMED,
+                          "not a leadflow.v1.LeadSubmission (protobuf parse failed)");
+  }
+  Admission admission = Admit(submission, v1::INGRESS_CHANNEL_RAW_TOPIC, ctx.now_ms(), options_);
+  if (!admission.ok()) {
+    invalid_.Increment();
+    return stream::Reject(v1::DEAD_LETTER_REASON_INVALID, DescribeViolations(admission.violations));
+  }
+  if (record.raw != nullptr) {
+    if (std::optional<std::string> tp = record.raw->header("traceparent"); tp.has_value()) {
+      admission.event.mutable_envelope()->set_trace_parent(*tp);
+    }
+  }
+  ctx.Emit(events::LeadEventRecord(admitted_topic_, admission.event));
+  admitted_.Increment();
+  return absl::OkStatus();
+}
+
+IdentityProcessor::IdentityProcessor(std::string leads_topic, MergePolicy policy,
+                                     int64_t idempotency_ttl_ms, metrics::Registry* registry)
+    : leads_topic_(std::move(leads_topic)),
+      policy_(std::move(policy)),
+      idempotency_ttl_ms_(idempotency_ttl_ms),
+      captured_(IntakeCounter(registry, "captured")),
+      updated_(IntakeCounter(registry, "updated")),
+      engagements_(IntakeCounter(registry, "engagement_recorded")),
+      duplicates_(IntakeCounter(registry, "duplicate_submission")),
+      unchanged_(IntakeCounter(registry, "unchanged")) {}
+
+absl::Status IdentityProcessor::Process(const stream::InputRecord& record, stream::Context& ctx) {
+  v1::LeadEvent in;
+  if (!in.ParseFromArray(record.value.data(), static_cast<int>(record.value.size()))) {
+    return stream::Reject(v1::DEAD_LETTER_REASON_MALFORMED, "not a leadflow.v1.LeadEvent");
+  }
+  if (!in.has_admitted()) {
+    return stream::Reject(
+        v1::DEAD_LETTER_REASON_UNSUPPORTED,
+        StrCat("expected an 'admitted' event, got '", events::EventKind(in), "'"));
+  }
+  const std::string& lead_id = in.envelope().lead_id();
+  if (lead_id.empty() || record.key != lead_id) {
+    return stream::Reject(v1::DEAD_LETTER_REASON_INVALID,
+                          "record key is not the envelope's lead_id (not written by admission)");
+  }
+  const v1::LeadAdmitted& a = in.admitted();
+  const std::string submission = SubmissionKey(a.source_system(), a.idempotency_key());
+  LF_ASSIGN_OR_RETURN(std::optional<std::string> seen, ctx.Get(kSubmissionsStore, submission));
+  if (seen.has_value()) {
+    duplicates_.Increment();  // a retried submission: its first answer stands, nothing new
+    return absl::OkStatus();
+  }
+  LF_ASSIGN_OR_RETURN(std::optional<std::string> stored, ctx.Get(kLeadsStore, lead_id));
+  std::optional<v1::Lead> current;
+  if (stored.has_value()) {
+    current.emplace();
+    if (!current->ParseFromString(*stored)) {
+      return absl::DataLossError(StrCat("stored lead ", lead_id, " does not parse"));
+    }
+  }
+  IdentityOutcome outcome = ApplyAdmitted(current, in, policy_, ctx.now_ms());
+  ctx.Put(kLeadsStore, lead_id, outcome.lead.SerializeAsString());
+  ctx.Put(kSubmissionsStore, submission, lead_id);
+  ctx.ScheduleTimer(StrCat(kTimerPrefix, submission), ctx.now_ms() + idempotency_ttl_ms_, "");
+  if (outcome.events.empty()) unchanged_.Increment();
+  for (const v1::LeadEvent& e : outcome.events) {
+    if (e.has_captured()) captured_.Increment();
+    if (e.has_updated()) updated_.Increment();
+    if (e.has_engagement_recorded()) engagements_.Increment();
+    ctx.Emit(events::LeadEventRecord(leads_topic_, e));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IdentityProcessor::OnTimer(const stream::Timer& timer, stream::Context& ctx) {
+  // An idempotency key expired: a submission with it after this is a new submission.
+  if (StartsWith(timer.key, kTimerPrefix)) {
+    ctx.Delete(kSubmissionsStore, std::string_view(timer.key).substr(sizeof(kTimerPrefix) - 1));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace leadflow::intake
