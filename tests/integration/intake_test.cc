@@ -1,0 +1,351 @@
+// leadflow-intake as a real process on the real broker: every way in ends in one lead per person,
+// retries emit nothing new, bad raw records reach the DLQ with their reason, and a kill -9 during a
+// stream of submissions loses no acknowledged lead and duplicates none.
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "leadflow/v1/feedback.pb.h"
+#include "leadflow/v1/intake_service.grpc.pb.h"
+#include "services/common/base/strings.h"
+#include "services/common/kafka/producer.h"
+#include "tests/support/child_process.h"
+#include "tests/support/kafka_env.h"
+#include "tests/support/stream_check.h"
+#include "tests/support/temp_dir.h"
+
+namespace leadflow {
+namespace {
+
+using testing::ChildProcess;
+using testing::kKafkaDeadline;
+using testing::TempDir;
+using testing::WaitUntil;
+
+struct IntakeTopics {
+  std::string raw = testing::UniqueName("raw");
+  std::string admitted = testing::UniqueName("admitted");
+  std::string leads = testing::UniqueName("leads");
+  std::string dlq = testing::UniqueName("dlq");
+  std::string app_suffix = testing::UniqueName("");
+};
+
+// One leadflow-intake process with its own topics and state, and clients for its APIs.
+class Intake {
+ public:
+  Intake(const IntakeTopics& t, const TempDir& dir) : topics_(t), dir_(dir) {}
+
+  void Start() {
+    const std::string log = dir_.Sub("intake.log");
+    size_t log_offset = 0;
+    {
+      std::ifstream in(log, std::ios::ate);
+      if (in) log_offset = static_cast<size_t>(in.tellg());
+    }
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{
+            LEADFLOW_INTAKE_PATH, "--grpc.port=0", "--http.port=0",
+            "--data.dir=" + dir_.Sub("data"),
+            "--kafka.bootstrap.servers=" + testing::KafkaBootstrap(), "--topics.raw=" + topics_.raw,
+            "--topics.admitted=" + topics_.admitted, "--topics.leads=" + topics_.leads,
+            "--topics.dlq=" + topics_.dlq, "--intake.lead_id_secret=test-secret",
+            "--intake.ack_timeout=5s",
+            // A killed member is noticed after the session timeout; keep it short.
+            "--kafka.session.timeout.ms=6000", "--kafka.heartbeat.interval.ms=1000"},
+        log);
+    // The ports it bound, from its log (port 0 = the kernel picks).
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          std::ifstream in(log);
+          in.seekg(static_cast<std::streamoff>(log_offset));
+          std::stringstream text;
+          text << in.rdbuf();
+          std::smatch m;
+          const std::string s = text.str();
+          if (!std::regex_search(
+                  s, m, std::regex(R"(intake listening grpc_port=(\d+) http_port=(\d+))"))) {
+            return false;
+          }
+          grpc_port_ = std::stoi(m[1]);
+          http_port_ = std::stoi(m[2]);
+          return true;
+        },
+        kKafkaDeadline))
+        << "intake did not start; see " << log;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stub_ = v1::IntakeService::NewStub(grpc::CreateChannel(StrCat("127.0.0.1:", grpc_port_),
+                                                             grpc::InsecureChannelCredentials()));
+    }
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", http_port_);
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          auto r = http_->Get("/readyz");
+          return r && r->status == 200;
+        },
+        kKafkaDeadline))
+        << "intake not ready; see " << log;
+  }
+
+  int Stop(int signal) { return process_->Stop(signal); }
+
+  // Safe from a client thread while the main thread restarts the process.
+  grpc::Status Submit(const v1::LeadSubmission& s, v1::SubmitLeadResponse* response) {
+    std::shared_ptr<v1::IntakeService::Stub> stub;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stub = stub_;
+    }
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::SubmitLeadRequest request;
+    *request.mutable_submission() = s;
+    return stub->SubmitLead(&ctx, request, response);
+  }
+
+  grpc::Status GetLead(const std::string& lead_id, v1::Lead* lead) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::GetLeadRequest request;
+    request.set_lead_id(lead_id);
+    v1::GetLeadResponse response;
+    grpc::Status s = stub_->GetLead(&ctx, request, &response);
+    *lead = response.lead();
+    return s;
+  }
+
+  httplib::Client& http() { return *http_; }
+
+ private:
+  IntakeTopics topics_;
+  const TempDir& dir_;
+  std::unique_ptr<ChildProcess> process_;
+  int grpc_port_ = 0;
+  int http_port_ = 0;
+  std::mutex mu_;
+  std::shared_ptr<v1::IntakeService::Stub> stub_;
+  std::unique_ptr<httplib::Client> http_;
+};
+
+IntakeTopics MakeTopics() {
+  IntakeTopics t;
+  EXPECT_TRUE(testing::CreateTopics({t.raw, t.admitted, t.leads}, 4).ok());
+  EXPECT_TRUE(testing::CreateTopics({t.dlq}, 1).ok());
+  return t;
+}
+
+v1::LeadSubmission Submission(const std::string& key, const std::string& system,
+                              const std::string& email) {
+  v1::LeadSubmission s;
+  s.set_idempotency_key(key);
+  s.set_source_system(system);
+  s.mutable_person()->set_email(email);
+  return s;
+}
+
+// The lead events on the leads topic, parsed, in topic order per key.
+struct LeadEvents {
+  explicit LeadEvents(const std::string& topic) : verifier(topic) {}
+  std::vector<v1::LeadEvent> For(const std::string& lead_id) {
+    std::vector<v1::LeadEvent> out;
+    for (const auto& [k, v] : verifier.records) {
+      if (k != lead_id) continue;
+      v1::LeadEvent e;
+      EXPECT_TRUE(e.ParseFromString(v));
+      out.push_back(e);
+    }
+    return out;
+  }
+  bool WaitForLead(const std::string& lead_id, size_t n) {
+    return WaitUntil([&] { return For(lead_id).size() >= n; }, kKafkaDeadline,
+                     [&] { verifier.PollOnce(100); });
+  }
+  testing::Verifier verifier;
+};
+
+std::string Kinds(const std::vector<v1::LeadEvent>& events) {
+  std::string out;
+  for (const auto& e : events) {
+    out += e.has_captured()              ? "captured "
+           : e.has_updated()             ? "updated "
+           : e.has_engagement_recorded() ? "engagement "
+                                         : "other ";
+  }
+  return out;
+}
+
+TEST(IntakeTest, TheSamePersonThroughEveryWayInIsOneLead) {
+  const IntakeTopics t = MakeTopics();
+  TempDir dir;
+  Intake intake(t, dir);
+  ASSERT_NO_FATAL_FAILURE(intake.Start());
+  LeadEvents events(t.leads);
+
+  // gRPC.
+  v1::LeadSubmission first = Submission("g-1", "crm-sync", "Pat.Lee@Example-Corp.com");
+  first.mutable_person()->set_first_name("Pat");
+  v1::SubmitLeadResponse response;
+  ASSERT_TRUE(intake.Submit(first, &response).ok());
+  ASSERT_EQ(response.result().outcome(), v1::SUBMISSION_OUTCOME_ACCEPTED);
+  const std::string lead_id = response.result().lead_id();
+  ASSERT_FALSE(lead_id.empty());
+  ASSERT_TRUE(events.WaitForLead(lead_id, 1));
+
+  // HTTP, the shape a webhook sends.
+  auto http = intake.http().Post(
+      "/v1/leads",
+      R"({"idempotencyKey":"h-1","sourceSystem":"webhook","person":{"email":"  pat.lee@EXAMPLE-corp.com ","jobTitle":"CTO"},
+          "engagement":{"type":"ENGAGEMENT_TYPE_WEBINAR_ATTENDED"}})",
+      "application/json");
+  ASSERT_TRUE(http);
+  ASSERT_EQ(http->status, 202) << http->body;
+  EXPECT_NE(http->body.find(lead_id), std::string::npos) << http->body;
+
+  // The raw topic (any key).
+  v1::LeadSubmission raw = Submission("r-1", "marketo", "PAT.LEE@example-corp.com");
+  raw.mutable_company()->set_name("Example Corp");
+  testing::ProduceAll(t.raw, {{"whatever-key", raw.SerializeAsString()}});
+
+  ASSERT_TRUE(events.WaitForLead(lead_id, 4)) << Kinds(events.For(lead_id));
+  EXPECT_EQ(Kinds(events.For(lead_id)), "captured updated engagement updated ");
+  v1::Lead lead;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return intake.GetLead(lead_id, &lead).ok() && lead.company().name() == "Example Corp";
+      },
+      kKafkaDeadline));
+  EXPECT_EQ(lead.person().first_name(), "Pat");
+  EXPECT_EQ(lead.person().job_title(), "CTO");
+  EXPECT_EQ(lead.email_normalized(), "pat.lee@example-corp.com");
+  EXPECT_EQ(lead.engagement_count(), 1);
+
+  // Retries: the API answers with the first result and writes nothing; a repeated raw record is
+  // dropped by identity. A last, real change proves the retries' turn has passed.
+  ASSERT_TRUE(intake.Submit(first, &response).ok());
+  EXPECT_EQ(response.result().outcome(), v1::SUBMISSION_OUTCOME_DUPLICATE);
+  EXPECT_EQ(response.result().lead_id(), lead_id);
+  testing::ProduceAll(t.raw, {{"whatever-key", raw.SerializeAsString()}});
+  v1::LeadSubmission last = Submission("g-2", "crm-sync", "pat.lee@example-corp.com");
+  last.mutable_person()->set_last_name("Lee");
+  testing::ProduceAll(t.raw, {{"k", last.SerializeAsString()}});
+  ASSERT_TRUE(events.WaitForLead(lead_id, 5));
+  for (int i = 0; i < 20; ++i) events.verifier.PollOnce(100);  // a stray duplicate would show now
+  EXPECT_EQ(Kinds(events.For(lead_id)), "captured updated engagement updated updated ");
+  std::set<std::string> ids;
+  for (const auto& e : events.For(lead_id)) EXPECT_TRUE(ids.insert(e.envelope().event_id()).second);
+  EXPECT_EQ(intake.Stop(SIGTERM), 0);
+}
+
+TEST(IntakeTest, BadInputIsRejectedPreciselyAndRawRecordsGoToTheDlqWithTheirReason) {
+  const IntakeTopics t = MakeTopics();
+  TempDir dir;
+  Intake intake(t, dir);
+  ASSERT_NO_FATAL_FAILURE(intake.Start());
+
+  v1::SubmitLeadResponse response;
+  grpc::Status s = intake.Submit(Submission("x-1", "crm", "no-at-sign"), &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "person.email: has no '@'");
+  auto http = intake.http().Post("/v1/leads",
+                                 R"({"idempotencyKey":"x-2","person":{"email":"a@example.com"}})",
+                                 "application/json");
+  ASSERT_TRUE(http);
+  EXPECT_EQ(http->status, 400);
+  EXPECT_NE(http->body.find(R"("field":"source_system")"), std::string::npos) << http->body;
+  http = intake.http().Post("/v1/leads", "{not json", "application/json");
+  ASSERT_TRUE(http);
+  EXPECT_EQ(http->status, 400);
+
+  v1::LeadSubmission invalid = Submission("r-2", "marketo", "two@@ats.example");
+  testing::ProduceAll(t.raw, {{"a", "\x08\x96\x01garbage that is not a submission"},
+                              {"b", invalid.SerializeAsString()}});
+  testing::Verifier dlq(t.dlq);
+  ASSERT_TRUE(dlq.WaitFor(2));
+  std::map<int, std::string> details;  // reason -> detail
+  for (const auto& [k, v] : dlq.records) {
+    v1::DeadLetter d;
+    ASSERT_TRUE(d.ParseFromString(v));
+    EXPECT_EQ(d.source_topic(), t.raw);
+    details[d.reason_code()] = d.detail();
+    EXPECT_EQ(d.failing_service(), v1::SERVICE_NAME_INTAKE);
+  }
+  EXPECT_NE(details[v1::DEAD_LETTER_REASON_MALFORMED].find("LeadSubmission"), std::string::npos);
+  EXPECT_EQ(details[v1::DEAD_LETTER_REASON_INVALID], "person.email: has more than one '@'");
+  EXPECT_EQ(intake.Stop(SIGTERM), 0);
+}
+
+TEST(IntakeTest, KillDuringAStreamOfSubmissionsLosesNoAcknowledgedLeadAndDuplicatesNone) {
+  constexpr int kLeads = 1500;
+  const IntakeTopics t = MakeTopics();
+  TempDir dir;
+  Intake intake(t, dir);
+  ASSERT_NO_FATAL_FAILURE(intake.Start());
+  // A client submits one person after another; a call that fails is retried with the same key
+  // (what the API asks of its clients) until it is acknowledged.
+  std::mutex mu;
+  std::map<std::string, int> acknowledged;  // lead id -> submission index
+  std::atomic<int> acked{0};
+  std::atomic<int> retries{0};
+  std::string client_error;
+  std::thread client([&] {
+    for (int next = 0; next < kLeads;) {
+      v1::LeadSubmission s =
+          Submission(StrCat("k-", next), "load", StrCat("person", next, "@load.example"));
+      v1::SubmitLeadResponse response;
+      grpc::Status status = intake.Submit(s, &response);
+      if (status.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        acknowledged[response.result().lead_id()] = next;
+        acked.store(++next);
+      } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                 status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+        ++retries;
+      } else {
+        std::lock_guard<std::mutex> lock(mu);
+        client_error = status.error_message();
+        return;
+      }
+    }
+  });
+  // kill -9 while the client is mid-stream, then restart on the same state and topics.
+  ASSERT_TRUE(WaitUntil([&] { return acked.load() >= kLeads / 3; }, std::chrono::seconds(300)));
+  EXPECT_EQ(intake.Stop(SIGKILL), 128 + SIGKILL);
+  ASSERT_NO_FATAL_FAILURE(intake.Start());
+  ASSERT_TRUE(WaitUntil([&] { return acked.load() >= kLeads || !client_error.empty(); },
+                        std::chrono::seconds(600)));
+  client.join();
+  ASSERT_EQ(client_error, "");
+  std::printf("[   INFO   ] %d submissions acknowledged, %d calls retried around the kill\n",
+              acked.load(), retries.load());
+  ASSERT_EQ(acknowledged.size(), static_cast<size_t>(kLeads));
+  LeadEvents events(t.leads);
+  ASSERT_TRUE(events.verifier.WaitFor(kLeads))
+      << events.verifier.records.size() << " of " << kLeads;
+  std::map<std::string, int> captured;
+  std::set<std::string> event_ids;
+  for (const auto& [key, value] : events.verifier.records) {
+    v1::LeadEvent e;
+    ASSERT_TRUE(e.ParseFromString(value));
+    EXPECT_TRUE(event_ids.insert(e.envelope().event_id()).second)
+        << "event twice: " << e.envelope().event_id();
+    if (e.has_captured()) ++captured[key];
+  }
+  for (const auto& [lead_id, index] : acknowledged) {
+    EXPECT_EQ(captured[lead_id], 1) << "submission " << index;
+  }
+  EXPECT_EQ(captured.size(), acknowledged.size());
+  EXPECT_EQ(intake.Stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace leadflow
