@@ -37,7 +37,7 @@ struct IntakeTopics {
   std::string admitted = testing::UniqueName("admitted");
   std::string leads = testing::UniqueName("leads");
   std::string dlq = testing::UniqueName("dlq");
-  std::string app_suffix = testing::UniqueName("");
+  std::string app = testing::UniqueName("intake");
 };
 
 // One leadflow-intake process with its own topics and state, and clients for its APIs.
@@ -59,7 +59,7 @@ class Intake {
             "--kafka.bootstrap.servers=" + testing::KafkaBootstrap(), "--topics.raw=" + topics_.raw,
             "--topics.admitted=" + topics_.admitted, "--topics.leads=" + topics_.leads,
             "--topics.dlq=" + topics_.dlq, "--intake.lead_id_secret=test-secret",
-            "--intake.ack_timeout=5s",
+            "--intake.ack_timeout=5s", "--application.id=" + topics_.app,
             // A killed member is noticed after the session timeout; keep it short.
             "--kafka.session.timeout.ms=6000", "--kafka.heartbeat.interval.ms=1000"},
         log);
