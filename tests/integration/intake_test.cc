@@ -98,6 +98,7 @@ class Intake {
   }
 
   int Stop(int signal) { return process_->Stop(signal); }
+  std::string grpc_address() const { return StrCat("127.0.0.1:", grpc_port_); }
 
   // Safe from a client thread while the main thread restarts the process.
   grpc::Status Submit(const v1::LeadSubmission& s, v1::SubmitLeadResponse* response) {
@@ -344,6 +345,87 @@ TEST(IntakeTest, KillDuringAStreamOfSubmissionsLosesNoAcknowledgedLeadAndDuplica
     EXPECT_EQ(captured[lead_id], 1) << "submission " << index;
   }
   EXPECT_EQ(captured.size(), acknowledged.size());
+  EXPECT_EQ(intake.Stop(SIGTERM), 0);
+}
+
+TEST(IntakeTest, CsvImportOfTenThousandRowsCapturesTheGoodAndReportsTheBad) {
+  constexpr int kRows = 10'000;
+  const IntakeTopics t = MakeTopics();
+  TempDir dir;
+  Intake intake(t, dir);
+  ASSERT_NO_FATAL_FAILURE(intake.Start());
+
+  // Every 20th row is bad (5%), in three ways: caught by the CLI (employees), by admission (email
+  // syntax), or missing the email altogether.
+  std::ostringstream csv;
+  csv << "Email,First Name,Last Name,Company,Employees,Title\n";
+  int bad = 0;
+  for (int i = 0; i < kRows; ++i) {
+    std::string email = StrCat("badge", i, "@expo", i % 50, ".example");
+    std::string employees = std::to_string(10 + i % 900);
+    if (i % 20 == 7) {
+      ++bad;
+      switch (bad % 3) {
+        case 0:
+          employees = "lots";
+          break;
+        case 1:
+          email = StrCat("badge", i, "@@expo.example");
+          break;
+        default:
+          email = "";
+          break;
+      }
+    }
+    csv << email << ",Ann,\"Lee, Jr.\",Expo " << i % 50 << "," << employees << ",Director of IT\n";
+  }
+  const std::string file = dir.Sub("badges.csv");
+  testing::WriteFile(file, csv.str());
+
+  auto import = [&] {
+    ChildProcess cli({LEADFLOWCTL_PATH, "import", file, "--intake", intake.grpc_address(),
+                      "--source-system", "expo-2026", "--no-progress"},
+                     dir.Sub("import.log"));
+    return cli.Wait(600);
+  };
+  EXPECT_EQ(import(), 3) << "exit code 3: done, some rows rejected";
+  std::ifstream log(dir.Sub("import.log"));
+  std::stringstream log_text;
+  log_text << log.rdbuf();
+  EXPECT_NE(log_text.str().find("10000 rows — 9500 accepted, 0 duplicates, 500 rejected"),
+            std::string::npos)
+      << log_text.str();
+
+  std::ifstream rejected(file + ".rejected.csv");
+  std::string line;
+  std::getline(rejected, line);
+  EXPECT_EQ(line, "Email,First Name,Last Name,Company,Employees,Title,line,reason");
+  int rejected_rows = 0;
+  std::map<std::string, int> reasons;
+  while (std::getline(rejected, line)) {
+    ++rejected_rows;
+    reasons[line.substr(line.rfind(',') + 1)]++;
+  }
+  EXPECT_EQ(rejected_rows, 500);
+  EXPECT_EQ(reasons["company.employee_count: not a whole number"], 166);
+  EXPECT_EQ(reasons["person.email: has more than one '@'"], 167);
+  EXPECT_EQ(reasons["person.email: is required"], 167);
+
+  LeadEvents events(t.leads);
+  ASSERT_TRUE(events.verifier.WaitFor(kRows - 500)) << events.verifier.records.size();
+  std::set<std::string> captured;
+  for (const auto& [key, value] : events.verifier.records) {
+    v1::LeadEvent e;
+    ASSERT_TRUE(e.ParseFromString(value));
+    EXPECT_TRUE(e.has_captured());
+    EXPECT_TRUE(captured.insert(key).second) << "captured twice: " << key;
+  }
+  EXPECT_EQ(captured.size(), static_cast<size_t>(kRows - 500));
+
+  // The same file again: nothing new (row keys are the file digest and the line).
+  EXPECT_EQ(import(), 3);
+  for (int i = 0; i < 30; ++i) events.verifier.PollOnce(100);
+  EXPECT_EQ(events.verifier.records.size(), static_cast<size_t>(kRows - 500));
   EXPECT_EQ(intake.Stop(SIGTERM), 0);
 }
 

@@ -46,6 +46,20 @@ bool ChildProcess::running() {
   return !reaped_;
 }
 
+int ChildProcess::Wait(int timeout_seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  while (running()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      Stop(SIGKILL);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (WIFEXITED(status_)) return WEXITSTATUS(status_);
+  if (WIFSIGNALED(status_)) return 128 + WTERMSIG(status_);
+  return -1;
+}
+
 int ChildProcess::Stop(int signal, int timeout_seconds) {
   if (!reaped_) {
     kill(pid_, signal);

@@ -21,6 +21,9 @@ class ChildProcess {
   // Sends `signal` and waits (up to `timeout_seconds`, then SIGKILL) for the exit; returns the
   // exit code, or 128 + signal number when killed by a signal.
   int Stop(int signal, int timeout_seconds = 60);
+  // Waits for the child to exit by itself; returns its exit code (as Stop), or -1 when it did not
+  // exit within `timeout_seconds` (it is then killed).
+  int Wait(int timeout_seconds);
 
  private:
   pid_t pid_ = -1;

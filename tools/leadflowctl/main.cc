@@ -1,5 +1,6 @@
-// leadflowctl: the operator's command line. For now: is the cluster reachable, and provision the
-// topic catalog. (Lead submission, CSV import and reports arrive with their services.)
+// leadflowctl: the operator's command line: is the cluster reachable, provision the topic
+// catalog, import a CSV of leads. (Submission, sales answers and reports arrive with their
+// services.) Exit codes: 0 done, 1 failed, 2 bad usage, 3 done but some rows were rejected.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -8,6 +9,7 @@
 #include "services/common/base/strings.h"
 #include "services/common/config/settings.h"
 #include "services/common/kafka/admin.h"
+#include "tools/leadflowctl/csv_import.h"
 #include "tools/leadflowctl/topics_file.h"
 
 namespace {
@@ -42,7 +44,61 @@ int main(int argc, char** argv) {
   ensure->add_option("--file", topics_file, "topic catalog")->capture_default_str();
   auto* list = topics->add_subcommand("list", "list topics and partition counts");
 
+  leadflow::ctl::ImportOptions import_options;
+  if (const char* env = std::getenv("LEADFLOW_INTAKE_ADDRESS"); env != nullptr) {
+    import_options.intake_address = env;
+  }
+  bool no_progress = false;
+  auto* import_cmd = app.add_subcommand(
+      "import",
+      "import leads from a CSV file through the intake (StreamLeads)\n"
+      "  Columns map to fields by their header (Email, First Name, Company, Title, Phone, "
+      "Country,\n"
+      "  Website, Employees, Campaign, Channel, Date, ...); --map overrides or adds one.\n"
+      "  Rows the intake rejects go to FILE.rejected.csv with the line and the reason.\n"
+      "  Importing the same file again is idempotent (row keys are the file digest + line).\n"
+      "examples:\n"
+      "  leadflowctl import badges.csv --source-system tradeshow-2026\n"
+      "  leadflowctl import export.csv --map 'Mail=person.email' --map "
+      "'Budget=custom_attributes.budget'");
+  import_cmd->add_option("file", import_options.file, "the CSV file (first line: header)")
+      ->required();
+  import_cmd
+      ->add_option("--intake", import_options.intake_address,
+                   "intake gRPC address (env LEADFLOW_INTAKE_ADDRESS)")
+      ->capture_default_str();
+  import_cmd
+      ->add_option("--source-system", import_options.source_system, "source_system of every row")
+      ->capture_default_str();
+  import_cmd->add_option("--map", import_options.mappings,
+                         "COLUMN=field.path (or COLUMN=- to skip a column)");
+  import_cmd->add_option("--rejected", import_options.rejected_file,
+                         "where rejected rows go (default FILE.rejected.csv)");
+  import_cmd->add_flag("--no-progress", no_progress, "no progress bar");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (import_cmd->parsed()) {
+    import_options.progress = !no_progress;
+    absl::StatusOr<leadflow::ctl::ImportSummary> summary = leadflow::ctl::RunImport(import_options);
+    if (!summary.ok()) return Fail(summary.status());
+    std::printf(
+        "imported %s: %lld rows — %lld accepted, %lld duplicates, %lld rejected%s in %.1f s (%.0f "
+        "rows/s)\n",
+        import_options.file.c_str(), static_cast<long long>(summary->rows),
+        static_cast<long long>(summary->accepted), static_cast<long long>(summary->duplicates),
+        static_cast<long long>(summary->rejected),
+        summary->rejected > 0 ? leadflow::StrCat(" (see ",
+                                                 import_options.rejected_file.empty()
+                                                     ? import_options.file + ".rejected.csv"
+                                                     : import_options.rejected_file,
+                                                 ")")
+                                    .c_str()
+                              : "",
+        summary->seconds,
+        summary->seconds > 0 ? static_cast<double>(summary->rows) / summary->seconds : 0.0);
+    return summary->rejected > 0 ? 3 : 0;
+  }
 
   auto timeout = leadflow::config::ParseDuration(timeout_text);
   if (!timeout.ok())
