@@ -23,6 +23,7 @@
 #include "services/common/log/log.h"
 #include "services/common/metrics/metrics.h"
 #include "services/common/stream/stream_app.h"
+#include "tools/leadflow-bench/intake_bench.h"
 
 namespace {
 
@@ -291,8 +292,25 @@ int main(int argc, char** argv) {
                    "machine makes single runs noisy)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  leadflow::bench::IntakeBenchOptions io;
+  auto* intake = app.add_subcommand(
+      "intake", "leads/s through gRPC streaming, HTTP batches and the raw topic; unary latency");
+  intake->add_option("--bootstrap", io.bootstrap, "Kafka bootstrap servers")->required();
+  intake->add_option("--leads", io.leads, "leads per throughput mode")->capture_default_str();
+  intake->add_option("--partitions", io.partitions, "partitions of the topics")
+      ->capture_default_str();
+  intake->add_option("--streams", io.streams, "concurrent streams / HTTP clients")
+      ->capture_default_str();
+  intake->add_option("--batch", io.batch, "HTTP batch size")->capture_default_str();
+  intake->add_option("--unary-seconds", io.unary_seconds, "unary phase length")
+      ->capture_default_str();
+  intake->add_option("--unary-clients", io.unary_clients, "concurrent unary callers")
+      ->capture_default_str();
+  intake->add_option("--modes", io.modes, "comma-separated: grpc-stream, http-batch, raw, unary")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   leadflow::log::Init("bench", leadflow::log::Level::kWarn, leadflow::log::Format::kText);
+  if (intake->parsed()) return leadflow::bench::RunIntakeBench(io);
 
   std::vector<std::string> modes;
   for (size_t pos = 0; pos <= o.modes.size();) {

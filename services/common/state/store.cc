@@ -52,6 +52,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
+  // Without a WAL, column families must flush together to stay consistent with each other.
+  db_options.atomic_flush = options.disable_wal;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::ColumnFamilyOptions cf_options(db_options);
@@ -134,7 +136,8 @@ absl::Status Store::Write(const WriteBatch& batch) {
     LF_RETURN_IF_ERROR(FromRocks(s, "batch", path_));
   }
   rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
+  wo.sync = options_.sync_writes && !options_.disable_wal;
+  wo.disableWAL = options_.disable_wal;
   return FromRocks(db_->Write(wo, &rb), "write", path_);
 }
 
@@ -167,7 +170,8 @@ absl::Status Store::Clear(std::string_view cf) {
   LF_RETURN_IF_ERROR(FromRocks(rb.DeleteRange(handle, first, last), "clear", path_));
   LF_RETURN_IF_ERROR(FromRocks(rb.Delete(handle, last), "clear", path_));
   rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
+  wo.sync = options_.sync_writes && !options_.disable_wal;
+  wo.disableWAL = options_.disable_wal;
   return FromRocks(db_->Write(wo, &rb), "clear", path_);
 }
 

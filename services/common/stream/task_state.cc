@@ -60,7 +60,11 @@ absl::StatusOr<std::unique_ptr<TaskState>> TaskState::Open(const std::string& pa
   families.push_back(kTimersStore);
   families.push_back(kTimerIndexStore);
   families.push_back(kMetaStore);
-  LF_ASSIGN_OR_RETURN(std::unique_ptr<state::Store> store, state::Store::Open(path, families));
+  // The store is a cache of the changelog: no WAL (see StoreOptions::disable_wal).
+  state::StoreOptions options;
+  options.disable_wal = true;
+  LF_ASSIGN_OR_RETURN(std::unique_ptr<state::Store> store,
+                      state::Store::Open(path, families, options));
   return std::unique_ptr<TaskState>(new TaskState(std::move(store), std::move(families)));
 }
 

@@ -1,0 +1,410 @@
+#include "tools/leadflow-bench/intake_bench.h"
+
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+
+#include <google/protobuf/util/json_util.h>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "leadflow/v1/intake_service.grpc.pb.h"
+#include "services/common/base/strings.h"
+#include "services/common/http/http_server.h"
+#include "services/common/kafka/admin.h"
+#include "services/common/kafka/consumer.h"
+#include "services/common/kafka/producer.h"
+#include "services/common/kafka/sender.h"
+#include "services/common/rpc/grpc_server.h"
+#include "services/common/stream/stream_app.h"
+#include "services/intake/api.h"
+#include "services/intake/processors.h"
+
+namespace leadflow::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A realistic submission; `i` makes the person unique within a run.
+v1::LeadSubmission MakeSubmission(const std::string& run, int i) {
+  v1::LeadSubmission s;
+  s.set_idempotency_key(StrCat(run, "-", i));
+  s.set_source_system("bench");
+  s.mutable_person()->set_email(StrCat("person", i, ".", run, "@company", i % 500, ".example"));
+  s.mutable_person()->set_first_name("Alex");
+  s.mutable_person()->set_last_name("Morgan");
+  s.mutable_person()->set_job_title(i % 3 == 0 ? "VP Marketing" : "Senior Software Engineer");
+  s.mutable_person()->set_country_code("Germany");
+  s.mutable_person()->set_phone("030 1234567");
+  s.mutable_company()->set_name(StrCat("Company ", i % 500));
+  s.mutable_company()->set_employee_count(50 + i % 5000);
+  s.mutable_source()->set_channel(v1::CHANNEL_PAID_SEARCH);
+  s.mutable_source()->set_campaign_id(StrCat("campaign-", i % 20));
+  if (i % 3 == 0) s.mutable_engagement()->set_type(v1::ENGAGEMENT_TYPE_CONTENT_DOWNLOAD);
+  return s;
+}
+
+std::string Fixed(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f", v);
+  return buf;
+}
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+}
+
+// The same API with nothing behind it: the transport's ceiling on this machine.
+class NoopIntake final : public v1::IntakeService::Service {
+ public:
+  grpc::Status SubmitLead(grpc::ServerContext*, const v1::SubmitLeadRequest* r,
+                          v1::SubmitLeadResponse* out) override {
+    out->mutable_result()->set_idempotency_key(r->submission().idempotency_key());
+    out->mutable_result()->set_outcome(v1::SUBMISSION_OUTCOME_ACCEPTED);
+    return grpc::Status::OK;
+  }
+  grpc::Status StreamLeads(grpc::ServerContext*, grpc::ServerReader<v1::StreamLeadsRequest>* reader,
+                           v1::StreamLeadsResponse* out) override {
+    v1::StreamLeadsRequest m;
+    while (reader->Read(&m)) out->set_accepted(out->accepted() + 1);
+    return grpc::Status::OK;
+  }
+};
+
+// Counts LeadCaptured on the leads topic (read_committed) until `n` or the deadline.
+bool AwaitCaptured(const std::string& bootstrap, const std::string& topic, int partitions, int n,
+                   Clock::time_point* last) {
+  auto consumer = kafka::Consumer::Create(
+      {{"bootstrap.servers", bootstrap}, {"group.id", StrCat("bench-", NowMs())}});
+  if (!consumer.ok()) return false;
+  std::vector<kafka::TopicPartitionOffset> all;
+  for (int p = 0; p < partitions; ++p) all.push_back({topic, p, -2});
+  if (!(*consumer)->Assign(all).ok()) return false;
+  int seen = 0;
+  const auto until = Clock::now() + std::chrono::minutes(10);
+  while (seen < n && Clock::now() < until) {
+    auto polled = (*consumer)->Poll(std::chrono::milliseconds(100));
+    if (!polled.ok() || !polled->has_value()) continue;
+    v1::LeadEvent e;
+    if (e.ParseFromArray((**polled).value().data(), static_cast<int>((**polled).value().size())) &&
+        e.has_captured()) {
+      ++seen;
+      *last = Clock::now();
+    }
+  }
+  return seen >= n;
+}
+
+struct Row {
+  std::string mode;
+  std::string target;
+  double leads_per_second = 0;
+  double captured_per_second = 0;  // end to end (LeadCaptured visible), intake only
+  double p50_ms = 0;
+  double p99_ms = 0;
+};
+
+// The intake under test, in this process: both stream steps, the core, gRPC and HTTP.
+class IntakeUnderTest {
+ public:
+  IntakeUnderTest(const IntakeBenchOptions& o, const std::string& run) : run_(run) {
+    raw_ = StrCat("bench-raw-", run);
+    admitted_ = StrCat("bench-admitted-", run);
+    leads_ = StrCat("bench-leads-", run);
+    dlq_ = StrCat("bench-dlq-", run);
+    auto admin = kafka::Admin::Create({{"bootstrap.servers", o.bootstrap}});
+    ok_ = admin.ok() && (*admin)
+                            ->CreateTopics({{raw_, o.partitions, 1, {}},
+                                            {admitted_, o.partitions, 1, {}},
+                                            {leads_, o.partitions, 1, {}},
+                                            {dlq_, 1, 1, {}}},
+                                           std::chrono::seconds(60))
+                            .ok();
+    const kafka::Properties kafka{{"bootstrap.servers", o.bootstrap}};
+    intake::AdmissionOptions admission;
+    admission.lead_id_secret = "bench";
+    stream::StreamOptions a;
+    a.application_id = StrCat("bench-admission-", run);
+    a.input_topics = {raw_};
+    a.dlq_topic = dlq_;
+    a.kafka = kafka;
+    a.state_dir = StrCat("/tmp/", a.application_id);
+    stream::StreamOptions id = a;
+    id.application_id = StrCat("bench-identity-", run);
+    id.input_topics = {admitted_};
+    id.stores = {intake::kLeadsStore, intake::kSubmissionsStore};
+    id.state_dir = StrCat("/tmp/", id.application_id);
+    dirs_ = {a.state_dir, id.state_dir};
+    auto admission_app = stream::StreamApp::Create(
+        a, std::make_unique<intake::AdmissionProcessor>(admitted_, admission, &registry_),
+        &registry_);
+    auto identity_app =
+        stream::StreamApp::Create(id,
+                                  std::make_unique<intake::IdentityProcessor>(
+                                      leads_, intake::MergePolicy{}, 86'400'000, &registry_),
+                                  &registry_);
+    auto sender = kafka::Sender::Create(kafka);
+    if (!ok_ || !admission_app.ok() || !identity_app.ok() || !sender.ok()) {
+      ok_ = false;
+      return;
+    }
+    admission_ = std::move(*admission_app);
+    identity_ = std::move(*identity_app);
+    sender_ = std::move(*sender);
+    intake::IntakeCoreOptions core;
+    core.admitted_topic = admitted_;
+    core.admission = admission;
+    core_ = std::make_unique<intake::IntakeCore>(core, sender_.get(), identity_.get(), &registry_,
+                                                 NowMs);
+    service_ = std::make_unique<intake::IntakeGrpcService>(core_.get());
+    grpc_ = std::make_unique<rpc::GrpcServer>(rpc::GrpcServerOptions{});
+    grpc_->AddService(service_.get());
+    http_ = std::make_unique<http::HttpServer>(http::HttpServerOptions{}, &registry_, &readiness_);
+    intake::AddHttpRoutes(core_.get(), http_.get());
+    ok_ = grpc_->Start().ok() && http_->Start().ok();
+    threads_.emplace_back([this] { (void)admission_->Run(stop_); });
+    threads_.emplace_back([this] { (void)identity_->Run(stop_); });
+    const auto until = Clock::now() + std::chrono::seconds(120);
+    while (ok_ && (admission_->ActiveTasks().empty() || identity_->ActiveTasks().empty())) {
+      if (Clock::now() > until) ok_ = false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ~IntakeUnderTest() {
+    if (grpc_) grpc_->Shutdown();
+    if (http_) http_->Stop();
+    stop_.store(true);
+    for (auto& t : threads_) t.join();
+    std::error_code ec;
+    for (const auto& d : dirs_) std::filesystem::remove_all(d, ec);
+  }
+  bool ok() const { return ok_; }
+  int grpc_port() const { return grpc_->port(); }
+  int http_port() const { return http_->port(); }
+  const std::string& raw() const { return raw_; }
+  const std::string& leads() const { return leads_; }
+
+ private:
+  std::string run_, raw_, admitted_, leads_, dlq_;
+  bool ok_ = false;
+  metrics::Registry registry_;
+  http::Readiness readiness_;
+  std::unique_ptr<stream::StreamApp> admission_, identity_;
+  std::unique_ptr<kafka::Sender> sender_;
+  std::unique_ptr<intake::IntakeCore> core_;
+  std::unique_ptr<intake::IntakeGrpcService> service_;
+  std::unique_ptr<rpc::GrpcServer> grpc_;
+  std::unique_ptr<http::HttpServer> http_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+  std::vector<std::string> dirs_;
+};
+
+// `streams` concurrent StreamLeads calls of leads/streams submissions each; seconds until all
+// answered (every lead acknowledged by Kafka for the real intake).
+double StreamLoad(int port, const IntakeBenchOptions& o, const std::string& run) {
+  auto channel =
+      grpc::CreateChannel(StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  const auto start = Clock::now();
+  std::vector<std::thread> clients;
+  std::atomic<int64_t> accepted{0};
+  for (int c = 0; c < o.streams; ++c) {
+    clients.emplace_back([&, c] {
+      auto stub = v1::IntakeService::NewStub(channel);
+      grpc::ClientContext ctx;
+      v1::StreamLeadsResponse response;
+      auto writer = stub->StreamLeads(&ctx, &response);
+      v1::StreamLeadsRequest request;
+      for (int i = c; i < o.leads; i += o.streams) {
+        *request.mutable_submission() = MakeSubmission(run, i);
+        if (!writer->Write(request)) break;
+      }
+      writer->WritesDone();
+      grpc::Status s = writer->Finish();
+      if (!s.ok()) std::fprintf(stderr, "stream: %s\n", s.error_message().c_str());
+      accepted += response.accepted();
+    });
+  }
+  for (auto& t : clients) t.join();
+  if (accepted.load() != o.leads)
+    std::fprintf(stderr, "stream: only %lld accepted\n", static_cast<long long>(accepted.load()));
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double HttpLoad(int port, const IntakeBenchOptions& o, const std::string& run) {
+  // Bodies are built before the clock starts: the client's JSON encoding is not the server's cost.
+  std::vector<std::string> bodies;
+  for (int first = 0; first < o.leads; first += o.batch) {
+    v1::SubmitLeadsRequest batch;
+    for (int i = first; i < std::min(o.leads, first + o.batch); ++i)
+      *batch.add_submissions() = MakeSubmission(run, i);
+    std::string body;
+    (void)google::protobuf::util::MessageToJsonString(batch, &body);
+    bodies.push_back(std::move(body));
+  }
+  std::atomic<size_t> next{0};
+  const auto start = Clock::now();
+  std::vector<std::thread> clients;
+  for (int c = 0; c < o.streams; ++c) {
+    clients.emplace_back([&] {
+      httplib::Client client("127.0.0.1", port);
+      client.set_read_timeout(60, 0);
+      for (size_t b = next++; b < bodies.size(); b = next++) {
+        auto r = client.Post("/v1/leads", bodies[b], "application/json");
+        if (!r || r->status != 200)
+          std::fprintf(stderr, "http batch failed: %d\n", r ? r->status : -1);
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Closed-loop unary SubmitLead from `unary_clients` threads for unary_seconds: rate and latency.
+Row UnaryLoad(int port, const IntakeBenchOptions& o, const std::string& run,
+              const std::string& target) {
+  auto channel =
+      grpc::CreateChannel(StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(o.unary_clients));
+  const auto until = Clock::now() + std::chrono::seconds(o.unary_seconds);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < o.unary_clients; ++c) {
+    clients.emplace_back([&, c] {
+      auto stub = v1::IntakeService::NewStub(channel);
+      for (int i = c; Clock::now() < until; i += o.unary_clients) {
+        v1::SubmitLeadRequest request;
+        *request.mutable_submission() = MakeSubmission(run, i);
+        v1::SubmitLeadResponse response;
+        grpc::ClientContext ctx;
+        const auto t0 = Clock::now();
+        if (stub->SubmitLead(&ctx, request, &response).ok()) {
+          latencies[static_cast<size_t>(c)].push_back(
+              std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  Row row{"unary", target};
+  row.leads_per_second = static_cast<double>(all.size()) / o.unary_seconds;
+  row.p50_ms = Percentile(all, 0.50);
+  row.p99_ms = Percentile(all, 0.99);
+  return row;
+}
+
+}  // namespace
+
+int RunIntakeBench(const IntakeBenchOptions& o) {
+  std::vector<Row> rows;
+  auto wants = [&](const char* mode) {
+    return StrContains(StrCat(",", o.modes, ","), StrCat(",", mode, ","));
+  };
+
+  // The no-op ceiling.
+  NoopIntake noop;
+  rpc::GrpcServer noop_grpc(rpc::GrpcServerOptions{});
+  noop_grpc.AddService(&noop);
+  if (!noop_grpc.Start().ok()) return 1;
+  if (wants("grpc-stream")) {
+    std::fprintf(stderr, "[noop] grpc-stream\n");
+    rows.push_back({"grpc-stream", "no-op", o.leads / StreamLoad(noop_grpc.port(), o, "noop")});
+  }
+  if (wants("unary")) {
+    std::fprintf(stderr, "[noop] unary\n");
+    rows.push_back(UnaryLoad(noop_grpc.port(), o, "noop", "no-op"));
+  }
+  noop_grpc.Shutdown();
+
+  auto run_intake = [&](const char* mode,
+                        const std::function<double(IntakeUnderTest&, const std::string&)>& load) {
+    const std::string run = StrCat(mode, "-", NowMs());
+    IntakeUnderTest intake(o, run);
+    if (!intake.ok()) {
+      std::fprintf(stderr, "leadflow-bench: intake did not start\n");
+      return false;
+    }
+    std::fprintf(stderr, "[intake] %s\n", mode);
+    const auto start = Clock::now();
+    const double seconds = load(intake, run);
+    Clock::time_point last;
+    if (!AwaitCaptured(o.bootstrap, intake.leads(), o.partitions, o.leads, &last)) {
+      std::fprintf(stderr, "leadflow-bench: not every lead was captured\n");
+      return false;
+    }
+    Row row{mode, "intake", seconds > 0 ? o.leads / seconds : 0};
+    row.captured_per_second = o.leads / std::chrono::duration<double>(last - start).count();
+    rows.push_back(row);
+    return true;
+  };
+  if (wants("grpc-stream") &&
+      !run_intake("grpc-stream", [&](IntakeUnderTest& i, const std::string& run) {
+        return StreamLoad(i.grpc_port(), o, run);
+      })) {
+    return 1;
+  }
+  if (wants("http-batch") &&
+      !run_intake("http-batch", [&](IntakeUnderTest& i, const std::string& run) {
+        return HttpLoad(i.http_port(), o, run);
+      })) {
+    return 1;
+  }
+  if (wants("raw") && !run_intake("raw", [&](IntakeUnderTest& i, const std::string& run) {
+        // Produce the submissions to the raw topic; "acknowledged" here is the producer's
+        // acks=all, and the end-to-end figure is the one that counts.
+        auto producer = kafka::Producer::Create({{"bootstrap.servers", o.bootstrap}});
+        if (!producer.ok()) return 0.0;
+        const auto start = Clock::now();
+        for (int n = 0; n < o.leads; ++n) {
+          (void)(*producer)->ProduceOrWait({i.raw(),
+                                            std::nullopt,
+                                            std::to_string(n),
+                                            MakeSubmission(run, n).SerializeAsString(),
+                                            {}},
+                                           nullptr);
+        }
+        (void)(*producer)->Flush(std::chrono::minutes(5));
+        return std::chrono::duration<double>(Clock::now() - start).count();
+      })) {
+    return 1;
+  }
+  if (wants("unary")) {
+    const std::string run = StrCat("unary-", NowMs());
+    IntakeUnderTest intake(o, run);
+    if (!intake.ok()) return 1;
+    std::fprintf(stderr, "[intake] unary\n");
+    rows.push_back(UnaryLoad(intake.grpc_port(), o, run, "intake"));
+  }
+
+  std::printf(
+      "| mode | target | leads/s acknowledged | leads/s captured (end to end) | p50 ms | p99 ms "
+      "|\n");
+  std::printf("|---|---|---|---|---|---|\n");
+  for (const Row& r : rows) {
+    std::printf(
+        "| %s | %s | %.0f | %s | %s | %s |\n", r.mode.c_str(), r.target.c_str(), r.leads_per_second,
+        r.captured_per_second > 0 ? StrCat(static_cast<int64_t>(r.captured_per_second)).c_str()
+                                  : "-",
+        r.p50_ms > 0 ? Fixed(r.p50_ms).c_str() : "-", r.p99_ms > 0 ? Fixed(r.p99_ms).c_str() : "-");
+  }
+  std::printf(
+      "(%d leads per throughput mode, %d partitions, %d concurrent streams/clients, HTTP batches "
+      "of %d, "
+      "unary: %d clients for %d s)\n",
+      o.leads, o.partitions, o.streams, o.batch, o.unary_clients, o.unary_seconds);
+  return 0;
+}
+
+}  // namespace leadflow::bench
