@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
 #include "services/intake/normalize.h"
@@ -12,6 +14,24 @@ namespace {
 
 grpc::Status ToGrpc(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+// INVALID_ARGUMENT with the violations twice: readable in the message ("field: why; …") and
+// typed as a google.rpc.BadRequest in the status details (grpc-status-details-bin), which gRPC
+// clients in every language decode.
+grpc::Status InvalidArgument(const std::vector<v1::FieldViolation>& violations) {
+  const std::string message = DescribeViolations(violations);
+  google::rpc::BadRequest bad_request;
+  for (const v1::FieldViolation& v : violations) {
+    google::rpc::BadRequest::FieldViolation* out = bad_request.add_field_violations();
+    out->set_field(v.field());
+    out->set_description(v.description());
+  }
+  google::rpc::Status status;
+  status.set_code(grpc::StatusCode::INVALID_ARGUMENT);
+  status.set_message(message);
+  status.add_details()->PackFrom(bad_request);
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message, status.SerializeAsString());
 }
 
 const char* IngressLabel(v1::IngressChannel ingress) {
@@ -153,8 +173,7 @@ grpc::Status SingleResult(absl::StatusOr<std::vector<v1::SubmissionResult>> resu
   if (!results.ok()) return ToGrpc(results.status());
   v1::SubmissionResult& r = results->front();
   if (r.outcome() == v1::SUBMISSION_OUTCOME_INVALID) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        DescribeViolations({r.violations().begin(), r.violations().end()}));
+    return InvalidArgument({r.violations().begin(), r.violations().end()});
   }
   *out = std::move(r);
   return grpc::Status::OK;

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <thread>
 
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "leadflow/v1/feedback.pb.h"
 #include "leadflow/v1/intake_service.grpc.pb.h"
@@ -257,6 +259,16 @@ TEST(IntakeTest, BadInputIsRejectedPreciselyAndRawRecordsGoToTheDlqWithTheirReas
   grpc::Status s = intake.Submit(Submission("x-1", "crm", "no-at-sign"), &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(), "person.email: has no '@'");
+  // The same, typed, for clients that read the standard error details.
+  google::rpc::Status rpc_status;
+  ASSERT_TRUE(rpc_status.ParseFromString(s.error_details()));
+  EXPECT_EQ(rpc_status.code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_EQ(rpc_status.details_size(), 1);
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(rpc_status.details(0).UnpackTo(&bad_request));
+  ASSERT_EQ(bad_request.field_violations_size(), 1);
+  EXPECT_EQ(bad_request.field_violations(0).field(), "person.email");
+  EXPECT_EQ(bad_request.field_violations(0).description(), "has no '@'");
   auto http = intake.http().Post("/v1/leads",
                                  R"({"idempotencyKey":"x-2","person":{"email":"a@example.com"}})",
                                  "application/json");
