@@ -128,6 +128,10 @@ class Intake {
   }
 
   httplib::Client& http() { return *http_; }
+  v1::IntakeService::Stub& stub() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return *stub_;
+  }
 
  private:
   IntakeTopics topics_;
@@ -275,6 +279,17 @@ TEST(IntakeTest, BadInputIsRejectedPreciselyAndRawRecordsGoToTheDlqWithTheirReas
   ASSERT_TRUE(http);
   EXPECT_EQ(http->status, 400);
   EXPECT_NE(http->body.find(R"("field":"source_system")"), std::string::npos) << http->body;
+  // Batch limit: 1,000 per call.
+  {
+    grpc::ClientContext ctx;
+    v1::SubmitLeadsRequest batch;
+    for (int i = 0; i < 1001; ++i)
+      *batch.add_submissions() = Submission(StrCat("b-", i), "crm", "b@example.com");
+    v1::SubmitLeadsResponse batch_response;
+    grpc::Status b = intake.stub().SubmitLeads(&ctx, batch, &batch_response);
+    EXPECT_EQ(b.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(b.error_message(), "submissions: 1001 in one call; the limit is 1000");
+  }
   http = intake.http().Post("/v1/leads", "{not json", "application/json");
   ASSERT_TRUE(http);
   EXPECT_EQ(http->status, 400);
