@@ -772,7 +772,11 @@ absl::Status StreamApp::RestoreTask(Task& task) {
   LF_ASSIGN_OR_RETURN(auto restorer,
                       kafka::Consumer::Create(kafka::Merge(
                           options_.kafka, {{"group.id", options_.application_id + ".restore"},
-                                           {"enable.partition.eof", "true"}})));
+                                           {"enable.partition.eof", "true"},
+                                           // At the end of the changelog the broker would hold each
+                                           // fetch for fetch.wait.max.ms (500) before the end is
+                                           // seen; a restore wants that answer at once.
+                                           {"fetch.wait.max.ms", "10"}})));
   LF_RETURN_IF_ERROR(restorer->Assign({{options_.changelog_topic, task.partition, start}}));
   int64_t applied = 0;
   std::vector<StateChange> batch;
