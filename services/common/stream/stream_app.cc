@@ -757,6 +757,16 @@ absl::Status StreamApp::RestoreTask(Task& task) {
         s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kNotFound;
     if (!retriable || std::chrono::steady_clock::now() > deadline) return s;
     log::Warn("changelog not ready; retrying", {{"error", std::string(s.message())}});
+    // The consumer is not subscribed to the changelog, so its metadata cache does not learn a
+    // topic created after it started ("Unknown partition") until asked: ask.
+    std::string errstr;
+    std::unique_ptr<RdKafka::Topic> topic(
+        RdKafka::Topic::create(consumer_->handle(), options_.changelog_topic, nullptr, errstr));
+    RdKafka::Metadata* raw_metadata = nullptr;
+    if (topic != nullptr) {
+      (void)consumer_->handle()->metadata(false, topic.get(), &raw_metadata, 5000);
+    }
+    std::unique_ptr<RdKafka::Metadata> metadata(raw_metadata);  // freed; only the refresh matters
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   if (checkpoint.has_value() && (*checkpoint > high || *checkpoint < low)) {
