@@ -58,7 +58,8 @@ std::vector<absl::Status> Sender::Batch::Wait(std::chrono::milliseconds timeout)
 
 absl::StatusOr<std::unique_ptr<Sender>> Sender::Create(const Properties& properties) {
   auto sender = std::unique_ptr<Sender>(new Sender());
-  auto producer = Producer::Create(Merge({{"message.timeout.ms", "10000"}}, properties));
+  auto producer =
+      Producer::Create(Merge({{"message.timeout.ms", "10000"}, {"linger.ms", "1"}}, properties));
   if (!producer.ok()) return producer.status();
   sender->producer_ = std::move(*producer);
   Sender* raw = sender.get();

@@ -17,8 +17,9 @@ namespace leadflow::kafka {
 
 class Sender {
  public:
-  // `properties` as for Producer; message.timeout.ms defaults to 10 s here (an API caller waits
-  // for the answer, so a dead broker must turn into an error quickly).
+  // `properties` as for Producer; here message.timeout.ms defaults to 10 s (an API caller waits
+  // for the answer, so a dead broker must turn into an error quickly) and linger.ms to 1 (a
+  // caller waits for its record; batching happens anyway under load).
   static absl::StatusOr<std::unique_ptr<Sender>> Create(const Properties& properties);
   ~Sender();
   Sender(const Sender&) = delete;
