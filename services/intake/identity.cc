@@ -77,7 +77,9 @@ void MergeProfile(Merger& m, const v1::LeadAdmitted& a, v1::Lead* lead) {
   v1::Person* person = lead->mutable_person();
   m.Text("person.first_name", p.first_name(), person->mutable_first_name());
   m.Text("person.last_name", p.last_name(), person->mutable_last_name());
-  m.Text("person.email", p.email(), person->mutable_email());
+  // person.email (the raw spelling) is not merged: every spelling that normalises to the same
+  // address is the same person, and a different casing is not a change.
+  if (person->email().empty()) person->set_email(p.email());
   m.Text("person.phone", p.phone(), person->mutable_phone());
   m.Text("person.job_title", p.job_title(), person->mutable_job_title());
   m.Text("person.seniority", p.seniority(), person->mutable_seniority());

@@ -253,6 +253,72 @@ TEST(IntakeTest, TheSamePersonThroughEveryWayInIsOneLead) {
   EXPECT_EQ(intake.Stop(SIGTERM), 0);
 }
 
+TEST(IntakeTest, EngagementsBatchesAndValidateOnly) {
+  const IntakeTopics t = MakeTopics();
+  TempDir dir;
+  Intake intake(t, dir);
+  ASSERT_NO_FATAL_FAILURE(intake.Start());
+  LeadEvents events(t.leads);
+
+  // validate_only answers with the verdict and the lead id, and writes nothing.
+  v1::SubmitLeadsRequest check;
+  check.set_validate_only(true);
+  *check.add_submissions() = Submission("v-1", "crm", "Val.Only@example.org");
+  *check.add_submissions() = Submission("v-2", "crm", "not-an-email");
+  v1::SubmitLeadsResponse checked;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(intake.stub().SubmitLeads(&ctx, check, &checked).ok());
+  }
+  ASSERT_EQ(checked.results_size(), 2);
+  EXPECT_EQ(checked.results(0).outcome(), v1::SUBMISSION_OUTCOME_ACCEPTED);
+  EXPECT_EQ(checked.results(1).outcome(), v1::SUBMISSION_OUTCOME_INVALID);
+  EXPECT_EQ(checked.results(1).violations(0).field(), "person.email");
+  const std::string validated_lead = checked.results(0).lead_id();
+
+  // An HTTP batch: one result per submission, invalid ones do not fail the batch.
+  auto http = intake.http().Post(
+      "/v1/leads",
+      R"({"submissions":[{"idempotencyKey":"hb-1","sourceSystem":"webhook","person":{"email":"kim@example.org"}},
+                         {"idempotencyKey":"hb-2","sourceSystem":"webhook","person":{"email":"kim@@example.org"}}]})",
+      "application/json");
+  ASSERT_TRUE(http);
+  ASSERT_EQ(http->status, 200) << http->body;
+  EXPECT_NE(http->body.find("SUBMISSION_OUTCOME_ACCEPTED"), std::string::npos) << http->body;
+  EXPECT_NE(http->body.find("SUBMISSION_OUTCOME_INVALID"), std::string::npos) << http->body;
+
+  // RecordEngagement for a person intake has never seen: captured with the engagement.
+  v1::RecordEngagementRequest engage;
+  engage.set_idempotency_key("e-1");
+  engage.set_source_system("marketo");
+  engage.set_email("new.person@example.org");
+  engage.mutable_engagement()->set_type(v1::ENGAGEMENT_TYPE_PRICING_REQUEST);
+  v1::RecordEngagementResponse engaged;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(intake.stub().RecordEngagement(&ctx, engage, &engaged).ok());
+  }
+  const std::string engaged_lead = engaged.result().lead_id();
+  // And over HTTP, an unsubscribe of the same person.
+  http = intake.http().Post(
+      "/v1/engagements",
+      R"({"idempotencyKey":"e-2","sourceSystem":"marketo","email":"NEW.PERSON@example.org",
+          "engagement":{"type":"ENGAGEMENT_TYPE_UNSUBSCRIBE"}})",
+      "application/json");
+  ASSERT_TRUE(http);
+  EXPECT_EQ(http->status, 202) << http->body;
+  ASSERT_TRUE(events.WaitForLead(engaged_lead, 3)) << Kinds(events.For(engaged_lead));
+  const std::vector<v1::LeadEvent> e = events.For(engaged_lead);
+  EXPECT_EQ(Kinds(e), "captured engagement engagement ");
+  EXPECT_TRUE(e[1].engagement_recorded().hand_raiser());
+  EXPECT_EQ(e[2].engagement_recorded().engagement().type(), v1::ENGAGEMENT_TYPE_UNSUBSCRIBE);
+  EXPECT_EQ(e[2].engagement_recorded().engagement_count(), 2);
+
+  // Nothing was ever written for the validated-only lead.
+  EXPECT_TRUE(events.For(validated_lead).empty());
+  EXPECT_EQ(intake.Stop(SIGTERM), 0);
+}
+
 TEST(IntakeTest, BadInputIsRejectedPreciselyAndRawRecordsGoToTheDlqWithTheirReason) {
   const IntakeTopics t = MakeTopics();
   TempDir dir;

@@ -61,6 +61,18 @@ TEST(IdentityTest, ARepeatThatChangesNothingEmitsNothing) {
   EXPECT_TRUE(out.events.empty());
 }
 
+TEST(IdentityTest, AnotherSpellingOfTheEmailIsNotAChange) {
+  const IdentityOutcome captured =
+      ApplyAdmitted(std::nullopt, Admitted("k1", "webform", kNow - 1000), MergePolicy{}, kNow);
+  const IdentityOutcome out =
+      ApplyAdmitted(captured.lead,
+                    Admitted("k2", "crm", kNow - 500,
+                             [](auto& s) { s.mutable_person()->set_email(" JANE@Acme.Example "); }),
+                    MergePolicy{}, kNow);
+  EXPECT_TRUE(out.events.empty());
+  EXPECT_EQ(out.lead.person().email(), "jane@acme.example") << "the first spelling stays";
+}
+
 TEST(IdentityTest, NewerWinsFieldByFieldAndSaysWhatChanged) {
   const IdentityOutcome captured =
       ApplyAdmitted(std::nullopt,
