@@ -1,0 +1,235 @@
+#include "services/common/config/proto_yaml.h"
+
+#include <google/protobuf/duration.pb.h>
+#include <google/protobuf/timestamp.pb.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "services/common/base/strings.h"
+#include "services/common/config/settings.h"
+#include "services/common/config/yaml_file.h"
+
+namespace leadflow::config {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::EnumDescriptor;
+using google::protobuf::EnumValueDescriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  absl::Status Fail(const YAML::Node& node, const std::string& path, std::string_view why) const {
+    return absl::InvalidArgumentError(
+        StrCat(Where(file_, node), ": ", path.empty() ? "(top)" : path, ": ", why));
+  }
+
+  absl::Status ReadMessage(const YAML::Node& node, const std::string& path, Message* m) const {
+    if (node.IsNull()) return absl::OkStatus();
+    if (!node.IsMap()) return Fail(node, path, "expected a mapping of fields");
+    const Descriptor* d = m->GetDescriptor();
+    // Well-known types written as scalars.
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.as<std::string>();
+      const FieldDescriptor* f = d->FindFieldByName(key);
+      const std::string field_path = path.empty() ? key : StrCat(path, ".", key);
+      if (f == nullptr) {
+        std::string known;
+        for (int i = 0; i < d->field_count(); ++i)
+          StrAppend(&known, i == 0 ? "" : ", ", d->field(i)->name());
+        return Fail(it->first, field_path,
+                    StrCat("unknown field (fields of ", d->name(), ": ", known, ")"));
+      }
+      if (absl::Status s = ReadField(it->second, field_path, m, f); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status ReadField(const YAML::Node& node, const std::string& path, Message* m,
+                         const FieldDescriptor* f) const {
+    if (f->is_map()) {
+      if (!node.IsMap()) return Fail(node, path, "expected a mapping");
+      const Descriptor* entry = f->message_type();
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        Message* e = m->GetReflection()->AddMessage(m, f);
+        const std::string key_path = StrCat(path, "[", it->first.as<std::string>(), "]");
+        if (absl::Status s = SetScalar(it->first, key_path, e, entry->map_key()); !s.ok()) return s;
+        if (absl::Status s = SetValue(it->second, key_path, e, entry->map_value()); !s.ok())
+          return s;
+      }
+      return absl::OkStatus();
+    }
+    if (f->is_repeated()) {
+      if (!node.IsSequence()) return Fail(node, path, "expected a list");
+      for (size_t i = 0; i < node.size(); ++i) {
+        if (absl::Status s = SetValue(node[i], StrCat(path, "[", i, "]"), m, f); !s.ok()) return s;
+      }
+      return absl::OkStatus();
+    }
+    return SetValue(node, path, m, f);
+  }
+
+  // One value: a message (nested or well-known) or a scalar; appended when `f` is repeated.
+  absl::Status SetValue(const YAML::Node& node, const std::string& path, Message* m,
+                        const FieldDescriptor* f) const {
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) return SetScalar(node, path, m, f);
+    const Reflection* r = m->GetReflection();
+    Message* sub = f->is_repeated() ? r->AddMessage(m, f) : r->MutableMessage(m, f);
+    const std::string& type = f->message_type()->full_name();
+    if (type == "google.protobuf.Duration") {
+      if (!node.IsScalar()) return Fail(node, path, "expected a duration like 90s, 4h or 14d");
+      auto d = ParseDuration(node.as<std::string>());
+      if (!d.ok()) return Fail(node, path, ToStd(d.status().message()));
+      auto* out = static_cast<google::protobuf::Duration*>(sub);
+      *out = google::protobuf::util::TimeUtil::MillisecondsToDuration(d->count());
+      return absl::OkStatus();
+    }
+    if (type == "google.protobuf.Timestamp") {
+      if (!node.IsScalar() ||
+          !google::protobuf::util::TimeUtil::FromString(
+              node.as<std::string>(), static_cast<google::protobuf::Timestamp*>(sub))) {
+        return Fail(node, path, "expected an RFC 3339 time like 2026-01-31T00:00:00Z");
+      }
+      return absl::OkStatus();
+    }
+    return ReadMessage(node, path, sub);
+  }
+
+  absl::Status SetScalar(const YAML::Node& node, const std::string& path, Message* m,
+                         const FieldDescriptor* f) const {
+    if (!node.IsScalar()) return Fail(node, path, "expected a single value");
+    const std::string text = node.as<std::string>();
+    const Reflection* r = m->GetReflection();
+    const bool rep = f->is_repeated();
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING:
+        rep ? r->AddString(m, f, text) : r->SetString(m, f, text);
+        return absl::OkStatus();
+      case FieldDescriptor::CPPTYPE_BOOL: {
+        bool v = false;
+        if (!YAML::convert<bool>::decode(node, v))
+          return Fail(node, path, StrCat("expected true or false, got '", text, "'"));
+        rep ? r->AddBool(m, f, v) : r->SetBool(m, f, v);
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+      case FieldDescriptor::CPPTYPE_FLOAT: {
+        double v = 0;
+        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v)) {
+          return Fail(node, path, StrCat("expected a number, got '", text, "'"));
+        }
+        if (f->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT) {
+          rep ? r->AddFloat(m, f, static_cast<float>(v)) : r->SetFloat(m, f, static_cast<float>(v));
+        } else {
+          rep ? r->AddDouble(m, f, v) : r->SetDouble(m, f, v);
+        }
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_INT32:
+      case FieldDescriptor::CPPTYPE_INT64:
+      case FieldDescriptor::CPPTYPE_UINT32:
+      case FieldDescriptor::CPPTYPE_UINT64: {
+        int64_t v = 0;
+        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc() || ptr != text.data() + text.size()) {
+          return Fail(node, path, StrCat("expected a whole number, got '", text, "'"));
+        }
+        const bool is32 = f->cpp_type() == FieldDescriptor::CPPTYPE_INT32 ||
+                          f->cpp_type() == FieldDescriptor::CPPTYPE_UINT32;
+        const bool is_unsigned = f->cpp_type() == FieldDescriptor::CPPTYPE_UINT32 ||
+                                 f->cpp_type() == FieldDescriptor::CPPTYPE_UINT64;
+        if ((is32 && (v > INT32_MAX || v < INT32_MIN)) || (is_unsigned && v < 0)) {
+          return Fail(node, path, StrCat("out of range: ", text));
+        }
+        switch (f->cpp_type()) {
+          case FieldDescriptor::CPPTYPE_INT32:
+            rep ? r->AddInt32(m, f, static_cast<int32_t>(v))
+                : r->SetInt32(m, f, static_cast<int32_t>(v));
+            break;
+          case FieldDescriptor::CPPTYPE_UINT32:
+            rep ? r->AddUInt32(m, f, static_cast<uint32_t>(v))
+                : r->SetUInt32(m, f, static_cast<uint32_t>(v));
+            break;
+          case FieldDescriptor::CPPTYPE_UINT64:
+            rep ? r->AddUInt64(m, f, static_cast<uint64_t>(v))
+                : r->SetUInt64(m, f, static_cast<uint64_t>(v));
+            break;
+          default:
+            rep ? r->AddInt64(m, f, v) : r->SetInt64(m, f, v);
+        }
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        const EnumValueDescriptor* v = FindEnumValue(f->enum_type(), text);
+        if (v == nullptr) {
+          return Fail(
+              node, path,
+              StrCat("unknown value '", text, "' (one of: ", EnumChoices(f->enum_type()), ")"));
+        }
+        rep ? r->AddEnum(m, f, v) : r->SetEnum(m, f, v);
+        return absl::OkStatus();
+      }
+      default:
+        return Fail(node, path, "unsupported field type");
+    }
+  }
+
+  // The enum's common prefix ("FIT_GRADE_" of FitGrade).
+  static std::string EnumPrefix(const EnumDescriptor* e) {
+    std::string prefix;
+    for (char c : e->name()) {
+      if (c >= 'A' && c <= 'Z' && !prefix.empty()) prefix.push_back('_');
+      prefix.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c));
+    }
+    return prefix + "_";
+  }
+
+  static const EnumValueDescriptor* FindEnumValue(const EnumDescriptor* e,
+                                                  const std::string& text) {
+    std::string name = AsciiStrToUpper(text);
+    for (char& c : name) {
+      if (c == '-' || c == ' ') c = '_';
+    }
+    const EnumValueDescriptor* v = e->FindValueByName(name);
+    if (v == nullptr) v = e->FindValueByName(EnumPrefix(e) + name);
+    if (v != nullptr && v->number() == 0) return nullptr;  // *_UNSPECIFIED is never a choice
+    return v;
+  }
+
+  static std::string EnumChoices(const EnumDescriptor* e) {
+    const std::string prefix = EnumPrefix(e);
+    std::string out;
+    for (int i = 0; i < e->value_count(); ++i) {
+      if (e->value(i)->number() == 0) continue;
+      std::string name = e->value(i)->name();
+      if (StartsWith(name, prefix)) name = name.substr(prefix.size());
+      StrAppend(&out, out.empty() ? "" : ", ", AsciiStrToLower(name));
+    }
+    return out;
+  }
+
+  std::string file_;
+};
+
+}  // namespace
+
+absl::Status YamlToProto(const YAML::Node& node, const std::string& file,
+                         google::protobuf::Message* message) {
+  return Reader(file).ReadMessage(node, "", message);
+}
+
+absl::Status LoadProtoYamlFile(const std::string& path, google::protobuf::Message* message) {
+  absl::StatusOr<YAML::Node> node = LoadYamlFile(path);
+  if (!node.ok()) return node.status();
+  return YamlToProto(*node, path, message);
+}
+
+}  // namespace leadflow::config

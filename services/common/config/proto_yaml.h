@@ -1,0 +1,27 @@
+// Reads YAML into a protobuf message by reflection, for the domain configuration in config/ (ICP,
+// stage model, routing, SLA, nurture, comp summary): keys are the proto field names, nested
+// mappings are messages, sequences are repeated fields, `{key: value}` mappings are proto maps.
+// Scalars: strings; integers and decimals; booleans; enums by value name with or without the enum's
+// prefix and in any case ("grade_a", "FIT_GRADE_A", "demo_request"); google.protobuf.Duration
+// as "90s", "4h", "14d"; google.protobuf.Timestamp as RFC 3339.
+// Every error names the file, line and column, the field path and why:
+//   config/icp.yaml:12:9: rules[3].condition.op: unknown value 'greater' (one of: equals, ...)
+// Unknown keys are errors (a typo must not be silently ignored).
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "google/protobuf/message.h"
+#include "yaml-cpp/yaml.h"
+
+namespace leadflow::config {
+
+// Fills `message` from `node` (a mapping). `file` names the source in errors.
+absl::Status YamlToProto(const YAML::Node& node, const std::string& file,
+                         google::protobuf::Message* message);
+
+// Loads the YAML file `path` into `message`.
+absl::Status LoadProtoYamlFile(const std::string& path, google::protobuf::Message* message);
+
+}  // namespace leadflow::config
