@@ -226,6 +226,44 @@ absl::Status YamlToProto(const YAML::Node& node, const std::string& file,
   return Reader(file).ReadMessage(node, "", message);
 }
 
+std::string LocateField(const YAML::Node& root, const std::string& file, std::string_view path) {
+  YAML::Node node = root;  // yaml-cpp nodes are handles; reassigning one would rebind, not copy
+  YAML::Node found = root;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    const size_t end = std::min(path.find_first_of(".[", pos), path.size());
+    const std::string key(path.substr(pos, end - pos));
+    pos = end;
+    YAML::Node next;
+    const YAML::Node& current = node;  // const lookups never insert
+    if (!key.empty()) {
+      if (!current.IsMap() || !current[key]) break;
+      next.reset(current[key]);
+    } else if (pos < path.size() && path[pos] == '[') {
+      const size_t close = path.find(']', pos);
+      if (close == std::string_view::npos) break;
+      const std::string index(path.substr(pos + 1, close - pos - 1));
+      pos = close + 1;
+      if (current.IsSequence()) {
+        size_t i = 0;
+        auto [p, ec] = std::from_chars(index.data(), index.data() + index.size(), i);
+        if (ec != std::errc() || i >= current.size()) break;
+        next.reset(current[i]);
+      } else if (current.IsMap() && current[index]) {
+        next.reset(current[index]);
+      } else {
+        break;
+      }
+    } else {
+      ++pos;  // a '.'
+      continue;
+    }
+    node.reset(next);
+    found.reset(next);
+  }
+  return Where(file, found);
+}
+
 absl::Status LoadProtoYamlFile(const std::string& path, google::protobuf::Message* message) {
   absl::StatusOr<YAML::Node> node = LoadYamlFile(path);
   if (!node.ok()) return node.status();

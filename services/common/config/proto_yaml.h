@@ -24,4 +24,9 @@ absl::Status YamlToProto(const YAML::Node& node, const std::string& file,
 // Loads the YAML file `path` into `message`.
 absl::Status LoadProtoYamlFile(const std::string& path, google::protobuf::Message* message);
 
+// "file:line:column" of the YAML node at a field path of the loaded message ("rules[3].weight"),
+// or of its deepest ancestor present in the file — so checks made on the message after loading
+// can still point at a line.
+std::string LocateField(const YAML::Node& root, const std::string& file, std::string_view path);
+
 }  // namespace leadflow::config
