@@ -26,6 +26,8 @@ fi
 # Fails fast, naming the address, when nothing answers there.
 "${bin_dir}/leadflowctl" --bootstrap "${bootstrap}" --timeout 15s check >&2
 "${bin_dir}/leadflowctl" --bootstrap "${bootstrap}" topics ensure --file config/topics.yaml >&2
+# The business configuration (validated; a version is published only when the content changed).
+"${bin_dir}/leadflowctl" --bootstrap "${bootstrap}" config apply config --comment "scripts/up.sh" >&2
 
 mkdir -p "${SERVICES_RUN_DIR}"
 started=()

@@ -5,10 +5,14 @@
 #include <cstdio>
 #include <string>
 
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 #include "CLI/CLI.hpp"
 #include "services/common/base/strings.h"
 #include "services/common/config/settings.h"
 #include "services/common/kafka/admin.h"
+
+#include "tools/leadflowctl/config_cmd.h"
 #include "tools/leadflowctl/csv_import.h"
 #include "tools/leadflowctl/topics_file.h"
 
@@ -76,7 +80,42 @@ int main(int argc, char** argv) {
                          "where rejected rows go (default FILE.rejected.csv)");
   import_cmd->add_flag("--no-progress", no_progress, "no progress bar");
 
+  auto* config_cmd =
+      app.add_subcommand("config", "the business configuration in config/ (ICP, ...)");
+  config_cmd->require_subcommand(1);
+  std::string config_dir = "config";
+  std::string config_topic = "leadflow.config.v1";
+  std::string comment;
+  bool as_json = false;
+  auto* config_check =
+      config_cmd->add_subcommand("check", "validate the files (errors name file:line and field)");
+  config_check->add_option("dir", config_dir, "config directory")->capture_default_str();
+  auto* config_apply = config_cmd->add_subcommand(
+      "apply",
+      "validate, then publish every changed kind to the config topic with the next version\n"
+      "example: leadflowctl config apply config/ --comment 'raise mid-market weight'");
+  config_apply->add_option("dir", config_dir, "config directory")->capture_default_str();
+  config_apply->add_option("--comment", comment, "change note recorded with the version");
+  config_apply->add_option("--topic", config_topic, "config topic")->capture_default_str();
+  auto* config_show =
+      config_cmd->add_subcommand("show", "the published config: kind, version, hash, origin");
+  config_show->add_option("--topic", config_topic, "config topic")->capture_default_str();
+  config_show->add_flag("--json", as_json, "every record in full, as JSON lines");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (config_check->parsed()) {
+    auto files = leadflow::ctl::LoadConfigDir(config_dir);
+    if (!files.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(files.status().message()).c_str());
+      return 1;
+    }
+    for (const auto& [file, record] : *files) {
+      std::printf("%s/%s: ok (%s)\n", config_dir.c_str(), file.c_str(),
+                  leadflow::ctl::ContentHash(record).c_str());
+    }
+    return 0;
+  }
 
   if (import_cmd->parsed()) {
     import_options.progress = !no_progress;
@@ -109,6 +148,36 @@ int main(int argc, char** argv) {
   auto info = (*admin)->Describe(*timeout);
   if (!info.ok()) return Fail(info.status());
 
+  if (config_apply->parsed()) {
+    auto result =
+        leadflow::ctl::ApplyConfig(bootstrap, config_topic, config_dir, comment, *timeout);
+    if (!result.ok()) return Fail(result.status());
+    for (const auto& p : result->published) std::printf("published %s\n", p.c_str());
+    for (const auto& u : result->unchanged) std::printf("unchanged %s\n", u.c_str());
+    return 0;
+  }
+  if (config_show->parsed()) {
+    auto published = leadflow::ctl::ReadPublished(bootstrap, config_topic, *timeout);
+    if (!published.ok()) return Fail(published.status());
+    if (published->empty())
+      std::printf("nothing published on %s (leadflowctl config apply config/)\n",
+                  config_topic.c_str());
+    for (const auto& [kind, record] : *published) {
+      if (as_json) {
+        std::string json;
+        (void)google::protobuf::util::MessageToJsonString(record, &json);
+        std::printf("%s\n", json.c_str());
+        continue;
+      }
+      const auto& v = record.version();
+      std::printf("%-14s v%-4lld %s  %s  by %s  from %s%s%s\n", kind.c_str(),
+                  static_cast<long long>(v.version()), v.content_hash().substr(0, 19).c_str(),
+                  google::protobuf::util::TimeUtil::ToString(v.published_at()).c_str(),
+                  v.published_by().c_str(), v.origin().c_str(), v.comment().empty() ? "" : "  — ",
+                  v.comment().c_str());
+    }
+    return 0;
+  }
   if (check->parsed()) {
     std::printf("kafka reachable at %s: cluster %s, %zu broker(s), %zu topic(s)\n",
                 bootstrap.c_str(), info->cluster_id.c_str(), info->brokers.size(),

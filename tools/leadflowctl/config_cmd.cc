@@ -1,0 +1,151 @@
+#include "tools/leadflowctl/config_cmd.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "services/common/base/strings.h"
+#include "services/common/events/ids.h"
+#include "services/common/events/lead_events.h"
+#include "services/common/kafka/consumer.h"
+#include "services/common/kafka/sender.h"
+#include "services/qualification/icp_config.h"
+
+namespace leadflow::ctl {
+namespace {
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0x0f]);
+  }
+  return out;
+}
+
+// The oneof member name of a record ("icp").
+std::string Kind(const v1::ConfigRecord& record) {
+  const auto* oneof = v1::ConfigRecord::descriptor()->FindOneofByName("config");
+  const auto* field = v1::ConfigRecord::GetReflection()->GetOneofFieldDescriptor(record, oneof);
+  return field == nullptr ? std::string() : field->name();
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+absl::StatusOr<std::map<std::string, v1::ConfigRecord>> LoadConfigDir(const std::string& dir) {
+  std::map<std::string, v1::ConfigRecord> out;
+  std::string errors;
+  const std::filesystem::path icp_path = std::filesystem::path(dir) / "icp.yaml";
+  if (std::filesystem::exists(icp_path)) {
+    absl::StatusOr<v1::IcpConfig> icp = qualification::LoadIcpFile(icp_path.string());
+    if (icp.ok()) {
+      *out["icp.yaml"].mutable_icp() = std::move(*icp);
+    } else {
+      StrAppend(&errors, errors.empty() ? "" : "\n", icp.status().message());
+    }
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(errors);
+  if (out.empty()) return absl::NotFoundError(StrCat(dir, ": no config files (expected icp.yaml)"));
+  return out;
+}
+
+std::string ContentHash(const v1::ConfigRecord& record) {
+  v1::ConfigRecord payload = record;
+  payload.clear_version();
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  payload.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return StrCat("sha256:", Hex(events::Sha256(bytes)));
+}
+
+absl::StatusOr<std::map<std::string, v1::ConfigRecord>> ReadPublished(
+    const std::string& bootstrap, const std::string& topic, std::chrono::milliseconds timeout) {
+  auto consumer = kafka::Consumer::Create({{"bootstrap.servers", bootstrap},
+                                           {"group.id", StrCat("leadflowctl-", NowMs())},
+                                           {"enable.partition.eof", "true"}});
+  if (!consumer.ok()) return consumer.status();
+  // The config topic has one partition (one total order of versions).
+  if (absl::Status s = (*consumer)->Assign({{topic, 0, -2}}); !s.ok()) return s;
+  std::map<std::string, v1::ConfigRecord> latest;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return absl::DeadlineExceededError(
+          StrCat("reading ", topic, ": not at its end within ", timeout.count(), " ms"));
+    }
+    auto polled = (*consumer)->Poll(std::chrono::milliseconds(200));
+    if (!polled.ok()) return polled.status();
+    if (polled->has_value()) {
+      const kafka::ConsumedRecord& r = **polled;
+      if (r.is_tombstone()) {
+        latest.erase(std::string(r.key()));
+        continue;
+      }
+      v1::ConfigRecord record;
+      if (record.ParseFromArray(r.value().data(), static_cast<int>(r.value().size()))) {
+        latest[std::string(r.key())] = std::move(record);
+      }
+    }
+    if (!(*consumer)->TakeEofs().empty()) break;
+  }
+  return latest;
+}
+
+absl::StatusOr<ApplyResult> ApplyConfig(const std::string& bootstrap, const std::string& topic,
+                                        const std::string& dir, const std::string& comment,
+                                        std::chrono::milliseconds timeout) {
+  absl::StatusOr<std::map<std::string, v1::ConfigRecord>> files = LoadConfigDir(dir);
+  if (!files.ok()) return files.status();
+  absl::StatusOr<std::map<std::string, v1::ConfigRecord>> published =
+      ReadPublished(bootstrap, topic, timeout);
+  if (!published.ok()) return published.status();
+  int64_t version = 0;
+  for (const auto& [kind, record] : *published)
+    version = std::max(version, record.version().version());
+
+  auto sender = kafka::Sender::Create({{"bootstrap.servers", bootstrap}});
+  if (!sender.ok()) return sender.status();
+  ApplyResult result;
+  const char* user = std::getenv("USER");
+  for (auto& [file, record] : *files) {
+    const std::string kind = Kind(record);
+    const std::string hash = ContentHash(record);
+    auto current = published->find(kind);
+    if (current != published->end() && current->second.version().content_hash() == hash) {
+      result.unchanged.push_back(StrCat(kind, " v", current->second.version().version()));
+      continue;
+    }
+    v1::ConfigVersion& v = *record.mutable_version();
+    v.set_version(++version);
+    v.set_content_hash(hash);
+    *v.mutable_published_at() = events::TimestampFromMillis(NowMs());
+    v.set_published_by(StrCat("leadflowctl:", user != nullptr ? user : "unknown"));
+    v.set_origin((std::filesystem::path(dir) / file).string());
+    v.set_comment(comment);
+    kafka::OutgoingRecord out{topic,
+                              std::nullopt,
+                              kind,
+                              record.SerializeAsString(),
+                              {{"leadflow-event-type", kind},
+                               {"content-type", events::ProtobufContentType(
+                                                    v1::ConfigRecord::descriptor()->full_name())}}};
+    if (absl::Status s = (*sender)->Send(out, timeout); !s.ok()) return s;
+    result.published.push_back(StrCat(kind, " v", version));
+  }
+  return result;
+}
+
+}  // namespace leadflow::ctl
