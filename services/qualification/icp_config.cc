@@ -151,6 +151,7 @@ std::vector<ConfigViolation> ValidateIcp(const v1::IcpConfig& icp) {
     }
     if (w.points() < -100 || w.points() > 100) add(at + ".points", "must be within [-100, 100]");
     if (w.max_per_cycle() < 0) add(at + ".max_per_cycle", "must not be negative");
+    if (w.max_per_day() < 0) add(at + ".max_per_day", "must not be negative");
   }
   std::set<int> raisers;
   for (int i = 0; i < e.hand_raiser_types_size(); ++i) {

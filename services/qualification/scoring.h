@@ -1,0 +1,77 @@
+// Scoring, pure: the ICP fit score and grade of a lead, and its engagement score with time decay
+// and caps. No I/O, no allocation on the fit path beyond the result; the ICP is compiled once per
+// config version (attribute accessors resolved, operands lower-cased and parsed), so a lead is
+// scored in about a microsecond (tools/leadflow-bench scoring; docs/benchmarks.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "leadflow/v1/config.pb.h"
+#include "leadflow/v1/lead.pb.h"
+
+namespace leadflow::qualification {
+
+struct FitResult {
+  double score = 0;  // clamped to 0–100
+  v1::FitGrade grade = v1::FIT_GRADE_UNSPECIFIED;
+  std::vector<int> matched;  // indices of the rules that matched, in order
+  int disqualified_by = -1;  // index of the disqualifying rule, or -1
+};
+
+// One engagement as scoring sees it.
+struct EngagementFact {
+  v1::EngagementType type = v1::ENGAGEMENT_TYPE_UNSPECIFIED;
+  int64_t occurred_ms = 0;
+};
+
+struct EngagementResult {
+  double score = 0;  // clamped to 0–100
+  // Per counted engagement (same order as the input): the decayed points; 0 for one beyond a cap
+  // or of an unweighted type.
+  std::vector<double> points;
+  bool hand_raiser = false;  // any hand-raiser type among them
+};
+
+class CompiledIcp {
+ public:
+  // Compiles a validated config (ValidateIcp); fails with the first violation otherwise.
+  static absl::StatusOr<CompiledIcp> Compile(const v1::IcpConfig& icp);
+
+  FitResult ScoreFit(const v1::Lead& lead) const;
+
+  // Engagement score at `now_ms` of the engagements of one cycle, oldest first.
+  EngagementResult ScoreEngagement(const std::vector<EngagementFact>& engagements,
+                                   int64_t now_ms) const;
+
+  // The explanation of a fit result: one contribution per matched rule.
+  std::vector<v1::ScoreContribution> Explain(const FitResult& result) const;
+
+  const v1::IcpConfig& config() const { return config_; }
+
+ private:
+  enum class Attr : uint8_t;
+  struct Rule {
+    Attr attr;
+    std::string custom_key;  // for custom.<key>
+    v1::MatchOperator op;
+    std::vector<std::string> values;  // lower-cased
+    double low = 0;                   // numeric operands
+    double high = 0;
+    double weight = 0;
+    v1::DisqualificationReason disqualify = v1::DISQUALIFICATION_REASON_UNSPECIFIED;
+  };
+  bool Matches(const Rule& rule, const v1::Lead& lead) const;
+
+  v1::IcpConfig config_;
+  std::vector<Rule> rules_;
+  double weights_[32] = {};  // points by EngagementType number
+  int max_per_cycle_[32] = {};
+  int max_per_day_[32] = {};
+  bool hand_raiser_[32] = {};
+  double half_life_ms_ = 0;
+};
+
+}  // namespace leadflow::qualification
