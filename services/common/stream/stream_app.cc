@@ -793,10 +793,23 @@ absl::Status StreamApp::RestoreTask(Task& task) {
   int64_t next = start;
   bool done = false;
   auto last_log = std::chrono::steady_clock::now();
+  // A restore that makes no progress (no record, no end) for the restore stall timeout fails the
+  // task — the instance stops and its orchestrator restarts it — instead of hanging forever on a
+  // changelog partition that cannot be read.
+  auto last_progress = std::chrono::steady_clock::now();
   while (!done) {
     auto polled = restorer->Poll(std::chrono::milliseconds(200));
     if (!polled.ok()) {
       log::Warn("restore consume error", {{"error", std::string(polled.status().message())}});
+    }
+    if (polled.ok() && polled->has_value()) last_progress = std::chrono::steady_clock::now();
+    if (std::chrono::steady_clock::now() - last_progress > options_.restore_stall_timeout) {
+      return absl::DeadlineExceededError(StrCat(
+          "restore of ", options_.changelog_topic, "[", task.partition, "] made no progress for ",
+          options_.restore_stall_timeout.count(), " ms at offset ", next, " of ", high));
+    }
+    if (!polled.ok()) {
+      continue;
     } else if (polled->has_value()) {
       const kafka::ConsumedRecord& r = **polled;
       StateChange change;

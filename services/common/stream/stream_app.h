@@ -52,6 +52,9 @@ struct StreamOptions {
   int commit_max_records = 20000;  // bounds the overlay (memory) between commits
   int max_attempts = 3;            // tries of a failing record before it is dead-lettered
   std::chrono::milliseconds kafka_timeout{60000};
+  // A changelog restore that reads nothing (no record, not its end) for this long fails the
+  // instance (fatal) rather than hanging.
+  std::chrono::milliseconds restore_stall_timeout{60000};
   const Clock* clock = nullptr;  // null = system clock
 };
 
