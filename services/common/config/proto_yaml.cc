@@ -36,15 +36,8 @@ class Reader {
     if (!node.IsMap()) return Fail(node, path, "expected a mapping of fields");
     const Descriptor* d = m->GetDescriptor();
     // Well-known types written as scalars.
-    std::map<std::string, std::string> seen;  // key -> where it was first set
     for (auto it = node.begin(); it != node.end(); ++it) {
       const std::string key = it->first.as<std::string>();
-      const std::string here = Where(file_, it->first);
-      if (auto [first, fresh] = seen.emplace(key, here); !fresh) {
-        // YAML parsers keep one of two equal keys silently; a config must not.
-        return Fail(it->first, path.empty() ? key : StrCat(path, ".", key),
-                    StrCat("set twice (first at ", first->second, ")"));
-      }
       const FieldDescriptor* f = d->FindFieldByName(key);
       const std::string field_path = path.empty() ? key : StrCat(path, ".", key);
       if (f == nullptr) {

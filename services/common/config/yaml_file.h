@@ -9,8 +9,8 @@
 
 namespace leadflow::config {
 
-// Parses `path`. A missing file, an unreadable file or a syntax error is InvalidArgument/NotFound
-// with "path:line:column: what".
+// Parses `path`. A missing file, an unreadable file, a syntax error or a key set twice in one
+// mapping is InvalidArgument/NotFound with "path:line:column: what".
 absl::StatusOr<YAML::Node> LoadYamlFile(const std::string& path);
 
 // Parses YAML text; `name` stands for the file in error messages.

@@ -105,6 +105,16 @@ TEST(SettingsTest, YamlSyntaxErrorNamesTheLine) {
   EXPECT_THAT(std::string(s.status().message()), HasSubstr("invalid YAML"));
 }
 
+TEST(SettingsTest, AKeySetTwiceInTheFileIsAnError) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("svc.yaml");
+  testing::WriteFile(path, "grpc:\n  port: 1\ngrpc:\n  port: 2\n");
+  auto s = Settings::Load(Schema(), Args({"--config=" + path, "--data.dir=/d"}));
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.status().message()),
+              HasSubstr(path + ":3:1: 'grpc' is set twice (first at " + path + ":1:1)"));
+}
+
 TEST(SettingsTest, MissingConfigFileIsNotFound) {
   auto s = Settings::Load(Schema(), Args({"--config=/nonexistent/leadflow.yaml"}));
   ASSERT_FALSE(s.ok());
