@@ -11,6 +11,7 @@
 #include "services/common/events/lead_events.h"
 #include "services/common/kafka/consumer.h"
 #include "services/common/kafka/sender.h"
+#include "services/common/lifecycle/stage_model.h"
 #include "services/qualification/icp_config.h"
 
 namespace leadflow::ctl {
@@ -54,8 +55,18 @@ absl::StatusOr<std::map<std::string, v1::ConfigRecord>> LoadConfigDir(const std:
       StrAppend(&errors, errors.empty() ? "" : "\n", icp.status().message());
     }
   }
+  const std::filesystem::path stages_path = std::filesystem::path(dir) / "stages.yaml";
+  if (std::filesystem::exists(stages_path)) {
+    absl::StatusOr<v1::StageModel> model = lifecycle::LoadStageModelFile(stages_path.string());
+    if (model.ok()) {
+      *out["stages.yaml"].mutable_stage_model() = std::move(*model);
+    } else {
+      StrAppend(&errors, errors.empty() ? "" : "\n", model.status().message());
+    }
+  }
   if (!errors.empty()) return absl::InvalidArgumentError(errors);
-  if (out.empty()) return absl::NotFoundError(StrCat(dir, ": no config files (expected icp.yaml)"));
+  if (out.empty())
+    return absl::NotFoundError(StrCat(dir, ": no config files (expected icp.yaml, stages.yaml)"));
   return out;
 }
 

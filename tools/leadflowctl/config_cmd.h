@@ -1,6 +1,6 @@
-// `leadflowctl config check|apply|show`: the business configuration in config/ (the ICP today; the
-// stage model, routing, SLA, nurture and comp summary as their services arrive), validated with
-// file:line errors and published as versioned ConfigRecords on leadflow.config.v1.
+// `leadflowctl config check|apply|show`: the business configuration in config/ (icp.yaml and
+// stages.yaml today; routing, SLA, nurture and comp summary as their services arrive), validated
+// with file:line errors and published as versioned ConfigRecords on leadflow.config.v1.
 #pragma once
 
 #include <chrono>
