@@ -4,8 +4,6 @@
 #include <cmath>
 
 #include "services/common/base/strings.h"
-#include "services/common/config/proto_yaml.h"
-#include "services/common/config/yaml_file.h"
 
 namespace leadflow::qualification {
 namespace {
@@ -163,18 +161,12 @@ std::vector<ConfigViolation> ValidateIcp(const v1::IcpConfig& icp) {
 }
 
 absl::StatusOr<v1::IcpConfig> LoadIcpFile(const std::string& path) {
-  absl::StatusOr<YAML::Node> root = config::LoadYamlFile(path);
-  if (!root.ok()) return root.status();
   v1::IcpConfig icp;
-  if (absl::Status s = config::YamlToProto(*root, path, &icp); !s.ok()) return s;
-  const std::vector<ConfigViolation> violations = ValidateIcp(icp);
-  if (violations.empty()) return icp;
-  std::string message;
-  for (const ConfigViolation& v : violations) {
-    StrAppend(&message, message.empty() ? "" : "\n", config::LocateField(*root, path, v.path), ": ",
-              v.path, ": ", v.why);
+  if (absl::Status s = config::LoadValidatedYamlFile(path, &icp, [&] { return ValidateIcp(icp); });
+      !s.ok()) {
+    return s;
   }
-  return absl::InvalidArgumentError(message);
+  return icp;
 }
 
 }  // namespace leadflow::qualification

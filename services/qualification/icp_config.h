@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "leadflow/v1/config.pb.h"
+#include "services/common/config/proto_yaml.h"
 
 namespace leadflow::qualification {
 
@@ -17,10 +18,7 @@ namespace leadflow::qualification {
 const std::set<std::string, std::less<>>& IcpAttributes();
 bool IsNumericAttribute(std::string_view attribute);
 
-struct ConfigViolation {
-  std::string path;  // field path in the message, e.g. "rules[3].condition.values"
-  std::string why;
-};
+using config::ConfigViolation;
 
 // Everything wrong with `icp` (empty = valid): required fields, unique rule ids, known
 // attributes, operand counts and number formats per operator, weights in [-100, 100], a

@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <utility>
 
 #include "services/common/base/strings.h"
 #include "services/common/events/ids.h"
@@ -46,22 +48,31 @@ int64_t NowMs() {
 absl::StatusOr<std::map<std::string, v1::ConfigRecord>> LoadConfigDir(const std::string& dir) {
   std::map<std::string, v1::ConfigRecord> out;
   std::string errors;
-  const std::filesystem::path icp_path = std::filesystem::path(dir) / "icp.yaml";
-  if (std::filesystem::exists(icp_path)) {
-    absl::StatusOr<v1::IcpConfig> icp = qualification::LoadIcpFile(icp_path.string());
-    if (icp.ok()) {
-      *out["icp.yaml"].mutable_icp() = std::move(*icp);
+  // File name → how to load it into its member of the record.
+  const std::vector<
+      std::pair<std::string, std::function<absl::Status(const std::string&, v1::ConfigRecord*)>>>
+      kinds = {
+          {"icp.yaml",
+           [](const std::string& path, v1::ConfigRecord* r) {
+             absl::StatusOr<v1::IcpConfig> icp = qualification::LoadIcpFile(path);
+             if (icp.ok()) *r->mutable_icp() = std::move(*icp);
+             return icp.status();
+           }},
+          {"stages.yaml",
+           [](const std::string& path, v1::ConfigRecord* r) {
+             absl::StatusOr<v1::StageModel> model = lifecycle::LoadStageModelFile(path);
+             if (model.ok()) *r->mutable_stage_model() = std::move(*model);
+             return model.status();
+           }},
+      };
+  for (const auto& [file, load] : kinds) {
+    const std::filesystem::path path = std::filesystem::path(dir) / file;
+    if (!std::filesystem::exists(path)) continue;
+    v1::ConfigRecord record;
+    if (absl::Status s = load(path.string(), &record); !s.ok()) {
+      StrAppend(&errors, errors.empty() ? "" : "\n", s.message());
     } else {
-      StrAppend(&errors, errors.empty() ? "" : "\n", icp.status().message());
-    }
-  }
-  const std::filesystem::path stages_path = std::filesystem::path(dir) / "stages.yaml";
-  if (std::filesystem::exists(stages_path)) {
-    absl::StatusOr<v1::StageModel> model = lifecycle::LoadStageModelFile(stages_path.string());
-    if (model.ok()) {
-      *out["stages.yaml"].mutable_stage_model() = std::move(*model);
-    } else {
-      StrAppend(&errors, errors.empty() ? "" : "\n", model.status().message());
+      out[file] = std::move(record);
     }
   }
   if (!errors.empty()) return absl::InvalidArgumentError(errors);

@@ -271,4 +271,17 @@ absl::Status LoadProtoYamlFile(const std::string& path, google::protobuf::Messag
   return YamlToProto(*node, path, message);
 }
 
+absl::Status LoadValidatedYamlFile(const std::string& path, google::protobuf::Message* message,
+                                   const std::function<std::vector<ConfigViolation>()>& validate) {
+  absl::StatusOr<YAML::Node> root = LoadYamlFile(path);
+  if (!root.ok()) return root.status();
+  if (absl::Status s = YamlToProto(*root, path, message); !s.ok()) return s;
+  std::string errors;
+  for (const ConfigViolation& v : validate()) {
+    StrAppend(&errors, errors.empty() ? "" : "\n", LocateField(*root, path, v.path), ": ", v.path,
+              ": ", v.why);
+  }
+  return errors.empty() ? absl::OkStatus() : absl::InvalidArgumentError(errors);
+}
+
 }  // namespace leadflow::config

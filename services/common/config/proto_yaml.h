@@ -9,7 +9,9 @@
 // Unknown keys are errors (a typo must not be silently ignored).
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "google/protobuf/message.h"
@@ -28,5 +30,16 @@ absl::Status LoadProtoYamlFile(const std::string& path, google::protobuf::Messag
 // or of its deepest ancestor present in the file — so checks made on the message after loading
 // can still point at a line.
 std::string LocateField(const YAML::Node& root, const std::string& file, std::string_view path);
+
+// A problem found by a check of a loaded message: the field path and why.
+struct ConfigViolation {
+  std::string path;  // e.g. "rules[3].condition.values"
+  std::string why;
+};
+
+// Loads the YAML file `path` into `message`, then runs `validate` on it; fails with every
+// violation on its own line, each "file:line:column: path: why".
+absl::Status LoadValidatedYamlFile(const std::string& path, google::protobuf::Message* message,
+                                   const std::function<std::vector<ConfigViolation>()>& validate);
 
 }  // namespace leadflow::config

@@ -4,8 +4,6 @@
 
 #include "leadflow/v1/lead.pb.h"
 #include "services/common/base/strings.h"
-#include "services/common/config/proto_yaml.h"
-#include "services/common/config/yaml_file.h"
 
 namespace leadflow::lifecycle {
 namespace {
@@ -97,18 +95,13 @@ std::vector<ConfigViolation> ValidateStageModel(const v1::StageModel& model) {
 }
 
 absl::StatusOr<v1::StageModel> LoadStageModelFile(const std::string& path) {
-  absl::StatusOr<YAML::Node> root = config::LoadYamlFile(path);
-  if (!root.ok()) return root.status();
   v1::StageModel model;
-  if (absl::Status s = config::YamlToProto(*root, path, &model); !s.ok()) return s;
-  const std::vector<ConfigViolation> violations = ValidateStageModel(model);
-  if (violations.empty()) return model;
-  std::string message;
-  for (const ConfigViolation& v : violations) {
-    StrAppend(&message, message.empty() ? "" : "\n", config::LocateField(*root, path, v.path), ": ",
-              v.path, ": ", v.why);
+  if (absl::Status s =
+          config::LoadValidatedYamlFile(path, &model, [&] { return ValidateStageModel(model); });
+      !s.ok()) {
+    return s;
   }
-  return absl::InvalidArgumentError(message);
+  return model;
 }
 
 bool TransitionAllowed(const v1::StageModel& model, v1::Stage from, v1::Stage to,

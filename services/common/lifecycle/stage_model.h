@@ -9,13 +9,11 @@
 
 #include "absl/status/statusor.h"
 #include "leadflow/v1/config.pb.h"
+#include "services/common/config/proto_yaml.h"
 
 namespace leadflow::lifecycle {
 
-struct ConfigViolation {
-  std::string path;
-  std::string why;
-};
+using config::ConfigViolation;
 
 // Stages defined once each with an owner (INQUIRY, MQL and ERASED required); transitions between
 // defined stages, named by a LeadEvent member, none out of a terminal stage; gate thresholds in
