@@ -42,8 +42,6 @@ class IntakeCore {
   // The lead by id or email, from identity's committed state.
   absl::StatusOr<v1::Lead> GetLead(const v1::GetLeadRequest& request) const;
 
-  const IntakeCoreOptions& options() const { return options_; }
-
  private:
   IntakeCoreOptions options_;
   kafka::Sender* sender_;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <thread>
 #include <utility>
 
 #include "librdkafka/rdkafkacpp.h"
@@ -159,16 +160,6 @@ std::vector<TopicPartition> Consumer::Assignment() const {
   return assignment_;
 }
 
-absl::Status Consumer::Commit(const std::vector<TopicPartitionOffset>& offsets) {
-  PartitionList parts(offsets);
-  LF_RETURN_IF_ERROR(FromKafkaError(consumer_->commitSync(parts.items()), "kafka commit"));
-  for (const RdKafka::TopicPartition* tp : parts.items()) {
-    LF_RETURN_IF_ERROR(FromKafkaError(
-        tp->err(), leadflow::StrCat("kafka commit ", tp->topic(), "[", tp->partition(), "]")));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status Consumer::CommitAsync(const std::vector<TopicPartitionOffset>& offsets) {
   PartitionList parts(offsets);
   return FromKafkaError(consumer_->commitAsync(parts.items()), "kafka commit");
@@ -176,6 +167,32 @@ absl::Status Consumer::CommitAsync(const std::vector<TopicPartitionOffset>& offs
 
 int64_t Consumer::async_commit_failures() const {
   return commit_results_->failures.load(std::memory_order_relaxed);
+}
+
+absl::StatusOr<Consumer::Watermarks> Consumer::QueryWatermarks(const std::string& topic,
+                                                               int32_t partition,
+                                                               std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Watermarks w;
+  while (true) {
+    const RdKafka::ErrorCode err = consumer_->query_watermark_offsets(
+        topic, partition, &w.low, &w.high, static_cast<int>(timeout.count()));
+    absl::Status s = FromKafkaError(err, leadflow::StrCat(topic, "[", partition, "] watermarks"));
+    if (s.ok()) return w;
+    const bool retriable =
+        s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kNotFound;
+    if (!retriable || std::chrono::steady_clock::now() > deadline) return s;
+    log::Warn("partition not ready; retrying", {{"error", std::string(s.message())}});
+    // A topic this client is not subscribed to stays unknown to its metadata cache ("Unknown
+    // partition") until metadata for it is requested: request it.
+    std::string errstr;
+    std::unique_ptr<RdKafka::Topic> handle(
+        RdKafka::Topic::create(consumer_.get(), topic, nullptr, errstr));
+    RdKafka::Metadata* raw = nullptr;
+    if (handle != nullptr) (void)consumer_->metadata(false, handle.get(), &raw, 5000);
+    std::unique_ptr<RdKafka::Metadata> metadata(raw);             // only the refresh matters
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // back off before asking again
+  }
 }
 
 absl::StatusOr<std::vector<TopicPartitionOffset>> Consumer::Committed(

@@ -58,13 +58,22 @@ class Consumer {
   // The partitions assigned right now.
   std::vector<TopicPartition> Assignment() const;
 
-  // Synchronously commits the given next-offsets (outside transactions; the runtime commits
-  // offsets inside its transaction instead).
-  absl::Status Commit(const std::vector<TopicPartitionOffset>& offsets);
-  // Starts a commit and returns; its outcome arrives during a later Poll(). A failed one is logged
-  // and counted in async_commit_failures().
+  // Starts a commit of the given next-offsets (outside transactions: the runtime's exactly-once
+  // mode commits offsets inside its transaction instead) and returns; its outcome arrives during a
+  // later Poll(). A failed one is logged and counted in async_commit_failures().
   absl::Status CommitAsync(const std::vector<TopicPartitionOffset>& offsets);
   int64_t async_commit_failures() const;
+
+  // A partition's low and high watermarks, from its leader (high = next offset; the last stable
+  // offset under read_committed).
+  struct Watermarks {
+    int64_t low = 0;
+    int64_t high = 0;
+  };
+  // A topic this client does not know yet (created after it started, or without a leader yet) is
+  // retried with a metadata refresh until `timeout`; other errors are returned at once.
+  absl::StatusOr<Watermarks> QueryWatermarks(const std::string& topic, int32_t partition,
+                                             std::chrono::milliseconds timeout);
 
   // The committed next-offsets of `partitions` (-1001 = none committed).
   absl::StatusOr<std::vector<TopicPartitionOffset>> Committed(

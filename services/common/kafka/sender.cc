@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 
 #include "services/common/base/strings.h"
 
@@ -10,7 +11,7 @@ namespace leadflow::kafka {
 struct Sender::Batch::State {
   std::mutex mu;
   std::condition_variable cv;
-  std::vector<absl::Status> results;  // Unknown = still in flight
+  std::vector<std::optional<absl::Status>> results;  // nullopt = still in flight
   size_t pending = 0;
 };
 
@@ -21,7 +22,7 @@ void Sender::Batch::Add(const OutgoingRecord& record) {
   {
     std::lock_guard<std::mutex> lock(state_->mu);
     index = state_->results.size();
-    state_->results.push_back(absl::UnknownError("in flight"));
+    state_->results.emplace_back();
     ++state_->pending;
   }
   std::shared_ptr<State> state = state_;
@@ -37,21 +38,17 @@ void Sender::Batch::Add(const OutgoingRecord& record) {
   }
 }
 
-size_t Sender::Batch::size() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  return state_->results.size();
-}
-
 std::vector<absl::Status> Sender::Batch::Wait(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(state_->mu);
   state_->cv.wait_for(lock, timeout, [&] { return state_->pending == 0; });
-  std::vector<absl::Status> out = state_->results;
-  for (absl::Status& s : out) {
-    if (s.code() == absl::StatusCode::kUnknown && s.message() == "in flight") {
-      s = absl::UnavailableError(StrCat("not acknowledged by Kafka within ", timeout.count(),
-                                        " ms; it may still be written — retry with the same "
-                                        "idempotency key"));
-    }
+  std::vector<absl::Status> out;
+  out.reserve(state_->results.size());
+  for (const std::optional<absl::Status>& s : state_->results) {
+    out.push_back(s.has_value() ? *s
+                                : absl::UnavailableError(
+                                      StrCat("not acknowledged by Kafka within ", timeout.count(),
+                                             " ms; it may still be written — retry with the same "
+                                             "idempotency key")));
   }
   return out;
 }

@@ -31,7 +31,6 @@ class Sender {
     // Enqueues (blocking while the producer queue is full). The record's status is set at once
     // when it cannot even be enqueued.
     void Add(const OutgoingRecord& record);
-    size_t size() const;
     // Waits until every record is acknowledged or failed, at most `timeout`. A record still in
     // flight then gets Unavailable ("not acknowledged in time": it may still be written later,
     // so a caller retries with the same idempotency key).
@@ -48,8 +47,6 @@ class Sender {
   Batch NewBatch() { return Batch(producer_.get()); }
   // One record, durably; the status of Batch::Wait.
   absl::Status Send(const OutgoingRecord& record, std::chrono::milliseconds timeout);
-
-  Producer& producer() { return *producer_; }
 
  private:
   Sender() = default;

@@ -6,7 +6,6 @@
 #include <charconv>
 #include <filesystem>
 #include <functional>
-#include <thread>
 
 #include "librdkafka/rdkafkacpp.h"
 #include "services/common/base/status_macros.h"
@@ -63,6 +62,11 @@ struct StreamApp::Metrics {
         restore_seconds(r.GetGauge("leadflow_stream_last_restore_seconds",
                                    "Duration of the last task restore.", {{"app", app}})),
         tasks(r.GetGauge("leadflow_stream_tasks", "Tasks (partitions) owned.", {{"app", app}})),
+        offset_commit_failures(r.GetCounter(
+            "leadflow_stream_offset_commit_failures_total",
+            "Asynchronous group offset commits that failed (at-least-once: re-delivery, skipped "
+            "by the applied-offset guard).",
+            {{"app", app}})),
         commit_latency(r.GetHistogram("leadflow_stream_commit_latency_seconds",
                                       "Time to commit one transaction.", metrics::LatencyBuckets(),
                                       {{"app", app}})),
@@ -82,6 +86,7 @@ struct StreamApp::Metrics {
   metrics::Counter& restored;
   metrics::Gauge& restore_seconds;
   metrics::Gauge& tasks;
+  metrics::Counter& offset_commit_failures;
   metrics::Histogram& commit_latency;
   metrics::Histogram& process_latency;
 };
@@ -333,6 +338,12 @@ void StreamApp::UpdateLag() {
   const auto now = loop_now_;
   if (now - last_lag_update_ < std::chrono::seconds(1)) return;
   last_lag_update_ = now;
+  const int64_t commit_failures = consumer_->async_commit_failures();
+  if (commit_failures > reported_commit_failures_) {
+    metrics_->offset_commit_failures.Increment(
+        static_cast<double>(commit_failures - reported_commit_failures_));
+    reported_commit_failures_ = commit_failures;
+  }
   for (const auto& [tp, next] : next_offset_) {
     int64_t low = 0;
     int64_t high = 0;
@@ -741,34 +752,12 @@ absl::Status StreamApp::OpenTask(int32_t partition) {
 absl::Status StreamApp::RestoreTask(Task& task) {
   const auto started = std::chrono::steady_clock::now();
   LF_ASSIGN_OR_RETURN(std::optional<int64_t> checkpoint, task.state->Checkpoint());
-  int64_t low = 0;
-  int64_t high = 0;
-  // A changelog created a moment ago may have no leader yet (and a broker may be restarting):
-  // retriable errors are retried until kafka_timeout.
-  const auto deadline = std::chrono::steady_clock::now() + options_.kafka_timeout;
-  while (true) {
-    const RdKafka::ErrorCode wm = consumer_->handle()->query_watermark_offsets(
-        options_.changelog_topic, task.partition, &low, &high,
-        static_cast<int>(options_.kafka_timeout.count()));
-    absl::Status s = kafka::FromKafkaError(
-        wm, StrCat("changelog ", options_.changelog_topic, "[", task.partition, "] watermarks"));
-    if (s.ok()) break;
-    const bool retriable =
-        s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kNotFound;
-    if (!retriable || std::chrono::steady_clock::now() > deadline) return s;
-    log::Warn("changelog not ready; retrying", {{"error", std::string(s.message())}});
-    // The consumer is not subscribed to the changelog, so its metadata cache does not learn a
-    // topic created after it started ("Unknown partition") until asked: ask.
-    std::string errstr;
-    std::unique_ptr<RdKafka::Topic> topic(
-        RdKafka::Topic::create(consumer_->handle(), options_.changelog_topic, nullptr, errstr));
-    RdKafka::Metadata* raw_metadata = nullptr;
-    if (topic != nullptr) {
-      (void)consumer_->handle()->metadata(false, topic.get(), &raw_metadata, 5000);
-    }
-    std::unique_ptr<RdKafka::Metadata> metadata(raw_metadata);  // freed; only the refresh matters
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  // A changelog created a moment ago may have no leader yet, or be unknown to this consumer.
+  LF_ASSIGN_OR_RETURN(
+      const kafka::Consumer::Watermarks wm,
+      consumer_->QueryWatermarks(options_.changelog_topic, task.partition, options_.kafka_timeout));
+  const int64_t low = wm.low;
+  const int64_t high = wm.high;
   if (checkpoint.has_value() && (*checkpoint > high || *checkpoint < low)) {
     // The changelog was recreated or compacted/truncated past us: start over from it.
     log::Warn("checkpoint outside the changelog; wiping task state",

@@ -163,7 +163,9 @@ class StreamApp : public kafka::RebalanceListener {
   // Failures per input record (topic, partition, offset), across aborts and re-deliveries.
   std::map<kafka::TopicPartitionOffset, int> attempts_;
   absl::Status fatal_;
-  int64_t delivery_failures_ = 0;  // the producer's failure count at the last commit or abort
+  int64_t delivery_failures_ = 0;
+  int64_t reported_commit_failures_ = 0;  // the consumer's async commit failures, exported  // the
+                                          // producer's failure count at the last commit or abort
   int64_t last_timer_check_ms_ = -1;
   std::chrono::steady_clock::time_point last_lag_update_;
   std::chrono::steady_clock::time_point loop_now_;  // read once per loop iteration
