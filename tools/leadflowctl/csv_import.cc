@@ -13,6 +13,7 @@
 
 #include "leadflow/v1/intake_service.grpc.pb.h"
 #include "services/common/base/strings.h"
+#include "services/common/config/proto_yaml.h"
 #include "services/common/events/ids.h"
 
 namespace leadflow::ctl {
@@ -106,21 +107,9 @@ const std::map<std::string, std::string>& DefaultAliases() {
 
 // An enum value from "CHANNEL_PAID_SEARCH", "paid search" or "Paid-Search".
 template <typename Enum>
-absl::StatusOr<Enum> ParseEnum(const google::protobuf::EnumDescriptor* d, std::string_view prefix,
-                               std::string_view text) {
-  std::string name;
-  for (char c : text) {
-    if ((c >= 'a' && c <= 'z'))
-      name.push_back(static_cast<char>(c - 'a' + 'A'));
-    else if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-      name.push_back(c);
-    else if (!name.empty() && name.back() != '_')
-      name.push_back('_');
-  }
-  while (!name.empty() && name.back() == '_') name.pop_back();
-  if (!StartsWith(name, prefix)) name = StrCat(prefix, name);
-  const google::protobuf::EnumValueDescriptor* v = d->FindValueByName(name);
-  if (v == nullptr || v->number() == 0) return absl::InvalidArgumentError("not a known value");
+absl::StatusOr<Enum> ParseEnum(const google::protobuf::EnumDescriptor* d, std::string_view text) {
+  const google::protobuf::EnumValueDescriptor* v = config::FindEnumValueByShortName(d, text);
+  if (v == nullptr) return absl::InvalidArgumentError("not a known value");
   return static_cast<Enum>(v->number());
 }
 
@@ -323,7 +312,7 @@ absl::StatusOr<v1::LeadSubmission> RowToSubmission(const std::vector<std::string
     } else if (field == "source.campaign_id")
       s.mutable_source()->set_campaign_id(v);
     else if (field == "source.channel") {
-      auto ch = ParseEnum<v1::Channel>(v1::Channel_descriptor(), "CHANNEL_", v);
+      auto ch = ParseEnum<v1::Channel>(v1::Channel_descriptor(), v);
       if (!ch.ok()) return fail("not a known channel");
       s.mutable_source()->set_channel(*ch);
     } else if (StartsWith(field, "source.utm.")) {
@@ -337,8 +326,7 @@ absl::StatusOr<v1::LeadSubmission> RowToSubmission(const std::vector<std::string
     } else if (field == "external_id")
       s.set_external_id(v);
     else if (field == "engagement.type") {
-      auto t =
-          ParseEnum<v1::EngagementType>(v1::EngagementType_descriptor(), "ENGAGEMENT_TYPE_", v);
+      auto t = ParseEnum<v1::EngagementType>(v1::EngagementType_descriptor(), v);
       if (!t.ok()) return fail("not a known engagement type");
       s.mutable_engagement()->set_type(*t);
     } else if (field == "engagement.asset_id")

@@ -22,6 +22,16 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
+// The enum's common prefix ("FIT_GRADE_" of FitGrade).
+std::string EnumPrefix(const EnumDescriptor* e) {
+  std::string prefix;
+  for (char c : e->name()) {
+    if (c >= 'A' && c <= 'Z' && !prefix.empty()) prefix.push_back('_');
+    prefix.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c));
+  }
+  return prefix + "_";
+}
+
 class Reader {
  public:
   explicit Reader(std::string file) : file_(std::move(file)) {}
@@ -169,7 +179,7 @@ class Reader {
         return absl::OkStatus();
       }
       case FieldDescriptor::CPPTYPE_ENUM: {
-        const EnumValueDescriptor* v = FindEnumValue(f->enum_type(), text);
+        const EnumValueDescriptor* v = FindEnumValueByShortName(f->enum_type(), text);
         if (v == nullptr) {
           return Fail(
               node, path,
@@ -181,28 +191,6 @@ class Reader {
       default:
         return Fail(node, path, "unsupported field type");
     }
-  }
-
-  // The enum's common prefix ("FIT_GRADE_" of FitGrade).
-  static std::string EnumPrefix(const EnumDescriptor* e) {
-    std::string prefix;
-    for (char c : e->name()) {
-      if (c >= 'A' && c <= 'Z' && !prefix.empty()) prefix.push_back('_');
-      prefix.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c));
-    }
-    return prefix + "_";
-  }
-
-  static const EnumValueDescriptor* FindEnumValue(const EnumDescriptor* e,
-                                                  const std::string& text) {
-    std::string name = AsciiStrToUpper(text);
-    for (char& c : name) {
-      if (c == '-' || c == ' ') c = '_';
-    }
-    const EnumValueDescriptor* v = e->FindValueByName(name);
-    if (v == nullptr) v = e->FindValueByName(EnumPrefix(e) + name);
-    if (v != nullptr && v->number() == 0) return nullptr;  // *_UNSPECIFIED is never a choice
-    return v;
   }
 
   static std::string EnumChoices(const EnumDescriptor* e) {
@@ -221,6 +209,25 @@ class Reader {
 };
 
 }  // namespace
+
+const google::protobuf::EnumValueDescriptor* FindEnumValueByShortName(
+    const google::protobuf::EnumDescriptor* e, std::string_view text) {
+  // Upper case; every run of characters other than letters and digits becomes one '_'.
+  std::string name;
+  for (char c : text) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (alnum) {
+      name.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c));
+    } else if (!name.empty() && name.back() != '_') {
+      name.push_back('_');
+    }
+  }
+  while (!name.empty() && name.back() == '_') name.pop_back();
+  const EnumValueDescriptor* v = e->FindValueByName(name);
+  if (v == nullptr) v = e->FindValueByName(EnumPrefix(e) + name);
+  if (v != nullptr && v->number() == 0) return nullptr;  // *_UNSPECIFIED is never a choice
+  return v;
+}
 
 absl::Status YamlToProto(const YAML::Node& node, const std::string& file,
                          google::protobuf::Message* message) {

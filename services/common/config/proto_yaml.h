@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -18,6 +19,12 @@
 #include "yaml-cpp/yaml.h"
 
 namespace leadflow::config {
+
+// An enum value by its name with or without the enum's prefix, in any case, with any separators
+// ("grade_a", "FIT_GRADE_A", "paid search", "Paid-Search"); null for unknown names and for the
+// *_UNSPECIFIED value (never a choice).
+const google::protobuf::EnumValueDescriptor* FindEnumValueByShortName(
+    const google::protobuf::EnumDescriptor* e, std::string_view text);
 
 // Fills `message` from `node` (a mapping). `file` names the source in errors.
 absl::Status YamlToProto(const YAML::Node& node, const std::string& file,
