@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <nlohmann/json.hpp>
+
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "services/common/base/strings.h"
@@ -108,7 +110,11 @@ absl::StatusOr<std::vector<v1::SubmissionResult>> IntakeCore::Submit(
       const v1::LeadAdmitted& ad = a.event.admitted();
       absl::StatusOr<stream::StreamApp::LocalRead> seen = identity_->ReadCommitted(
           kSubmissionsStore, SubmissionKey(ad.source_system(), ad.idempotency_key()));
-      if (seen.ok() && seen->value.has_value()) {
+      if (!seen.ok()) {
+        // Only the DUPLICATE answer is lost: the submission is written, and identity drops a
+        // repeated key anyway. Counted, not logged per request.
+        count("duplicate_check_failed").Increment();
+      } else if (seen->value.has_value()) {
         r.set_outcome(v1::SUBMISSION_OUTCOME_DUPLICATE);
         r.set_lead_id(*seen->value);
         count("duplicate").Increment();
@@ -278,25 +284,14 @@ http::Response Json(int status, const google::protobuf::Message& message) {
 http::Response Error(int status, std::string_view message,
                      const std::vector<v1::FieldViolation>& violations = {}) {
   // {"error": "...", "violations": [{"field": "...", "description": "..."}]}
-  v1::SubmissionResult holder;  // reuses FieldViolation's JSON mapping
-  for (const auto& v : violations) *holder.add_violations() = v;
-  std::string list = "[]";
-  if (!violations.empty()) {
-    std::string json;
-    (void)google::protobuf::util::MessageToJsonString(holder, &json);
-    const size_t open = json.find('[');
-    const size_t close = json.rfind(']');
-    if (open != std::string::npos && close != std::string::npos)
-      list = json.substr(open, close - open + 1);
+  nlohmann::json body = {{"error", message}, {"violations", nlohmann::json::array()}};
+  for (const v1::FieldViolation& v : violations) {
+    body["violations"].push_back({{"field", v.field()}, {"description", v.description()}});
   }
-  std::string escaped;
-  for (char c : message) {
-    if (c == '"' || c == '\\') escaped.push_back('\\');
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    escaped.push_back(c);
-  }
+  // Replacement, not an exception, for text that is not UTF-8 (it cannot come from admission,
+  // whose reasons never echo input, but a parser's message might).
   return {status, "application/json",
-          StrCat(R"({"error":")", escaped, R"(","violations":)", list, "}")};
+          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 int HttpStatus(const absl::Status& s) {
