@@ -22,6 +22,7 @@
 #include "services/common/stream/stream_app.h"
 #include "services/intake/api.h"
 #include "services/intake/processors.h"
+#include "tools/leadflow-bench/bench_util.h"
 
 namespace leadflow::bench {
 namespace {
@@ -59,12 +60,6 @@ std::string Fixed(double v) {
   return buf;
 }
 
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
-}
-
 // The same API with nothing behind it: the transport's ceiling on this machine.
 class NoopIntake final : public v1::IntakeService::Service {
  public:
@@ -85,7 +80,7 @@ class NoopIntake final : public v1::IntakeService::Service {
 // Counts LeadEvents of `kind` ("captured", "admitted") on `topic` (read_committed) until `n` or
 // the deadline; `last` is when the n-th was seen.
 bool AwaitEvents(const std::string& bootstrap, const std::string& topic, int partitions, int n,
-                 const std::string& kind, Clock::time_point* last) {
+                 const std::string& kind, const std::atomic<bool>& abort, Clock::time_point* last) {
   auto consumer = kafka::Consumer::Create(
       {{"bootstrap.servers", bootstrap}, {"group.id", StrCat("bench-", NowMs())}});
   if (!consumer.ok()) return false;
@@ -94,7 +89,7 @@ bool AwaitEvents(const std::string& bootstrap, const std::string& topic, int par
   if (!(*consumer)->Assign(all).ok()) return false;
   int seen = 0;
   const auto until = Clock::now() + std::chrono::minutes(10);
-  while (seen < n && Clock::now() < until) {
+  while (seen < n && Clock::now() < until && !abort.load()) {
     auto polled = (*consumer)->Poll(std::chrono::milliseconds(100));
     if (!polled.ok() || !polled->has_value()) continue;
     v1::LeadEvent e;
@@ -175,8 +170,8 @@ class IntakeUnderTest {
     http_ = std::make_unique<http::HttpServer>(http::HttpServerOptions{}, &registry_, &readiness_);
     intake::AddHttpRoutes(core_.get(), http_.get());
     ok_ = grpc_->Start().ok() && http_->Start().ok();
-    threads_.emplace_back([this] { (void)admission_->Run(stop_); });
-    threads_.emplace_back([this] { (void)identity_->Run(stop_); });
+    threads_.emplace_back([this] { Report("admission", admission_->Run(stop_)); });
+    threads_.emplace_back([this] { Report("identity", identity_->Run(stop_)); });
     const auto until = Clock::now() + std::chrono::seconds(120);
     while (ok_ && (admission_->ActiveTasks().empty() || identity_->ActiveTasks().empty())) {
       if (Clock::now() > until) ok_ = false;
@@ -192,6 +187,11 @@ class IntakeUnderTest {
     for (const auto& d : dirs_) std::filesystem::remove_all(d, ec);
   }
   bool ok() const { return ok_; }
+  // A stream step that ended with an error says so (the run then fails its wait).
+  static void Report(const char* step, const absl::Status& s) {
+    if (!s.ok())
+      std::fprintf(stderr, "leadflow-bench: %s: %s\n", step, std::string(s.message()).c_str());
+  }
   int grpc_port() const { return grpc_->port(); }
   int http_port() const { return http_->port(); }
   const std::string& raw() const { return raw_; }
@@ -253,7 +253,10 @@ double HttpLoad(int port, const IntakeBenchOptions& o, const std::string& run) {
     for (int i = first; i < std::min(o.leads, first + o.batch); ++i)
       *batch.add_submissions() = MakeSubmission(run, i);
     std::string body;
-    (void)google::protobuf::util::MessageToJsonString(batch, &body);
+    if (auto s = google::protobuf::util::MessageToJsonString(batch, &body); !s.ok()) {
+      std::fprintf(stderr, "leadflow-bench: JSON: %s\n", s.ToString().c_str());
+      return -1;
+    }
     bodies.push_back(std::move(body));
   }
   std::atomic<size_t> next{0};
@@ -342,19 +345,21 @@ int RunIntakeBench(const IntakeBenchOptions& o) {
     std::fprintf(stderr, "[intake] %s\n", mode);
     const auto start = Clock::now();
     // Admitted and captured are watched while the load runs, each by its own reader.
+    std::atomic<bool> abort{false};
     Clock::time_point last_admitted;
     Clock::time_point last_captured;
     bool admitted_ok = false;
     bool captured_ok = false;
     std::thread admitted_reader([&] {
       admitted_ok = AwaitEvents(o.bootstrap, intake.admitted(), o.partitions, o.leads, "admitted",
-                                &last_admitted);
+                                abort, &last_admitted);
     });
     std::thread captured_reader([&] {
       captured_ok = AwaitEvents(o.bootstrap, intake.leads(), o.partitions, o.leads, "captured",
-                                &last_captured);
+                                abort, &last_captured);
     });
     const double seconds = load(intake, run);
+    if (seconds < 0) abort.store(true);  // the load failed (and said why): stop waiting
     admitted_reader.join();
     captured_reader.join();
     if (!admitted_ok || !captured_ok) {
@@ -385,17 +390,28 @@ int RunIntakeBench(const IntakeBenchOptions& o) {
         // Produce the submissions to the raw topic; "acknowledged" here is the producer's
         // acks=all, and the end-to-end figure is the one that counts.
         auto producer = kafka::Producer::Create({{"bootstrap.servers", o.bootstrap}});
-        if (!producer.ok()) return 0.0;
+        if (!producer.ok()) {
+          IntakeUnderTest::Report("raw producer", producer.status());
+          return -1.0;
+        }
         const auto start = Clock::now();
         for (int n = 0; n < o.leads; ++n) {
-          (void)(*producer)->ProduceOrWait({i.raw(),
-                                            std::nullopt,
-                                            std::to_string(n),
-                                            MakeSubmission(run, n).SerializeAsString(),
-                                            {}},
-                                           nullptr);
+          const absl::Status s =
+              (*producer)->ProduceOrWait({i.raw(),
+                                          std::nullopt,
+                                          std::to_string(n),
+                                          MakeSubmission(run, n).SerializeAsString(),
+                                          {}},
+                                         nullptr);
+          if (!s.ok()) {
+            IntakeUnderTest::Report("raw produce", s);
+            return -1.0;
+          }
         }
-        (void)(*producer)->Flush(std::chrono::minutes(5));
+        if (absl::Status s = (*producer)->Flush(std::chrono::minutes(5)); !s.ok()) {
+          IntakeUnderTest::Report("raw flush", s);
+          return -1.0;
+        }
         return std::chrono::duration<double>(Clock::now() - start).count();
       })) {
     return 1;

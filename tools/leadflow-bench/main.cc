@@ -23,6 +23,7 @@
 #include "services/common/log/log.h"
 #include "services/common/metrics/metrics.h"
 #include "services/common/stream/stream_app.h"
+#include "tools/leadflow-bench/bench_util.h"
 #include "tools/leadflow-bench/intake_bench.h"
 
 namespace {
@@ -212,12 +213,6 @@ bool Await(kafka::Consumer& consumer, size_t count, Seen* seen, std::chrono::sec
   return got >= count;
 }
 
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
-}
-
 bool RunMode(const Options& o, const std::string& mode, Result* result) {
   const std::string in = StrCat("bench-in-", mode, "-", WallMicros());
   const std::string out = StrCat("bench-out-", mode, "-", WallMicros());
@@ -259,11 +254,14 @@ bool RunMode(const Options& o, const std::string& mode, Result* result) {
     const bool ok = Await(**reader, static_cast<size_t>(count), &paced, std::chrono::seconds(300));
     sender.join();
     if (!ok) return false;
-    result->p50_ms = Percentile(paced.latencies_ms, 0.50);
-    result->p99_ms = Percentile(paced.latencies_ms, 0.99);
+    result->p50_ms = leadflow::bench::Percentile(paced.latencies_ms, 0.50);
+    result->p99_ms = leadflow::bench::Percentile(paced.latencies_ms, 0.99);
     result->latency_samples = paced.latencies_ms.size();
   }
-  (void)(*admin)->DeleteTopics({in, out}, std::chrono::seconds(60));
+  if (absl::Status s = (*admin)->DeleteTopics({in, out}, std::chrono::seconds(60)); !s.ok()) {
+    std::fprintf(stderr, "leadflow-bench: topics %s, %s left behind: %s\n", in.c_str(), out.c_str(),
+                 std::string(s.message()).c_str());
+  }
   result->mode = mode;
   return true;
 }
