@@ -50,7 +50,9 @@ int ChildProcess::Wait(int timeout_seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   while (running()) {
     if (std::chrono::steady_clock::now() > deadline) {
-      Stop(SIGKILL);
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status_, 0);
+      reaped_ = true;
       return -1;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -61,22 +63,8 @@ int ChildProcess::Wait(int timeout_seconds) {
 }
 
 int ChildProcess::Stop(int signal, int timeout_seconds) {
-  if (!reaped_) {
-    kill(pid_, signal);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
-    while (running()) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status_, 0);
-        reaped_ = true;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  if (WIFEXITED(status_)) return WEXITSTATUS(status_);
-  if (WIFSIGNALED(status_)) return 128 + WTERMSIG(status_);
-  return -1;
+  if (!reaped_) kill(pid_, signal);
+  return Wait(timeout_seconds);
 }
 
 }  // namespace leadflow::testing

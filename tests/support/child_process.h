@@ -18,8 +18,8 @@ class ChildProcess {
 
   pid_t pid() const { return pid_; }
   bool running();
-  // Sends `signal` and waits (up to `timeout_seconds`, then SIGKILL) for the exit; returns the
-  // exit code, or 128 + signal number when killed by a signal.
+  // Sends `signal` and waits for the exit as Wait() does: the exit code, 128 + signal number when
+  // killed by a signal, or -1 when it had not exited within `timeout_seconds` (then SIGKILLed).
   int Stop(int signal, int timeout_seconds = 60);
   // Waits for the child to exit by itself; returns its exit code (as Stop), or -1 when it did not
   // exit within `timeout_seconds` (it is then killed).

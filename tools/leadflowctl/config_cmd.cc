@@ -19,17 +19,6 @@
 namespace leadflow::ctl {
 namespace {
 
-std::string Hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0x0f]);
-  }
-  return out;
-}
-
 // The oneof member name of a record ("icp").
 std::string Kind(const v1::ConfigRecord& record) {
   const auto* oneof = v1::ConfigRecord::descriptor()->FindOneofByName("config");
@@ -90,7 +79,7 @@ std::string ContentHash(const v1::ConfigRecord& record) {
   coded.SetSerializationDeterministic(true);
   payload.SerializeToCodedStream(&coded);
   coded.Trim();
-  return StrCat("sha256:", Hex(events::Sha256(bytes)));
+  return StrCat("sha256:", events::HexEncode(events::Sha256(bytes)));
 }
 
 absl::StatusOr<std::map<std::string, v1::ConfigRecord>> ReadPublished(

@@ -24,15 +24,22 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
-std::string UuidFromDigest(std::string_view digest) {
+std::string HexEncode(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(36);
-  for (size_t i = 0; i < 16 && i < digest.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    const auto byte = static_cast<unsigned char>(digest[i]);
+  out.reserve(bytes.size() * 2);
+  for (char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
     out.push_back(kHex[byte >> 4]);
     out.push_back(kHex[byte & 0x0f]);
+  }
+  return out;
+}
+
+std::string UuidFromDigest(std::string_view digest) {
+  std::string out = HexEncode(digest.substr(0, 16));
+  for (size_t at : {20, 16, 12, 8}) {
+    if (at < out.size()) out.insert(at, 1, '-');
   }
   return out;
 }

@@ -12,6 +12,8 @@ namespace leadflow::events {
 std::string Sha256(std::string_view data);
 // HMAC-SHA-256 of `data` under `key` (32 raw bytes).
 std::string HmacSha256(std::string_view key, std::string_view data);
+// Lowercase hex of raw bytes.
+std::string HexEncode(std::string_view bytes);
 // The first 16 bytes of `digest` as a lowercase UUID string (8-4-4-4-12 hex digits).
 std::string UuidFromDigest(std::string_view digest);
 
