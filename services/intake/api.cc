@@ -1,22 +1,16 @@
 #include "services/intake/api.h"
 
-#include <google/protobuf/util/json_util.h>
-
-#include <nlohmann/json.hpp>
-
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
+#include "services/common/http/json_api.h"
+#include "services/common/rpc/status.h"
 #include "services/intake/normalize.h"
 #include "services/intake/processors.h"
 
 namespace leadflow::intake {
 namespace {
-
-grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
 
 // INVALID_ARGUMENT with the violations twice: readable in the message ("field: why; …") and
 // typed as a google.rpc.BadRequest in the status details (grpc-status-details-bin), which gRPC
@@ -176,7 +170,7 @@ absl::StatusOr<v1::Lead> IntakeCore::GetLead(const v1::GetLeadRequest& request) 
 namespace {
 grpc::Status SingleResult(absl::StatusOr<std::vector<v1::SubmissionResult>> results,
                           v1::SubmissionResult* out) {
-  if (!results.ok()) return ToGrpc(results.status());
+  if (!results.ok()) return rpc::ToGrpcStatus(results.status());
   v1::SubmissionResult& r = results->front();
   if (r.outcome() == v1::SUBMISSION_OUTCOME_INVALID) {
     return InvalidArgument({r.violations().begin(), r.violations().end()});
@@ -208,7 +202,7 @@ grpc::Status IntakeGrpcService::SubmitLeads(grpc::ServerContext*,
   std::vector<const v1::LeadSubmission*> items;
   for (const auto& s : request->submissions()) items.push_back(&s);
   auto results = core_->Submit(items, v1::INGRESS_CHANNEL_GRPC, request->validate_only());
-  if (!results.ok()) return ToGrpc(results.status());
+  if (!results.ok()) return rpc::ToGrpcStatus(results.status());
   for (auto& r : *results) *response->add_results() = std::move(r);
   return grpc::Status::OK;
 }
@@ -262,7 +256,7 @@ grpc::Status IntakeGrpcService::StreamLeads(grpc::ServerContext*,
 grpc::Status IntakeGrpcService::GetLead(grpc::ServerContext*, const v1::GetLeadRequest* request,
                                         v1::GetLeadResponse* response) {
   absl::StatusOr<v1::Lead> lead = core_->GetLead(*request);
-  if (!lead.ok()) return ToGrpc(lead.status());
+  if (!lead.ok()) return rpc::ToGrpcStatus(lead.status());
   *response->mutable_lead() = std::move(*lead);
   return grpc::Status::OK;
 }
@@ -271,67 +265,23 @@ grpc::Status IntakeGrpcService::GetLead(grpc::ServerContext*, const v1::GetLeadR
 
 namespace {
 
-http::Response Json(int status, const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = false;
-  std::string body;
-  if (!google::protobuf::util::MessageToJsonString(message, &body, o).ok()) {
-    return {500, "application/json", R"({"error":"response could not be encoded"})"};
-  }
-  return {status, "application/json", body};
-}
-
-http::Response Error(int status, std::string_view message,
-                     const std::vector<v1::FieldViolation>& violations = {}) {
-  // {"error": "...", "violations": [{"field": "...", "description": "..."}]}
-  nlohmann::json body = {{"error", message}, {"violations", nlohmann::json::array()}};
-  for (const v1::FieldViolation& v : violations) {
-    body["violations"].push_back({{"field", v.field()}, {"description", v.description()}});
-  }
-  // Replacement, not an exception, for text that is not UTF-8 (it cannot come from admission,
-  // whose reasons never echo input, but a parser's message might).
-  return {status, "application/json",
-          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
-}
-
-int HttpStatus(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kInvalidArgument:
-      return 400;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
-template <typename M>
-absl::Status ParseJson(const std::string& body, M* out) {
-  google::protobuf::util::JsonParseOptions o;
-  o.ignore_unknown_fields = false;
-  auto s = google::protobuf::util::JsonStringToMessage(body, out, o);
-  if (!s.ok())
-    return absl::InvalidArgumentError(StrCat("body is not a valid ", M::descriptor()->full_name(),
-                                             " in JSON: ", s.message().as_string()));
-  return absl::OkStatus();
-}
-
 http::Response SubmitHttp(IntakeCore* core, const std::vector<const v1::LeadSubmission*>& items,
                           bool batch, bool validate_only) {
   auto results = core->Submit(items, v1::INGRESS_CHANNEL_HTTP, validate_only);
-  if (!results.ok()) return Error(HttpStatus(results.status()), ToStd(results.status().message()));
+  if (!results.ok())
+    return http::ErrorResponse(http::HttpStatusOf(results.status()),
+                               ToStd(results.status().message()));
   if (!batch) {
     const v1::SubmissionResult& r = results->front();
     if (r.outcome() == v1::SUBMISSION_OUTCOME_INVALID) {
-      return Error(400, "invalid submission", {r.violations().begin(), r.violations().end()});
+      return http::ErrorResponse(400, "invalid submission",
+                                 {r.violations().begin(), r.violations().end()});
     }
-    return Json(r.outcome() == v1::SUBMISSION_OUTCOME_ACCEPTED ? 202 : 200, r);
+    return http::JsonResponse(r.outcome() == v1::SUBMISSION_OUTCOME_ACCEPTED ? 202 : 200, r);
   }
   v1::SubmitLeadsResponse response;
   for (auto& r : *results) *response.add_results() = std::move(r);
-  return Json(200, response);
+  return http::JsonResponse(200, response);
 }
 
 }  // namespace
@@ -343,20 +293,21 @@ void AddHttpRoutes(IntakeCore* core, http::HttpServer* server) {
     // A batch is {"submissions": [...]}; anything else is one LeadSubmission (a webhook's shape).
     if (req.body.find("\"submissions\"") != std::string::npos) {
       v1::SubmitLeadsRequest batch;
-      if (absl::Status s = ParseJson(req.body, &batch); s.ok()) {
+      if (absl::Status s = http::ParseJsonBody(req.body, &batch); s.ok()) {
         std::vector<const v1::LeadSubmission*> items;
         for (const auto& s2 : batch.submissions()) items.push_back(&s2);
         return SubmitHttp(core, items, /*batch=*/true, validate_only || batch.validate_only());
       }
     }
     v1::LeadSubmission one;
-    if (absl::Status s = ParseJson(req.body, &one); !s.ok()) return Error(400, ToStd(s.message()));
+    if (absl::Status s = http::ParseJsonBody(req.body, &one); !s.ok())
+      return http::ErrorResponse(400, ToStd(s.message()));
     return SubmitHttp(core, {&one}, /*batch=*/false, validate_only);
   });
   server->Handle("POST", "/v1/engagements", [core](const http::Request& req) {
     v1::RecordEngagementRequest request;
-    if (absl::Status s = ParseJson(req.body, &request); !s.ok())
-      return Error(400, ToStd(s.message()));
+    if (absl::Status s = http::ParseJsonBody(req.body, &request); !s.ok())
+      return http::ErrorResponse(400, ToStd(s.message()));
     const v1::LeadSubmission s = EngagementSubmission(request);
     return SubmitHttp(core, {&s}, /*batch=*/false, request.validate_only());
   });
@@ -365,10 +316,11 @@ void AddHttpRoutes(IntakeCore* core, http::HttpServer* server) {
     v1::GetLeadRequest request;
     request.set_lead_id(req.path_params.at(0));
     absl::StatusOr<v1::Lead> lead = core->GetLead(request);
-    if (!lead.ok()) return Error(HttpStatus(lead.status()), ToStd(lead.status().message()));
+    if (!lead.ok())
+      return http::ErrorResponse(http::HttpStatusOf(lead.status()), ToStd(lead.status().message()));
     v1::GetLeadResponse response;
     *response.mutable_lead() = std::move(*lead);
-    return Json(200, response);
+    return http::JsonResponse(200, response);
   });
 }
 

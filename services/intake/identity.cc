@@ -132,18 +132,7 @@ bool MergeConsent(const v1::LeadAdmitted& a, const google::protobuf::Timestamp& 
 }
 
 v1::LeadEvent Derived(const v1::LeadEvent& admitted, std::string_view kind, int64_t now_ms) {
-  v1::LeadEvent e;
-  const v1::EventEnvelope& in = admitted.envelope();
-  v1::EventEnvelope& env = *e.mutable_envelope();
-  env.set_event_id(events::EventId(in.event_id(), kind));
-  env.set_lead_id(in.lead_id());
-  *env.mutable_occurred_at() = in.occurred_at();
-  *env.mutable_produced_at() = events::TimestampFromMillis(now_ms);
-  env.set_causation_id(in.event_id());
-  env.set_correlation_id(in.correlation_id());
-  env.set_producer_service(v1::SERVICE_NAME_INTAKE);
-  env.set_trace_parent(in.trace_parent());
-  return e;
+  return events::DeriveEvent(admitted, kind, v1::SERVICE_NAME_INTAKE, now_ms);
 }
 
 bool SameRef(const v1::ExternalRef& a, const v1::ExternalRef& b) {

@@ -157,6 +157,12 @@ std::vector<ConfigViolation> ValidateIcp(const v1::IcpConfig& icp) {
       add(StrCat("engagement.hand_raiser_types[", i, "]"), "is listed twice");
     }
   }
+  const v1::ScoreBlend& b = icp.blend();
+  for (const auto& [field, weight] : {std::pair<const char*, double>{"fit_weight", b.fit_weight()},
+                                      {"engagement_weight", b.engagement_weight()},
+                                      {"predictive_weight", b.predictive_weight()}}) {
+    if (!(weight >= 0 && weight <= 1)) add(StrCat("blend.", field), "must be within [0, 1]");
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "services/common/base/strings.h"
@@ -43,6 +44,17 @@ double ToDouble(const std::string& s) {
   return v;
 }
 
+// A number for explanations: integers plainly, others with at most 2 decimals.
+std::string FormatNumber(double v) {
+  char buf[32];
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof(buf), "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.2f", v);
+  }
+  return buf;
+}
+
 const std::string& Empty() {
   static const std::string empty;
   return empty;
@@ -50,7 +62,7 @@ const std::string& Empty() {
 
 }  // namespace
 
-enum class CompiledIcp::Attr : uint8_t {
+enum class LeadAttribute::Kind : uint8_t {
   kEmployeeCount,
   kAnnualRevenue,
   kIndustry,
@@ -70,39 +82,53 @@ enum class CompiledIcp::Attr : uint8_t {
   kCustom,
 };
 
+std::optional<LeadAttribute> LeadAttribute::Parse(std::string_view path) {
+  static const std::map<std::string, Kind, std::less<>> kKinds = {
+      {"company.employee_count", Kind::kEmployeeCount},
+      {"company.annual_revenue", Kind::kAnnualRevenue},
+      {"company.industry", Kind::kIndustry},
+      {"company.country_code", Kind::kCompanyCountry},
+      {"company.region", Kind::kRegion},
+      {"company.domain", Kind::kDomain},
+      {"company.segment", Kind::kSegment},
+      {"company.name", Kind::kCompanyName},
+      {"person.seniority", Kind::kSeniority},
+      {"person.department", Kind::kDepartment},
+      {"person.job_title", Kind::kJobTitle},
+      {"person.country_code", Kind::kPersonCountry},
+      {"person.email_local_part", Kind::kEmailLocalPart},
+      {"source.channel", Kind::kChannel},
+      {"source.campaign_id", Kind::kCampaign},
+      {"source.source_system", Kind::kSourceSystem},
+  };
+  LeadAttribute out;
+  if (auto it = kKinds.find(path); it != kKinds.end()) {
+    out.kind_ = it->second;
+    return out;
+  }
+  constexpr std::string_view kCustomPrefix = "custom.";
+  if (path.size() > kCustomPrefix.size() && path.substr(0, kCustomPrefix.size()) == kCustomPrefix) {
+    out.kind_ = Kind::kCustom;
+    out.custom_key_ = std::string(path.substr(kCustomPrefix.size()));
+    return out;
+  }
+  return std::nullopt;
+}
+
+bool LeadAttribute::numeric() const {
+  return kind_ == Kind::kEmployeeCount || kind_ == Kind::kAnnualRevenue;
+}
+
 absl::StatusOr<CompiledIcp> CompiledIcp::Compile(const v1::IcpConfig& icp) {
   if (std::vector<ConfigViolation> v = ValidateIcp(icp); !v.empty()) {
     return absl::InvalidArgumentError(StrCat("icp: ", v.front().path, ": ", v.front().why));
   }
-  static const std::map<std::string, Attr, std::less<>> kAttrs = {
-      {"company.employee_count", Attr::kEmployeeCount},
-      {"company.annual_revenue", Attr::kAnnualRevenue},
-      {"company.industry", Attr::kIndustry},
-      {"company.country_code", Attr::kCompanyCountry},
-      {"company.region", Attr::kRegion},
-      {"company.domain", Attr::kDomain},
-      {"company.segment", Attr::kSegment},
-      {"company.name", Attr::kCompanyName},
-      {"person.seniority", Attr::kSeniority},
-      {"person.department", Attr::kDepartment},
-      {"person.job_title", Attr::kJobTitle},
-      {"person.country_code", Attr::kPersonCountry},
-      {"person.email_local_part", Attr::kEmailLocalPart},
-      {"source.channel", Attr::kChannel},
-      {"source.campaign_id", Attr::kCampaign},
-      {"source.source_system", Attr::kSourceSystem},
-  };
   CompiledIcp out;
   out.config_ = icp;
   for (const v1::FitRule& r : icp.rules()) {
     Rule rule;
-    const std::string& a = r.condition().attribute();
-    if (auto it = kAttrs.find(a); it != kAttrs.end()) {
-      rule.attr = it->second;
-    } else {
-      rule.attr = Attr::kCustom;
-      rule.custom_key = a.substr(7);  // "custom."
-    }
+    // Validation (above) admitted only known attributes.
+    rule.attr = *LeadAttribute::Parse(r.condition().attribute());
     rule.op = r.condition().op();
     for (const std::string& v : r.condition().values()) rule.values.push_back(AsciiStrToLower(v));
     if (!rule.values.empty()) rule.low = ToDouble(rule.values[0]);
@@ -126,76 +152,83 @@ absl::StatusOr<CompiledIcp> CompiledIcp::Compile(const v1::IcpConfig& icp) {
   return out;
 }
 
-bool CompiledIcp::Matches(const Rule& rule, const v1::Lead& lead) const {
-  // The attribute: a number, or a string (by reference; nothing is copied).
+AttributeValue LeadAttribute::Of(const v1::Lead& lead) const {
   double number = 0;
   bool is_number = false;
   std::string_view text;
-  switch (rule.attr) {
-    case Attr::kEmployeeCount:
+  switch (kind_) {
+    case Kind::kEmployeeCount:
       number = lead.company().employee_count();
       is_number = number > 0;  // 0 = unknown
       break;
-    case Attr::kAnnualRevenue:
+    case Kind::kAnnualRevenue:
       is_number = lead.company().has_annual_revenue();
       number = static_cast<double>(lead.company().annual_revenue().amount_micros()) / 1e6;
       break;
-    case Attr::kIndustry:
+    case Kind::kIndustry:
       text = lead.company().industry();
       break;
-    case Attr::kCompanyCountry:
+    case Kind::kCompanyCountry:
       text = lead.company().country_code();
       break;
-    case Attr::kRegion:
+    case Kind::kRegion:
       text = lead.company().region();
       break;
-    case Attr::kDomain:
+    case Kind::kDomain:
       text = lead.company().domain();
       break;
-    case Attr::kSegment:
+    case Kind::kSegment:
       text = lead.company().segment();
       break;
-    case Attr::kCompanyName:
+    case Kind::kCompanyName:
       text = lead.company().name();
       break;
-    case Attr::kSeniority:
+    case Kind::kSeniority:
       text = lead.person().seniority();
       break;
-    case Attr::kDepartment:
+    case Kind::kDepartment:
       text = lead.person().department();
       break;
-    case Attr::kJobTitle:
+    case Kind::kJobTitle:
       text = lead.person().job_title();
       break;
-    case Attr::kPersonCountry:
+    case Kind::kPersonCountry:
       text = lead.person().country_code();
       break;
-    case Attr::kEmailLocalPart: {
+    case Kind::kEmailLocalPart: {
       const std::string& email = lead.email_normalized();
       text = std::string_view(email).substr(0, std::min(email.find('@'), email.size()));
       break;
     }
-    case Attr::kChannel: {
+    case Kind::kChannel: {
       // Channel names without the enum prefix, lower-case, compared against e.g. "webinar".
       const v1::Channel c = lead.first_touch().channel();
       if (c != v1::CHANNEL_UNSPECIFIED)
         text = std::string_view(v1::Channel_Name(c)).substr(8);  // "CHANNEL_"
       break;
     }
-    case Attr::kCampaign:
+    case Kind::kCampaign:
       text = lead.first_touch().campaign_id();
       break;
-    case Attr::kSourceSystem:
+    case Kind::kSourceSystem:
       text = lead.first_touch().source_system();
       break;
-    case Attr::kCustom: {
-      auto it = lead.custom_attributes().find(rule.custom_key);
+    case Kind::kCustom: {
+      auto it = lead.custom_attributes().find(custom_key_);
       text = it == lead.custom_attributes().end() ? std::string_view(Empty())
                                                   : std::string_view(it->second);
       break;
     }
   }
-  const bool present = is_number || !text.empty();
+  return AttributeValue{number, is_number, text};
+}
+
+bool CompiledIcp::Matches(const Rule& rule, const v1::Lead& lead) const {
+  const AttributeValue value = rule.attr.Of(lead);
+  const double number = value.number;
+  const bool is_number = value.is_number;
+  const std::string_view text = value.text;
+  const bool present = value.present();
   switch (rule.op) {
     case v1::MATCH_OPERATOR_EXISTS:
       return present;
@@ -315,6 +348,120 @@ std::vector<v1::ScoreContribution> CompiledIcp::Explain(const FitResult& result)
     out.push_back(std::move(c));
   }
   return out;
+}
+
+absl::StatusOr<CompiledModel> CompiledModel::Compile(const v1::ScoringModel& model) {
+  CompiledModel out;
+  out.version_ = model.model_version();
+  out.intercept_ = model.intercept();
+  if (!std::isfinite(out.intercept_)) {
+    return absl::InvalidArgumentError("scoring_model.intercept: is not a finite number");
+  }
+  for (int i = 0; i < model.features_size(); ++i) {
+    const v1::FeatureWeight& fw = model.features(i);
+    Feature f;
+    f.name = fw.feature();
+    f.weight = fw.weight();
+    const std::string where = StrCat("scoring_model.features[", i, "] '", fw.feature(), "'");
+    if (!std::isfinite(f.weight)) {
+      return absl::InvalidArgumentError(StrCat(where, ": weight is not a finite number"));
+    }
+    const std::string_view name = fw.feature();
+    const size_t eq = name.find('=');
+    if (name == "fit_score") {
+      f.kind = Feature::Kind::kFitScore;
+    } else if (name == "engagement_score") {
+      f.kind = Feature::Kind::kEngagementScore;
+    } else if (eq == std::string_view::npos) {
+      f.attr = LeadAttribute::Parse(name);
+      if (!f.attr.has_value() || !f.attr->numeric()) {
+        return absl::InvalidArgumentError(
+            StrCat(where,
+                   ": not fit_score, engagement_score, a numeric attribute or "
+                   "<attribute>=<value>"));
+      }
+      f.kind = Feature::Kind::kNumber;
+    } else if (name.substr(0, eq) == "fit_grade") {
+      const std::string grade = AsciiStrToUpper(name.substr(eq + 1));
+      v1::FitGrade g = v1::FIT_GRADE_UNSPECIFIED;
+      if (grade.size() != 1 || !v1::FitGrade_Parse(StrCat("FIT_GRADE_", grade), &g)) {
+        return absl::InvalidArgumentError(StrCat(where, ": fit_grade must be A, B, C or D"));
+      }
+      f.kind = Feature::Kind::kGrade;
+      f.grade = g;
+    } else {
+      f.attr = LeadAttribute::Parse(name.substr(0, eq));
+      if (!f.attr.has_value() || f.attr->numeric()) {
+        return absl::InvalidArgumentError(StrCat(where, ": unknown text attribute"));
+      }
+      f.kind = Feature::Kind::kEquals;
+      f.value = AsciiStrToLower(name.substr(eq + 1));
+      if (name.substr(0, eq) == "source.channel" && StartsWith(f.value, "channel_")) {
+        f.value = f.value.substr(8);
+      }
+    }
+    out.features_.push_back(std::move(f));
+  }
+  return out;
+}
+
+PredictiveResult CompiledModel::Predict(const v1::Lead& lead, const FitResult& fit,
+                                        double engagement_score) const {
+  PredictiveResult out;
+  double logit = intercept_;
+  for (const Feature& f : features_) {
+    double value = 0;
+    switch (f.kind) {
+      case Feature::Kind::kFitScore:
+        value = fit.score;
+        break;
+      case Feature::Kind::kEngagementScore:
+        value = engagement_score;
+        break;
+      case Feature::Kind::kNumber: {
+        const AttributeValue v = f.attr->Of(lead);
+        value = v.is_number ? v.number : 0;
+        break;
+      }
+      case Feature::Kind::kEquals:
+        value = EqualsLower(f.attr->Of(lead).text, f.value) ? 1 : 0;
+        break;
+      case Feature::Kind::kGrade:
+        value = fit.grade == f.grade ? 1 : 0;
+        break;
+    }
+    if (value == 0) continue;
+    const double points = f.weight * value;
+    logit += points;
+    v1::ScoreContribution c;
+    c.set_component(v1::SCORE_COMPONENT_PREDICTIVE);
+    c.set_rule_id(f.name);
+    c.set_points(points);
+    c.mutable_reason()->set_code(StrCat("model.", f.name));
+    c.mutable_reason()->set_text(
+        f.kind == Feature::Kind::kEquals || f.kind == Feature::Kind::kGrade
+            ? StrCat(f.name, " (", points >= 0 ? "+" : "", FormatNumber(points), " log-odds)")
+            : StrCat(f.name, " ", FormatNumber(value), " x ", FormatNumber(f.weight), " = ",
+                     FormatNumber(points), " log-odds"));
+    out.contributions.push_back(std::move(c));
+  }
+  out.score = 100.0 / (1.0 + std::exp(-logit));
+  return out;
+}
+
+double BlendTotal(const v1::ScoreBlend& blend, double fit, double engagement,
+                  std::optional<double> predictive) {
+  double wf = blend.fit_weight();
+  double we = blend.engagement_weight();
+  double wp = blend.predictive_weight();
+  if (wf == 0 && we == 0 && wp == 0) {
+    wf = 0.5;
+    we = 0.5;
+  }
+  if (!predictive.has_value()) wp = 0;
+  const double sum = wf + we + wp;
+  if (sum <= 0) return 0;
+  return std::clamp((wf * fit + we * engagement + wp * predictive.value_or(0)) / sum, 0.0, 100.0);
 }
 
 }  // namespace leadflow::qualification

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -13,6 +15,29 @@
 #include "leadflow/v1/lead.pb.h"
 
 namespace leadflow::qualification {
+
+// The value of one attribute of a lead: a number, or a string (a view into the lead).
+struct AttributeValue {
+  double number = 0;
+  bool is_number = false;
+  std::string_view text;
+  bool present() const { return is_number || !text.empty(); }
+};
+
+// An attribute of a lead as ICP conditions and model features name it: "company.employee_count",
+// "person.seniority", "source.channel" (the first touch's; the enum name without "CHANNEL_"),
+// "custom.<key>", ... (IcpAttributes()). Resolved once; reading it copies nothing.
+class LeadAttribute {
+ public:
+  static std::optional<LeadAttribute> Parse(std::string_view path);
+  AttributeValue Of(const v1::Lead& lead) const;
+  bool numeric() const;
+
+ private:
+  enum class Kind : uint8_t;
+  Kind kind_{};
+  std::string custom_key_;
+};
 
 struct FitResult {
   double score = 0;  // clamped to 0–100
@@ -52,10 +77,8 @@ class CompiledIcp {
   const v1::IcpConfig& config() const { return config_; }
 
  private:
-  enum class Attr : uint8_t;
   struct Rule {
-    Attr attr;
-    std::string custom_key;  // for custom.<key>
+    LeadAttribute attr;
     v1::MatchOperator op;
     std::vector<std::string> values;  // lower-cased
     double low = 0;                   // numeric operands
@@ -73,5 +96,41 @@ class CompiledIcp {
   bool hand_raiser_[32] = {};
   double half_life_ms_ = 0;
 };
+
+// The predictive model (ScoringModel) compiled: features resolved once. A feature is "fit_score" or
+// "engagement_score" (0–100), a numeric attribute ("company.employee_count"), "fit_grade=<A-D>", or
+// "<attribute>=<value>" (1 when the lead's attribute equals the value, ignoring case; for
+// source.channel both "CHANNEL_WEBINAR" and "webinar" name the webinar channel).
+struct PredictiveResult {
+  double score = 0;  // 100 × sigmoid(intercept + Σ weight × value)
+  std::vector<v1::ScoreContribution> contributions;  // features with a non-zero value
+};
+
+class CompiledModel {
+ public:
+  // Fails on an unknown feature name or a non-finite weight.
+  static absl::StatusOr<CompiledModel> Compile(const v1::ScoringModel& model);
+  PredictiveResult Predict(const v1::Lead& lead, const FitResult& fit,
+                           double engagement_score) const;
+  const std::string& version() const { return version_; }
+
+ private:
+  struct Feature {
+    enum class Kind : uint8_t { kFitScore, kEngagementScore, kNumber, kEquals, kGrade } kind;
+    std::optional<LeadAttribute> attr;
+    std::string value;  // lower-cased operand of kEquals
+    v1::FitGrade grade = v1::FIT_GRADE_UNSPECIFIED;
+    double weight = 0;
+    std::string name;
+  };
+  std::string version_;
+  double intercept_ = 0;
+  std::vector<Feature> features_;
+};
+
+// The total score: Σ weight × score / Σ weight over the components present (IcpConfig.blend; all
+// zero = fit 0.5, engagement 0.5), clamped to 0–100.
+double BlendTotal(const v1::ScoreBlend& blend, double fit, double engagement,
+                  std::optional<double> predictive);
 
 }  // namespace leadflow::qualification

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "services/common/base/strings.h"
+#include "services/common/config/config_topic.h"
 #include "services/common/events/ids.h"
 #include "services/common/events/lead_events.h"
 #include "services/common/kafka/consumer.h"
@@ -19,12 +20,7 @@
 namespace leadflow::ctl {
 namespace {
 
-// The oneof member name of a record ("icp").
-std::string Kind(const v1::ConfigRecord& record) {
-  const auto* oneof = v1::ConfigRecord::descriptor()->FindOneofByName("config");
-  const auto* field = v1::ConfigRecord::GetReflection()->GetOneofFieldDescriptor(record, oneof);
-  return field == nullptr ? std::string() : field->name();
-}
+using config::ConfigKind;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -132,7 +128,7 @@ absl::StatusOr<ApplyResult> ApplyConfig(const std::string& bootstrap, const std:
   ApplyResult result;
   const char* user = std::getenv("USER");
   for (auto& [file, record] : *files) {
-    const std::string kind = Kind(record);
+    const std::string kind = ConfigKind(record);
     const std::string hash = ContentHash(record);
     auto current = published->find(kind);
     if (current != published->end() && current->second.version().content_hash() == hash) {

@@ -1,6 +1,7 @@
 #include "services/common/events/lead_events.h"
 
 #include "services/common/base/strings.h"
+#include "services/common/events/ids.h"
 
 namespace leadflow::events {
 
@@ -27,6 +28,23 @@ std::string EventKind(const v1::LeadEvent& event) {
   const google::protobuf::FieldDescriptor* field =
       v1::LeadEvent::GetReflection()->GetOneofFieldDescriptor(event, oneof);
   return field == nullptr ? std::string() : field->name();
+}
+
+v1::LeadEvent DeriveEvent(const v1::LeadEvent& cause, std::string_view kind,
+                          v1::ServiceName producer, int64_t now_ms, int64_t sub_index) {
+  v1::LeadEvent e;
+  const v1::EventEnvelope& in = cause.envelope();
+  v1::EventEnvelope& env = *e.mutable_envelope();
+  env.set_event_id(EventId(in.event_id(), kind, sub_index));
+  env.set_lead_id(in.lead_id());
+  *env.mutable_occurred_at() = in.occurred_at();
+  *env.mutable_produced_at() = TimestampFromMillis(now_ms);
+  env.set_causation_id(in.event_id());
+  env.set_correlation_id(in.correlation_id());
+  env.set_producer_service(producer);
+  env.set_trace_parent(in.trace_parent());
+  env.set_cycle(in.cycle());
+  return e;
 }
 
 std::string ProtobufContentType(std::string_view full_name) {

@@ -22,6 +22,12 @@ std::string EventKind(const v1::LeadEvent& event);
 // content-type and (when set) traceparent.
 kafka::OutgoingRecord LeadEventRecord(std::string_view topic, const v1::LeadEvent& event);
 
+// A new event caused by `cause`: event id EventId(cause's event id, kind, sub_index), the same
+// lead, occurred_at, correlation id, trace and cycle; causation id = the cause's event id;
+// produced_at = now; producer = `producer`. The caller sets the member and anything that differs.
+v1::LeadEvent DeriveEvent(const v1::LeadEvent& cause, std::string_view kind,
+                          v1::ServiceName producer, int64_t now_ms, int64_t sub_index = 0);
+
 // The content-type header value of a protobuf value of `full_name` (e.g. "leadflow.v1.LeadEvent").
 std::string ProtobufContentType(std::string_view full_name);
 

@@ -156,6 +156,20 @@ absl::Status Store::Scan(std::string_view cf, std::string_view prefix,
   return FromRocks(it->status(), "scan", path_);
 }
 
+absl::Status Store::ScanFrom(
+    std::string_view cf, std::string_view start,
+    const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  LF_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * handle, Family(cf));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle));
+  for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
+    if (!fn(std::string_view(it->key().data(), it->key().size()),
+            std::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), "scan", path_);
+}
+
 absl::Status Store::Clear(std::string_view cf) {
   LF_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * handle, Family(cf));
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle));

@@ -82,6 +82,9 @@ class Store {
                     const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
   // Drops every key of a family (a task whose local state may be ahead of its changelog).
+  // Calls `fn` for every key >= `start`, in order, until it returns false.
+  absl::Status ScanFrom(std::string_view cf, std::string_view start,
+                        const std::function<bool(std::string_view, std::string_view)>& fn) const;
   absl::Status Clear(std::string_view cf);
 
   std::vector<std::string> column_families() const;

@@ -103,6 +103,7 @@ void GlobalTable::Follow() {
       batch.Put(kMetaFamily, OffsetKey(p), std::to_string(offset));
     LF_RETURN_IF_ERROR(store_->Write(batch));
     applied_.Increment(static_cast<double>(batch.size() - next.size()));
+    generation_.fetch_add(1);
     batch = state::WriteBatch();
     next.clear();
     return absl::OkStatus();

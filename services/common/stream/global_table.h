@@ -40,6 +40,8 @@ class GlobalTable {
   // a service processes nothing before its global tables are complete.
   absl::Status WaitUntilCaughtUp(std::chrono::milliseconds timeout);
   bool caught_up() const { return caught_up_.load(); }
+  // Incremented after every batch of records applied to the store.
+  uint64_t generation() const { return generation_.load(); }
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const;
   absl::Status Scan(std::string_view prefix,
@@ -62,6 +64,7 @@ class GlobalTable {
   int partitions_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<bool> caught_up_{false};
+  std::atomic<uint64_t> generation_{0};
   mutable std::mutex mu_;
   std::condition_variable changed_;  // caught up, or the follower failed
   absl::Status health_;

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -33,6 +35,13 @@ struct Timer {
   std::string payload;
 };
 
+// One page of a store scan (Context::Scan).
+struct ScanPage {
+  std::vector<std::pair<std::string, std::string>> entries;  // key order
+  std::string next_after;                                    // pass as `after` for the next page
+  bool more = false;                                         // keys after next_after may exist
+};
+
 // What a processor can do while handling one record or timer. State reads see the processor's own
 // uncommitted writes; writes, emitted records and timer changes become visible to the world
 // atomically with the input offset, when the runtime commits.
@@ -48,11 +57,19 @@ class Context {
                                                          std::string_view key) = 0;
   virtual void Put(std::string_view store, std::string_view key, std::string_view value) = 0;
   virtual void Delete(std::string_view store, std::string_view key) = 0;
+  // About `limit` entries of `store` with keys after `after` ("" = from the first), in key order,
+  // uncommitted writes included. For work over a whole store in chunks (e.g. one page per timer).
+  virtual absl::StatusOr<ScanPage> Scan(std::string_view store, std::string_view after,
+                                        size_t limit) = 0;
 
   // Reads a global table (StreamOptions::global_tables): every partition of a compacted topic, as
   // this instance has read it so far. Not part of the transaction: a replay may see newer values.
   virtual absl::StatusOr<std::optional<std::string>> GetGlobal(std::string_view topic,
                                                                std::string_view key) = 0;
+
+  // A number that changes whenever the global table `topic` applied new records: a processor that
+  // caches something derived from the table re-reads it only when this moved.
+  virtual absl::StatusOr<uint64_t> GlobalGeneration(std::string_view topic) = 0;
 
   // Queues an output record; it is produced only if Process() returns OK.
   virtual void Emit(kafka::OutgoingRecord record) = 0;

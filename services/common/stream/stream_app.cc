@@ -119,6 +119,19 @@ class StreamApp::TaskContext : public Context {
   void Delete(std::string_view store, std::string_view key) override {
     task_.state->Delete(store, key);
   }
+  absl::StatusOr<ScanPage> Scan(std::string_view store, std::string_view after,
+                                size_t limit) override {
+    auto page = task_.state->Scan(store, after, limit);
+    if (!page.ok()) error_ = page.status();
+    return page;
+  }
+  absl::StatusOr<uint64_t> GlobalGeneration(std::string_view topic) override {
+    auto table = globals_.find(topic);
+    if (table == globals_.end()) {
+      return absl::InvalidArgumentError(StrCat("'", topic, "' is not a global table of this app"));
+    }
+    return table->second->generation();
+  }
   absl::StatusOr<std::optional<std::string>> GetGlobal(std::string_view topic,
                                                        std::string_view key) override {
     auto table = globals_.find(topic);
@@ -224,6 +237,7 @@ absl::Status StreamApp::EnsureTopics() {
     }
     partitions = it->second;
   }
+  input_partitions_.store(partitions);
   auto changelog = info.topics.find(options_.changelog_topic);
   if (changelog == info.topics.end()) {
     const int replication = std::min<int>(3, static_cast<int>(info.brokers.size()));
@@ -238,8 +252,13 @@ absl::Status StreamApp::EnsureTopics() {
                                                 changelog->second, " partitions, the inputs have ",
                                                 partitions));
   }
-  input_partitions_.store(partitions);
   return absl::OkStatus();
+}
+
+const GlobalTable* StreamApp::global_table(std::string_view topic) const {
+  std::lock_guard<std::mutex> lock(globals_mu_);
+  auto it = global_tables_.find(topic);
+  return it == global_tables_.end() ? nullptr : it->second.get();
 }
 
 absl::StatusOr<StreamApp::LocalRead> StreamApp::ReadCommitted(std::string_view store,
@@ -276,6 +295,7 @@ absl::Status StreamApp::Start() {
                                                        options_.kafka_timeout},
                                                       registry_));
     LF_RETURN_IF_ERROR(table->WaitUntilCaughtUp(options_.kafka_timeout));
+    std::lock_guard<std::mutex> lock(globals_mu_);  // global_table() reads from API threads
     global_tables_.emplace(topic, std::move(table));
   }
 

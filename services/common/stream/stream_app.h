@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <shared_mutex>
@@ -83,6 +84,13 @@ class StreamApp : public kafka::RebalanceListener {
   };
   absl::StatusOr<LocalRead> ReadCommitted(std::string_view store, std::string_view key) const;
 
+  // The partition count of the (co-partitioned) input topics; -1 until Run() checked them.
+  int input_partitions() const { return input_partitions_.load(); }
+
+  // The global table `topic` (StreamOptions::global_tables), for the API layer's reads; null when
+  // the app has no such table or has not opened it yet (Run() opens them). Safe from any thread.
+  const GlobalTable* global_table(std::string_view topic) const;
+
   void OnAssigned(const std::vector<kafka::TopicPartition>& partitions) override;
   void OnRevoked(const std::vector<kafka::TopicPartition>& partitions) override;
   void OnLost(const std::vector<kafka::TopicPartition>& partitions) override;
@@ -145,6 +153,8 @@ class StreamApp : public kafka::RebalanceListener {
   std::map<int32_t, std::unique_ptr<Task>> tasks_;
   mutable std::shared_mutex tasks_mu_;
   std::atomic<int> input_partitions_{-1};
+  // Filled by Start() on the stream thread; the tables live until the app is destroyed.
+  mutable std::mutex globals_mu_;
   std::map<std::string, std::unique_ptr<GlobalTable>, std::less<>> global_tables_;
   bool txn_open_ = false;
   // At-least-once: the transaction sealed and waiting for its deliveries.

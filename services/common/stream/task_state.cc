@@ -84,6 +84,42 @@ void TaskState::Delete(std::string_view store, std::string_view key) {
   record_[std::string(store)].insert_or_assign(std::string(key), std::nullopt);
 }
 
+absl::StatusOr<ScanPage> TaskState::Scan(std::string_view store, std::string_view after,
+                                         size_t limit) const {
+  // Up to `limit` committed keys after `after`; then the overlays' changes up to the last of them
+  // (or all of them when RocksDB had no more), newest overlay last so it wins.
+  std::map<std::string, std::optional<std::string>, std::less<>> merged;
+  bool committed_more = false;
+  std::string committed_last;
+  LF_RETURN_IF_ERROR(store_->ScanFrom(store, after, [&](std::string_view k, std::string_view v) {
+    if (!after.empty() && k == after) return true;
+    if (merged.size() >= std::max<size_t>(limit, 1)) {
+      committed_more = true;
+      return false;
+    }
+    merged.emplace(std::string(k), std::string(v));
+    committed_last = std::string(k);
+    return true;
+  }));
+  for (const Overlay* overlay : {&sealed_, &txn_, &record_}) {
+    auto s = overlay->find(store);
+    if (s == overlay->end()) continue;
+    for (auto it = s->second.upper_bound(std::string(after)); it != s->second.end(); ++it) {
+      if (committed_more && it->first > committed_last) break;
+      merged.insert_or_assign(it->first, it->second);
+    }
+  }
+  ScanPage page;
+  page.more = committed_more;
+  page.next_after = committed_more   ? committed_last
+                    : merged.empty() ? std::string(after)
+                                     : merged.rbegin()->first;
+  for (auto& [k, v] : merged) {
+    if (v.has_value()) page.entries.emplace_back(k, std::move(*v));
+  }
+  return page;
+}
+
 absl::StatusOr<std::vector<Timer>> TaskState::DueTimers(int64_t now_ms, size_t limit) const {
   // Merge committed timers with uncommitted changes; both are ordered by the encoded due time.
   std::map<std::string, std::optional<std::string>> merged;  // row key -> payload (nullopt: gone)

@@ -61,6 +61,9 @@ class TaskState {
   void Put(std::string_view store, std::string_view key, std::string_view value);
   void Delete(std::string_view store, std::string_view key);
 
+  // About `limit` entries after `after`, uncommitted changes included (Context::Scan).
+  absl::StatusOr<ScanPage> Scan(std::string_view store, std::string_view after, size_t limit) const;
+
   // Timers due at or before `now_ms` with their payloads, earliest first, at most `limit`,
   // uncommitted changes included.
   absl::StatusOr<std::vector<Timer>> DueTimers(int64_t now_ms, size_t limit) const;

@@ -1,0 +1,529 @@
+#include "services/qualification/qualifier.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "services/common/base/strings.h"
+#include "services/common/events/lead_events.h"
+#include "services/common/lifecycle/stage_model.h"
+
+namespace leadflow::qualification {
+namespace {
+
+using events::MillisFromTimestamp;
+using events::TimestampFromMillis;
+
+// Engagements older than this many half-lives are worth < 1e-6 of their points: they are pruned
+// from the kept list (and only their count is kept, for the caps).
+constexpr double kPruneHalfLives = 20;
+// At most this many engagements are kept per lead; older ones are pruned first.
+constexpr int kMaxKeptEngagements = 500;
+// Scores closer than this are "the same" (no new LeadScored).
+constexpr double kScoreEpsilon = 0.005;
+
+// "ENGAGEMENT_TYPE_DEMO_REQUEST" → "demo request".
+std::string Words(std::string_view enum_name, std::string_view prefix) {
+  std::string out = AsciiStrToLower(enum_name.substr(std::min(prefix.size(), enum_name.size())));
+  std::replace(out.begin(), out.end(), '_', ' ');
+  return out;
+}
+std::string TypeWords(int type) {
+  return Words(v1::EngagementType_Name(static_cast<v1::EngagementType>(type)), "ENGAGEMENT_TYPE_");
+}
+std::string Grade(v1::FitGrade g) {
+  return g == v1::FIT_GRADE_UNSPECIFIED ? "-" : v1::FitGrade_Name(g).substr(10);
+}
+std::string Num(double v) {
+  char buf[32];
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof(buf), "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1f", v);
+  }
+  return buf;
+}
+v1::Reason MakeReason(std::string code, std::string text) {
+  v1::Reason r;
+  r.set_code(std::move(code));
+  r.set_text(std::move(text));
+  return r;
+}
+
+bool Terminal(v1::Stage s) {
+  return s == v1::STAGE_ARCHIVED || s == v1::STAGE_ERASED || s == v1::STAGE_WON;
+}
+
+struct Scored {
+  v1::ScoreSnapshot snapshot;
+  std::vector<v1::ScoreContribution> contributions;
+  FitResult fit;
+  EngagementResult engagement;
+  v1::EngagementType hand_raiser_type = v1::ENGAGEMENT_TYPE_UNSPECIFIED;
+};
+
+Scored ScoreLead(const v1::QualificationState& state, const QualificationConfig& config,
+                 int64_t at_ms) {
+  Scored out;
+  const v1::Lead& lead = state.lead();
+  out.fit = config.icp.ScoreFit(lead);
+  const std::vector<EngagementFact> facts = EngagementFacts(state, config.icp);
+  out.engagement = config.icp.ScoreEngagement(facts, at_ms);
+  out.contributions = config.icp.Explain(out.fit);
+
+  // Engagement contributions, one per type: how many, how many over a cap, the decayed points.
+  const size_t kept_from = facts.size() - static_cast<size_t>(state.engagements_size());
+  struct PerType {
+    int count = 0;
+    int capped = 0;
+    double points = 0;
+  };
+  std::map<int, PerType> per_type;
+  for (size_t i = kept_from; i < facts.size(); ++i) {
+    const int t = static_cast<int>(facts[i].type);
+    PerType& p = per_type[t];
+    ++p.count;
+    p.points += out.engagement.points[i];
+    if (out.engagement.points[i] == 0) ++p.capped;
+  }
+  for (const auto& [type, p] : per_type) {
+    v1::ScoreContribution c;
+    c.set_component(v1::SCORE_COMPONENT_ENGAGEMENT);
+    c.set_rule_id(
+        AsciiStrToLower(v1::EngagementType_Name(static_cast<v1::EngagementType>(type)).substr(16)));
+    c.set_points(p.points);
+    std::string text = StrCat(p.count, " x ", TypeWords(type));
+    if (p.capped > 0) StrAppend(&text, " (", p.capped, " not counted: cap or no points)");
+    StrAppend(&text, ", ", Num(p.points), " points after decay");
+    *c.mutable_reason() = MakeReason(StrCat("engagement.", c.rule_id()), std::move(text));
+    out.contributions.push_back(std::move(c));
+  }
+  // The latest hand-raiser of the cycle, for LeadQualified.hand_raiser_type.
+  for (const v1::QualifiedEngagement& e : state.engagements()) {
+    for (int t : config.icp.config().engagement().hand_raiser_types()) {
+      if (t == e.type()) out.hand_raiser_type = e.type();
+    }
+  }
+
+  v1::ScoreSnapshot& s = out.snapshot;
+  s.set_fit_grade(out.fit.grade);
+  s.set_fit_score(out.fit.score);
+  s.set_engagement_score(out.engagement.score);
+  std::optional<double> predictive;
+  if (config.model.has_value()) {
+    PredictiveResult p = config.model->Predict(lead, out.fit, out.engagement.score);
+    predictive = p.score;
+    s.set_predictive_score(p.score);
+    s.set_model_version(config.model->version());
+    for (v1::ScoreContribution& c : p.contributions) out.contributions.push_back(std::move(c));
+  }
+  s.set_icp_version(config.icp_version);
+  *s.mutable_scored_at() = TimestampFromMillis(at_ms);
+  s.set_total_score(
+      BlendTotal(config.icp.config().blend(), out.fit.score, out.engagement.score, predictive));
+  return out;
+}
+
+bool SameScore(const v1::ScoreSnapshot& a, const v1::ScoreSnapshot& b) {
+  auto near = [](double x, double y) { return std::fabs(x - y) < kScoreEpsilon; };
+  return a.fit_grade() == b.fit_grade() && a.icp_version() == b.icp_version() &&
+         a.model_version() == b.model_version() && near(a.fit_score(), b.fit_score()) &&
+         near(a.engagement_score(), b.engagement_score()) &&
+         near(a.total_score(), b.total_score()) &&
+         a.has_predictive_score() == b.has_predictive_score() &&
+         near(a.predictive_score(), b.predictive_score());
+}
+
+// The engagement the gate asks of a lead of `grade` on the score path; nullopt = none suffices.
+std::optional<double> EngagementNeeded(const v1::StageGate& gate, v1::FitGrade grade) {
+  if (gate.grade_thresholds_size() > 0) {
+    for (const v1::GradeEngagementThreshold& t : gate.grade_thresholds()) {
+      if (t.grade() == grade) return t.min_engagement_score();
+    }
+    return std::nullopt;
+  }
+  if (gate.min_fit_grade() == v1::FIT_GRADE_UNSPECIFIED || grade == v1::FIT_GRADE_UNSPECIFIED ||
+      grade > gate.min_fit_grade()) {
+    return std::nullopt;
+  }
+  return gate.min_engagement_score();
+}
+
+struct Verdict {
+  lifecycle::GateResult result = lifecycle::GateResult::kNotPassed;
+  v1::Reason reason;
+};
+
+Verdict Judge(const v1::StageGate& gate, const Scored& scored) {
+  Verdict v;
+  const v1::ScoreSnapshot& s = scored.snapshot;
+  std::optional<double> predictive;
+  if (s.has_predictive_score()) predictive = s.predictive_score();
+  v.result = lifecycle::EvaluateGate(gate, s.fit_grade(), s.engagement_score(), predictive,
+                                     scored.engagement.hand_raiser);
+  const std::string grade = Grade(s.fit_grade());
+  const std::optional<double> needed = EngagementNeeded(gate, s.fit_grade());
+  switch (v.result) {
+    case lifecycle::GateResult::kPassedOnScore:
+      v.reason = MakeReason("gate.fit_and_engagement",
+                            StrCat("grade ", grade, ", engagement ", Num(s.engagement_score()),
+                                   " >= ", Num(needed.value_or(0))));
+      return v;
+    case lifecycle::GateResult::kPassedAsHandRaiser:
+      v.reason = MakeReason("gate.hand_raiser",
+                            StrCat(TypeWords(scored.hand_raiser_type), " from a grade ", grade,
+                                   " lead (hand-raiser path: grade ",
+                                   Grade(gate.hand_raiser_min_fit_grade()), " or better)"));
+      return v;
+    case lifecycle::GateResult::kNotPassed:
+      break;
+  }
+  if (!needed.has_value()) {
+    v.reason = MakeReason("gate.grade_below",
+                          StrCat("grade ", grade, " does not qualify on score",
+                                 scored.engagement.hand_raiser
+                                     ? StrCat("; a hand-raiser needs grade ",
+                                              Grade(gate.hand_raiser_min_fit_grade()), " or better")
+                                     : std::string()));
+  } else if (s.engagement_score() < *needed) {
+    v.reason =
+        MakeReason("gate.below_engagement", StrCat("engagement ", Num(s.engagement_score()), " < ",
+                                                   Num(*needed), " needed for grade ", grade));
+  } else {
+    v.reason = MakeReason("gate.below_predictive", StrCat("predictive ", Num(s.predictive_score()),
+                                                          " < ", Num(gate.min_predictive_score())));
+  }
+  return v;
+}
+
+bool NurtureAllowed(const v1::NurtureConfig& nurture, v1::DisqualificationReason reason) {
+  for (const v1::NurtureTrack& t : nurture.tracks()) {
+    const bool takes_disqualified =
+        std::find(t.recycle_reasons().begin(), t.recycle_reasons().end(),
+                  v1::RECYCLE_REASON_DISQUALIFIED) != t.recycle_reasons().end();
+    if (takes_disqualified &&
+        std::find(t.disqualification_reasons().begin(), t.disqualification_reasons().end(),
+                  reason) != t.disqualification_reasons().end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Drops engagements beyond the decay horizon or the list bound, keeping their counts per type.
+void Prune(v1::QualificationState* state, const CompiledIcp& icp, int64_t at_ms) {
+  const google::protobuf::Duration& hl = icp.config().engagement().half_life();
+  const double half_life_ms = static_cast<double>(hl.seconds()) * 1000.0 + hl.nanos() / 1e6;
+  const int64_t horizon =
+      half_life_ms > 0 ? at_ms - static_cast<int64_t>(half_life_ms * kPruneHalfLives) : INT64_MIN;
+  int drop = 0;
+  while (drop < state->engagements_size() &&
+         (state->engagements(drop).occurred_at_ms() < horizon ||
+          state->engagements_size() - drop > kMaxKeptEngagements)) {
+    ++drop;
+  }
+  if (drop == 0) return;
+  std::map<int, int> counts;
+  for (const v1::PrunedEngagements& p : state->pruned()) counts[p.type()] += p.count();
+  for (int i = 0; i < drop; ++i) ++counts[state->engagements(i).type()];
+  state->mutable_engagements()->DeleteSubrange(0, drop);
+  state->clear_pruned();
+  for (const auto& [type, count] : counts) {
+    v1::PrunedEngagements* p = state->add_pruned();
+    p->set_type(static_cast<v1::EngagementType>(type));
+    p->set_count(count);
+  }
+}
+
+void SetStage(v1::QualificationState* state, v1::Stage stage, int64_t at_ms) {
+  state->mutable_lead()->set_stage(stage);
+  *state->mutable_lead()->mutable_stage_entered_at() = TimestampFromMillis(at_ms);
+}
+
+// Scores the lead, records the score and, for an INQUIRY, decides the gates.
+void Evaluate(const v1::LeadEvent& cause, v1::ScoreTrigger trigger,
+              const QualificationConfig& config, int64_t at_ms, int64_t now_ms, Decision* d) {
+  v1::QualificationState& state = d->state;
+  v1::Lead& lead = *state.mutable_lead();
+  Prune(&state, config.icp, at_ms);
+  Scored scored = ScoreLead(state, config, at_ms);
+  const Verdict verdict = Judge(config.mql_gate, scored);
+
+  auto derive = [&](std::string_view kind) {
+    v1::LeadEvent e = events::DeriveEvent(cause, kind, v1::SERVICE_NAME_QUALIFICATION, now_ms);
+    e.mutable_envelope()->set_cycle(lead.cycle());
+    e.mutable_envelope()->set_config_version(config.version());
+    return e;
+  };
+
+  const bool first = !lead.has_score() || lead.score().fit_grade() == v1::FIT_GRADE_UNSPECIFIED;
+  if (first || !SameScore(lead.score(), scored.snapshot)) {
+    v1::LeadEvent e = derive("scored");
+    v1::LeadScored& out = *e.mutable_scored();
+    *out.mutable_score() = scored.snapshot;
+    for (const v1::ScoreContribution& c : scored.contributions) *out.add_contributions() = c;
+    out.set_previous_fit_grade(state.previous_fit_grade());
+    out.set_trigger(trigger);
+    d->events.push_back(std::move(e));
+  }
+  state.set_previous_fit_grade(scored.snapshot.fit_grade());
+  *lead.mutable_score() = scored.snapshot;
+  lead.set_config_version(config.version());
+  state.clear_contributions();
+  for (v1::ScoreContribution& c : scored.contributions) *state.add_contributions() = std::move(c);
+  *state.mutable_gate_result() = verdict.reason;
+  state.set_passes_mql_gate(verdict.result != lifecycle::GateResult::kNotPassed);
+  state.set_scored_on_event_id(cause.envelope().event_id());
+
+  if (lead.stage() != v1::STAGE_INQUIRY) return;  // qualification decides only for inquiries
+  if (scored.fit.disqualified_by >= 0) {
+    if (!lifecycle::TransitionAllowed(config.stage_model, v1::STAGE_INQUIRY, v1::STAGE_DISQUALIFIED,
+                                      "disqualified")) {
+      return;
+    }
+    const v1::FitRule& rule = config.icp.config().rules(scored.fit.disqualified_by);
+    v1::LeadEvent e = derive("disqualified");
+    e.mutable_envelope()->mutable_stage_change()->set_from_stage(v1::STAGE_INQUIRY);
+    e.mutable_envelope()->mutable_stage_change()->set_to_stage(v1::STAGE_DISQUALIFIED);
+    v1::LeadDisqualified& out = *e.mutable_disqualified();
+    out.set_reason_code(rule.disqualify());
+    *out.mutable_reason() =
+        MakeReason(StrCat("fit.", rule.rule_id()),
+                   rule.description().empty() ? rule.rule_id() : rule.description());
+    out.set_rule_id(rule.rule_id());
+    *out.mutable_score() = scored.snapshot;
+    out.set_nurture_allowed(NurtureAllowed(config.nurture, rule.disqualify()));
+    d->events.push_back(std::move(e));
+    *state.mutable_gate_result() = out.reason();
+    state.set_passes_mql_gate(false);
+    SetStage(&state, v1::STAGE_DISQUALIFIED, at_ms);
+    return;
+  }
+  if (verdict.result == lifecycle::GateResult::kNotPassed ||
+      !lifecycle::TransitionAllowed(config.stage_model, v1::STAGE_INQUIRY, v1::STAGE_MQL,
+                                    "qualified")) {
+    return;
+  }
+  v1::LeadEvent e = derive("qualified");
+  e.mutable_envelope()->mutable_stage_change()->set_from_stage(v1::STAGE_INQUIRY);
+  e.mutable_envelope()->mutable_stage_change()->set_to_stage(v1::STAGE_MQL);
+  v1::LeadQualified& out = *e.mutable_qualified();
+  const bool hand_raiser = verdict.result == lifecycle::GateResult::kPassedAsHandRaiser;
+  out.set_basis(hand_raiser ? v1::MQL_BASIS_HAND_RAISER : v1::MQL_BASIS_SCORE);
+  *out.mutable_score() = scored.snapshot;
+  if (hand_raiser) out.set_hand_raiser_type(scored.hand_raiser_type);
+  *out.add_reasons() = verdict.reason;
+  *out.mutable_person() = lead.person();
+  *out.mutable_company() = lead.company();
+  *out.mutable_first_touch() = lead.first_touch();
+  *out.mutable_last_touch() = lead.last_touch();
+  *out.mutable_consent() = lead.consent();
+  d->events.push_back(std::move(e));
+  SetStage(&state, v1::STAGE_MQL, at_ms);
+}
+
+absl::Status NotCaptured(const v1::LeadEvent& event) {
+  return absl::FailedPreconditionError(StrCat("'", events::EventKind(event), "' for lead ",
+                                              event.envelope().lead_id(),
+                                              ", which qualification never saw captured"));
+}
+
+}  // namespace
+
+int64_t QualificationConfig::version() const {
+  return std::max({icp_version, stage_model_version, model_config_version, nurture_version});
+}
+
+absl::StatusOr<std::shared_ptr<const QualificationConfig>> BuildConfig(
+    const v1::IcpConfig& icp, int64_t icp_version, const v1::StageModel& stage_model,
+    int64_t stage_model_version, const v1::ScoringModel* model, int64_t model_config_version,
+    const v1::NurtureConfig* nurture, int64_t nurture_version) {
+  absl::StatusOr<CompiledIcp> compiled = CompiledIcp::Compile(icp);
+  if (!compiled.ok()) return compiled.status();
+  const v1::StageDefinition* mql = lifecycle::FindStage(stage_model, v1::STAGE_MQL);
+  if (mql == nullptr) return absl::InvalidArgumentError("stage_model: has no MQL stage");
+  auto out = std::make_shared<QualificationConfig>(
+      QualificationConfig{std::move(*compiled), icp_version, stage_model, stage_model_version,
+                          mql->gate(), std::nullopt, 0, v1::NurtureConfig(), 0});
+  if (model != nullptr && model->active()) {
+    absl::StatusOr<CompiledModel> m = CompiledModel::Compile(*model);
+    if (!m.ok()) return m.status();
+    out->model = std::move(*m);
+    out->model_config_version = model_config_version;
+  }
+  if (nurture != nullptr) {
+    out->nurture = *nurture;
+    out->nurture_version = nurture_version;
+  }
+  return std::shared_ptr<const QualificationConfig>(std::move(out));
+}
+
+std::vector<EngagementFact> EngagementFacts(const v1::QualificationState& state,
+                                            const CompiledIcp& icp) {
+  std::vector<EngagementFact> facts;
+  // A pruned occurrence is worth nothing now but still used up its type's per-cycle cap: it is
+  // replayed at time 0 (fully decayed), up to the cap (more would change nothing).
+  std::map<int, int> caps;
+  for (const v1::EngagementWeight& w : icp.config().engagement().weights()) {
+    caps[w.type()] = w.max_per_cycle();
+  }
+  for (const v1::PrunedEngagements& p : state.pruned()) {
+    const int cap = caps.count(p.type()) != 0 ? caps[p.type()] : 0;
+    const int n = cap > 0 ? std::min(p.count(), cap) : 0;
+    for (int i = 0; i < n; ++i) facts.push_back({p.type(), 0});
+  }
+  facts.reserve(facts.size() + static_cast<size_t>(state.engagements_size()));
+  for (const v1::QualifiedEngagement& e : state.engagements()) {
+    facts.push_back({e.type(), e.occurred_at_ms()});
+  }
+  return facts;
+}
+
+absl::StatusOr<Decision> Apply(const std::optional<v1::QualificationState>& current,
+                               const v1::LeadEvent& event, const QualificationConfig& config,
+                               int64_t now_ms) {
+  const v1::EventEnvelope& env = event.envelope();
+  if (env.lead_id().empty()) return absl::InvalidArgumentError("envelope.lead_id: is empty");
+  if (env.event_id().empty()) return absl::InvalidArgumentError("envelope.event_id: is empty");
+  const int64_t at_ms = MillisFromTimestamp(env.occurred_at());
+  Decision d;
+  if (current.has_value()) d.state = *current;
+  v1::Lead& lead = *d.state.mutable_lead();
+  v1::ScoreTrigger trigger = v1::SCORE_TRIGGER_UNSPECIFIED;
+
+  switch (event.event_case()) {
+    case v1::LeadEvent::kCaptured: {
+      const v1::LeadCaptured& c = event.captured();
+      if (!current.has_value()) {
+        lead.set_lead_id(env.lead_id());
+        lead.set_cycle(std::max(1, env.cycle()));
+        *lead.mutable_created_at() = env.occurred_at();
+        SetStage(&d.state, v1::STAGE_INQUIRY, at_ms);
+        *lead.mutable_first_touch() = c.first_touch();
+        *lead.mutable_last_touch() = c.first_touch();
+        lead.set_idempotency_key(c.idempotency_key());
+      }
+      lead.set_email_normalized(c.email_normalized());
+      *lead.mutable_person() = c.person();
+      *lead.mutable_company() = c.company();
+      *lead.mutable_consent() = c.consent();
+      *lead.mutable_custom_attributes() = c.custom_attributes();
+      trigger = v1::SCORE_TRIGGER_CAPTURED;
+      break;
+    }
+    case v1::LeadEvent::kUpdated: {
+      if (!current.has_value()) return NotCaptured(event);
+      const v1::LeadUpdated& u = event.updated();
+      *lead.mutable_person() = u.person();
+      *lead.mutable_company() = u.company();
+      *lead.mutable_consent() = u.consent();
+      *lead.mutable_custom_attributes() = u.custom_attributes();
+      if (u.has_last_touch()) *lead.mutable_last_touch() = u.last_touch();
+      trigger = v1::SCORE_TRIGGER_UPDATED;
+      break;
+    }
+    case v1::LeadEvent::kEngagementRecorded: {
+      if (!current.has_value()) return NotCaptured(event);
+      for (const v1::QualifiedEngagement& e : current->engagements()) {
+        if (e.event_id() == env.event_id()) {
+          d.outcome = Outcome::kDuplicate;
+          return d;
+        }
+      }
+      if (Terminal(lead.stage())) {
+        d.outcome = Outcome::kHeld;
+        return d;
+      }
+      const v1::Engagement& en = event.engagement_recorded().engagement();
+      v1::QualifiedEngagement entry;
+      entry.set_type(en.type());
+      entry.set_occurred_at_ms(en.has_occurred_at() ? MillisFromTimestamp(en.occurred_at())
+                                                    : at_ms);
+      entry.set_event_id(env.event_id());
+      // Keep the list in time order (engagements can arrive late).
+      auto* list = d.state.mutable_engagements();
+      int pos = list->size();
+      while (pos > 0 && list->Get(pos - 1).occurred_at_ms() > entry.occurred_at_ms()) --pos;
+      *list->Add() = std::move(entry);
+      for (int i = list->size() - 1; i > pos; --i) list->SwapElements(i, i - 1);
+      lead.set_engagement_count(lead.engagement_count() + 1);
+      if (en.has_occurred_at() &&
+          MillisFromTimestamp(en.occurred_at()) > MillisFromTimestamp(lead.last_engaged_at())) {
+        *lead.mutable_last_engaged_at() = en.occurred_at();
+      }
+      trigger = v1::SCORE_TRIGGER_ENGAGEMENT;
+      break;
+    }
+    case v1::LeadEvent::kRecycled: {
+      if (!current.has_value()) return NotCaptured(event);
+      // In nurture the lead is held: recycle decides when it comes back. A new engagement count
+      // starts now; what the lead does in nurture counts for its next cycle.
+      SetStage(&d.state, v1::STAGE_NURTURE, at_ms);
+      lead.set_recycle_count(event.recycled().recycle_count());
+      d.state.clear_engagements();
+      d.state.clear_pruned();
+      d.state.set_passes_mql_gate(false);
+      *d.state.mutable_gate_result() =
+          MakeReason("gate.held", "in nurture: recycle releases it into a new cycle");
+      return d;
+    }
+    case v1::LeadEvent::kNurtureReleased: {
+      if (!current.has_value()) return NotCaptured(event);
+      const v1::LeadNurtureReleased& r = event.nurture_released();
+      lead.set_cycle(env.cycle() > 0 ? env.cycle() : r.previous_cycle() + 1);
+      SetStage(&d.state, v1::STAGE_INQUIRY, at_ms);
+      d.state.set_previous_fit_grade(v1::FIT_GRADE_UNSPECIFIED);
+      lead.clear_score();  // a new cycle scores afresh
+      trigger = v1::SCORE_TRIGGER_RELEASED;
+      break;
+    }
+    case v1::LeadEvent::kArchived: {
+      if (!current.has_value()) return NotCaptured(event);
+      SetStage(&d.state, v1::STAGE_ARCHIVED, at_ms);
+      d.state.set_passes_mql_gate(false);
+      *d.state.mutable_gate_result() = MakeReason("gate.held", "archived");
+      return d;
+    }
+    case v1::LeadEvent::kErased:
+      d.outcome = Outcome::kErased;
+      return d;
+    default:
+      d.outcome = Outcome::kIgnored;
+      return d;
+  }
+  if (Terminal(lead.stage())) {
+    d.outcome = Outcome::kHeld;
+    return d;
+  }
+  *lead.mutable_updated_at() = env.occurred_at();
+  Evaluate(event, trigger, config, at_ms, now_ms, &d);
+  return d;
+}
+
+Decision Rescore(const v1::QualificationState& current, const std::string& command_id,
+                 int64_t at_ms, const QualificationConfig& config, int64_t now_ms) {
+  Decision d;
+  d.state = current;
+  if (Terminal(current.lead().stage())) {
+    d.outcome = Outcome::kHeld;
+    return d;
+  }
+  // The cause of the events: the command, per lead (event ids stay unique per lead).
+  v1::LeadEvent cause;
+  v1::EventEnvelope& env = *cause.mutable_envelope();
+  env.set_event_id(StrCat("rescore:", command_id, ":", current.lead().lead_id()));
+  env.set_lead_id(current.lead().lead_id());
+  *env.mutable_occurred_at() = TimestampFromMillis(at_ms);
+  env.set_correlation_id(StrCat("rescore:", command_id));
+  Evaluate(cause, v1::SCORE_TRIGGER_RESCORE, config, at_ms, now_ms, &d);
+  return d;
+}
+
+void AddAccount(const v1::AccountRecord& account, v1::LeadQualified* qualified) {
+  qualified->mutable_company()->set_account_id(account.account_id());
+  qualified->set_existing_customer(account.is_customer());
+  qualified->set_open_opportunity(account.has_open_opportunity());
+}
+
+}  // namespace leadflow::qualification
