@@ -22,7 +22,8 @@ std::string NewCommandId() {
   return events::UuidFromDigest(bytes);
 }
 
-std::string Summary(const v1::QualificationState& state) {
+std::string Summary(const v1::QualificationState& state, const Explanation& x,
+                    const QualificationConfig& config) {
   const v1::ScoreSnapshot& s = state.lead().score();
   std::string out = StrCat("Grade ", v1::FitGrade_Name(s.fit_grade()).substr(10), " (fit ",
                            static_cast<int>(s.fit_score() + 0.5), "/100), engagement ",
@@ -32,7 +33,12 @@ std::string Summary(const v1::QualificationState& state) {
   }
   StrAppend(&out, ", total ", static_cast<int>(s.total_score() + 0.5), "/100. Stage ",
             v1::Stage_Name(state.lead().stage()).substr(6), ", cycle ", state.lead().cycle(),
-            ". MQL gate: ", state.gate_result().text(), ".");
+            ". MQL gate: ", x.gate_result.text(), ".");
+  if (x.config_differs) {
+    StrAppend(&out, " Scored with ICP version ", s.icp_version(),
+              "; explained with the config in force now (ICP version ", config.icp_version,
+              "): Rescore to apply it.");
+  }
   return out;
 }
 
@@ -79,18 +85,21 @@ absl::StatusOr<v1::GetScoreResponse> QualificationCore::GetScore(
 }
 
 absl::StatusOr<v1::ExplainScoreResponse> QualificationCore::ExplainScore(
-    const v1::ExplainScoreRequest& request) const {
+    const v1::ExplainScoreRequest& request) {
   absl::StatusOr<v1::QualificationState> state = LoadState(request.lead_id());
   if (!state.ok()) return state.status();
+  absl::StatusOr<std::shared_ptr<const QualificationConfig>> config = Config();
+  if (!config.ok()) return config.status();
+  Explanation x = ExplainState(*state, **config);
   v1::ExplainScoreResponse out;
   out.set_lead_id(request.lead_id());
   *out.mutable_score() = state->lead().score();
-  *out.mutable_contributions() = state->contributions();
-  *out.mutable_gate_result() = state->gate_result();
-  out.set_passes_mql_gate(state->passes_mql_gate());
+  for (v1::ScoreContribution& c : x.contributions) *out.add_contributions() = std::move(c);
+  *out.mutable_gate_result() = x.gate_result;
+  out.set_passes_mql_gate(x.passes_mql_gate);
   out.set_config_version(state->lead().config_version());
   *out.mutable_scored_at() = state->lead().score().scored_at();
-  out.set_summary(Summary(*state));
+  out.set_summary(Summary(*state, x, **config));
   return out;
 }
 

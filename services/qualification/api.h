@@ -33,8 +33,7 @@ class QualificationCore {
                     std::function<int64_t()> now_ms);
 
   absl::StatusOr<v1::GetScoreResponse> GetScore(const v1::GetScoreRequest& request) const;
-  absl::StatusOr<v1::ExplainScoreResponse> ExplainScore(
-      const v1::ExplainScoreRequest& request) const;
+  absl::StatusOr<v1::ExplainScoreResponse> ExplainScore(const v1::ExplainScoreRequest& request);
   absl::StatusOr<v1::ExplainIcpResponse> ExplainIcp();
   absl::StatusOr<v1::RescoreResponse> Rescore(const v1::RescoreRequest& request,
                                               std::string_view requested_by);

@@ -51,14 +51,43 @@ v1::Reason MakeReason(std::string code, std::string text) {
   return r;
 }
 
+v1::Reason DisqualificationReasonOf(const v1::FitRule& rule) {
+  return MakeReason(StrCat("fit.", rule.rule_id()),
+                    rule.description().empty() ? rule.rule_id() : rule.description());
+}
+
 bool Terminal(v1::Stage s) {
   return s == v1::STAGE_ARCHIVED || s == v1::STAGE_ERASED || s == v1::STAGE_WON;
 }
 
+// The names of an engagement type: id "demo_request", code "engagement.demo_request", words "demo
+// request" (computed once).
+struct TypeNames {
+  std::string id;
+  std::string code;
+  std::string words;
+};
+const TypeNames& NamesOf(int type) {
+  static const std::vector<TypeNames> kNames = [] {
+    std::vector<TypeNames> out(32);
+    for (int t = 0; t < 32; ++t) {
+      if (!v1::EngagementType_IsValid(t)) continue;
+      out[t].id =
+          AsciiStrToLower(v1::EngagementType_Name(static_cast<v1::EngagementType>(t)).substr(16));
+      out[t].code = "engagement." + out[t].id;
+      out[t].words = TypeWords(t);
+    }
+    return out;
+  }();
+  return kNames[static_cast<size_t>(type >= 0 && type < 32 ? type : 0)];
+}
+
+// A score and what explaining it needs. Explanations (texts) are built only when they are
+// published or asked for: the hot path is the numbers.
 struct Scored {
   v1::ScoreSnapshot snapshot;
-  std::vector<v1::ScoreContribution> contributions;
   FitResult fit;
+  std::vector<EngagementFact> facts;
   EngagementResult engagement;
   v1::EngagementType hand_raiser_type = v1::ENGAGEMENT_TYPE_UNSPECIFIED;
 };
@@ -68,61 +97,70 @@ Scored ScoreLead(const v1::QualificationState& state, const QualificationConfig&
   Scored out;
   const v1::Lead& lead = state.lead();
   out.fit = config.icp.ScoreFit(lead);
-  const std::vector<EngagementFact> facts = EngagementFacts(state, config.icp);
-  out.engagement = config.icp.ScoreEngagement(facts, at_ms);
-  out.contributions = config.icp.Explain(out.fit);
-
-  // Engagement contributions, one per type: how many, how many over a cap, the decayed points.
-  const size_t kept_from = facts.size() - static_cast<size_t>(state.engagements_size());
-  struct PerType {
-    int count = 0;
-    int capped = 0;
-    double points = 0;
-  };
-  std::map<int, PerType> per_type;
-  for (size_t i = kept_from; i < facts.size(); ++i) {
-    const int t = static_cast<int>(facts[i].type);
-    PerType& p = per_type[t];
-    ++p.count;
-    p.points += out.engagement.points[i];
-    if (out.engagement.points[i] == 0) ++p.capped;
-  }
-  for (const auto& [type, p] : per_type) {
-    v1::ScoreContribution c;
-    c.set_component(v1::SCORE_COMPONENT_ENGAGEMENT);
-    c.set_rule_id(
-        AsciiStrToLower(v1::EngagementType_Name(static_cast<v1::EngagementType>(type)).substr(16)));
-    c.set_points(p.points);
-    std::string text = StrCat(p.count, " x ", TypeWords(type));
-    if (p.capped > 0) StrAppend(&text, " (", p.capped, " not counted: cap or no points)");
-    StrAppend(&text, ", ", Num(p.points), " points after decay");
-    *c.mutable_reason() = MakeReason(StrCat("engagement.", c.rule_id()), std::move(text));
-    out.contributions.push_back(std::move(c));
-  }
+  out.facts = EngagementFacts(state, config.icp);
+  out.engagement = config.icp.ScoreEngagement(out.facts, at_ms);
   // The latest hand-raiser of the cycle, for LeadQualified.hand_raiser_type.
   for (const v1::QualifiedEngagement& e : state.engagements()) {
     for (int t : config.icp.config().engagement().hand_raiser_types()) {
       if (t == e.type()) out.hand_raiser_type = e.type();
     }
   }
-
   v1::ScoreSnapshot& s = out.snapshot;
   s.set_fit_grade(out.fit.grade);
   s.set_fit_score(out.fit.score);
   s.set_engagement_score(out.engagement.score);
   std::optional<double> predictive;
   if (config.model.has_value()) {
-    PredictiveResult p = config.model->Predict(lead, out.fit, out.engagement.score);
-    predictive = p.score;
-    s.set_predictive_score(p.score);
+    predictive =
+        config.model->Predict(lead, out.fit, out.engagement.score, /*explain=*/false).score;
+    s.set_predictive_score(*predictive);
     s.set_model_version(config.model->version());
-    for (v1::ScoreContribution& c : p.contributions) out.contributions.push_back(std::move(c));
   }
   s.set_icp_version(config.icp_version);
   *s.mutable_scored_at() = TimestampFromMillis(at_ms);
   s.set_total_score(
       BlendTotal(config.icp.config().blend(), out.fit.score, out.engagement.score, predictive));
   return out;
+}
+
+// Every contribution behind a score: the fit rules that matched, the engagement per type (count,
+// capped, points after decay), the model's features.
+template <typename Add>
+void Contributions(const QualificationConfig& config, const v1::Lead& lead, const Scored& scored,
+                   Add add) {
+  for (v1::ScoreContribution& c : config.icp.Explain(scored.fit)) add(std::move(c));
+  struct PerType {
+    int count = 0;
+    int capped = 0;
+    double points = 0;
+  };
+  std::map<int, PerType> per_type;
+  for (size_t i = 0; i < scored.facts.size(); ++i) {
+    if (scored.facts[i].occurred_ms == 0) continue;  // a pruned occurrence (counts for caps only)
+    PerType& p = per_type[static_cast<int>(scored.facts[i].type)];
+    ++p.count;
+    p.points += scored.engagement.points[i];
+    if (scored.engagement.points[i] == 0) ++p.capped;
+  }
+  for (const auto& [type, p] : per_type) {
+    const TypeNames& names = NamesOf(type);
+    v1::ScoreContribution c;
+    c.set_component(v1::SCORE_COMPONENT_ENGAGEMENT);
+    c.set_rule_id(names.id);
+    c.set_points(p.points);  // after decay and caps
+    v1::Reason& reason = *c.mutable_reason();
+    reason.set_code(names.code);
+    std::string& text = *reason.mutable_text();
+    text.append(std::to_string(p.count)).append(" x ").append(names.words);
+    if (p.capped > 0)
+      text.append(", ").append(std::to_string(p.capped)).append(" not counted (cap)");
+    add(std::move(c));
+  }
+  if (config.model.has_value()) {
+    PredictiveResult p =
+        config.model->Predict(lead, scored.fit, scored.engagement.score, /*explain=*/true);
+    for (v1::ScoreContribution& c : p.contributions) add(std::move(c));
+  }
 }
 
 bool SameScore(const v1::ScoreSnapshot& a, const v1::ScoreSnapshot& b) {
@@ -150,51 +188,48 @@ std::optional<double> EngagementNeeded(const v1::StageGate& gate, v1::FitGrade g
   return gate.min_engagement_score();
 }
 
-struct Verdict {
-  lifecycle::GateResult result = lifecycle::GateResult::kNotPassed;
-  v1::Reason reason;
-};
-
-Verdict Judge(const v1::StageGate& gate, const Scored& scored) {
-  Verdict v;
+lifecycle::GateResult GateOf(const v1::StageGate& gate, const Scored& scored) {
   const v1::ScoreSnapshot& s = scored.snapshot;
   std::optional<double> predictive;
   if (s.has_predictive_score()) predictive = s.predictive_score();
-  v.result = lifecycle::EvaluateGate(gate, s.fit_grade(), s.engagement_score(), predictive,
-                                     scored.engagement.hand_raiser);
+  return lifecycle::EvaluateGate(gate, s.fit_grade(), s.engagement_score(), predictive,
+                                 scored.engagement.hand_raiser);
+}
+
+// Why the gate said what it said, e.g. "grade A, engagement 72 >= 20".
+v1::Reason GateReason(const v1::StageGate& gate, const Scored& scored,
+                      lifecycle::GateResult result) {
+  const v1::ScoreSnapshot& s = scored.snapshot;
   const std::string grade = Grade(s.fit_grade());
   const std::optional<double> needed = EngagementNeeded(gate, s.fit_grade());
-  switch (v.result) {
+  switch (result) {
     case lifecycle::GateResult::kPassedOnScore:
-      v.reason = MakeReason("gate.fit_and_engagement",
-                            StrCat("grade ", grade, ", engagement ", Num(s.engagement_score()),
-                                   " >= ", Num(needed.value_or(0))));
-      return v;
+      return MakeReason("gate.fit_and_engagement",
+                        StrCat("grade ", grade, ", engagement ", Num(s.engagement_score()),
+                               " >= ", Num(needed.value_or(0))));
     case lifecycle::GateResult::kPassedAsHandRaiser:
-      v.reason = MakeReason("gate.hand_raiser",
-                            StrCat(TypeWords(scored.hand_raiser_type), " from a grade ", grade,
-                                   " lead (hand-raiser path: grade ",
-                                   Grade(gate.hand_raiser_min_fit_grade()), " or better)"));
-      return v;
+      return MakeReason("gate.hand_raiser",
+                        StrCat(TypeWords(scored.hand_raiser_type), " from a grade ", grade,
+                               " lead (hand-raiser path: grade ",
+                               Grade(gate.hand_raiser_min_fit_grade()), " or better)"));
     case lifecycle::GateResult::kNotPassed:
       break;
   }
   if (!needed.has_value()) {
-    v.reason = MakeReason("gate.grade_below",
-                          StrCat("grade ", grade, " does not qualify on score",
-                                 scored.engagement.hand_raiser
-                                     ? StrCat("; a hand-raiser needs grade ",
-                                              Grade(gate.hand_raiser_min_fit_grade()), " or better")
-                                     : std::string()));
-  } else if (s.engagement_score() < *needed) {
-    v.reason =
-        MakeReason("gate.below_engagement", StrCat("engagement ", Num(s.engagement_score()), " < ",
-                                                   Num(*needed), " needed for grade ", grade));
-  } else {
-    v.reason = MakeReason("gate.below_predictive", StrCat("predictive ", Num(s.predictive_score()),
-                                                          " < ", Num(gate.min_predictive_score())));
+    return MakeReason("gate.grade_below",
+                      StrCat("grade ", grade, " does not qualify on score",
+                             scored.engagement.hand_raiser
+                                 ? StrCat("; a hand-raiser needs grade ",
+                                          Grade(gate.hand_raiser_min_fit_grade()), " or better")
+                                 : std::string()));
   }
-  return v;
+  if (s.engagement_score() < *needed) {
+    return MakeReason("gate.below_engagement",
+                      StrCat("engagement ", Num(s.engagement_score()), " < ", Num(*needed),
+                             " needed for grade ", grade));
+  }
+  return MakeReason("gate.below_predictive", StrCat("predictive ", Num(s.predictive_score()), " < ",
+                                                    Num(gate.min_predictive_score())));
 }
 
 bool NurtureAllowed(const v1::NurtureConfig& nurture, v1::DisqualificationReason reason) {
@@ -247,8 +282,7 @@ void Evaluate(const v1::LeadEvent& cause, v1::ScoreTrigger trigger,
   v1::QualificationState& state = d->state;
   v1::Lead& lead = *state.mutable_lead();
   Prune(&state, config.icp, at_ms);
-  Scored scored = ScoreLead(state, config, at_ms);
-  const Verdict verdict = Judge(config.mql_gate, scored);
+  const Scored scored = ScoreLead(state, config, at_ms);
 
   auto derive = [&](std::string_view kind) {
     v1::LeadEvent e = events::DeriveEvent(cause, kind, v1::SERVICE_NAME_QUALIFICATION, now_ms);
@@ -262,7 +296,8 @@ void Evaluate(const v1::LeadEvent& cause, v1::ScoreTrigger trigger,
     v1::LeadEvent e = derive("scored");
     v1::LeadScored& out = *e.mutable_scored();
     *out.mutable_score() = scored.snapshot;
-    for (const v1::ScoreContribution& c : scored.contributions) *out.add_contributions() = c;
+    Contributions(config, lead, scored,
+                  [&](v1::ScoreContribution&& c) { *out.add_contributions() = std::move(c); });
     out.set_previous_fit_grade(state.previous_fit_grade());
     out.set_trigger(trigger);
     d->events.push_back(std::move(e));
@@ -270,10 +305,6 @@ void Evaluate(const v1::LeadEvent& cause, v1::ScoreTrigger trigger,
   state.set_previous_fit_grade(scored.snapshot.fit_grade());
   *lead.mutable_score() = scored.snapshot;
   lead.set_config_version(config.version());
-  state.clear_contributions();
-  for (v1::ScoreContribution& c : scored.contributions) *state.add_contributions() = std::move(c);
-  *state.mutable_gate_result() = verdict.reason;
-  state.set_passes_mql_gate(verdict.result != lifecycle::GateResult::kNotPassed);
   state.set_scored_on_event_id(cause.envelope().event_id());
 
   if (lead.stage() != v1::STAGE_INQUIRY) return;  // qualification decides only for inquiries
@@ -288,19 +319,16 @@ void Evaluate(const v1::LeadEvent& cause, v1::ScoreTrigger trigger,
     e.mutable_envelope()->mutable_stage_change()->set_to_stage(v1::STAGE_DISQUALIFIED);
     v1::LeadDisqualified& out = *e.mutable_disqualified();
     out.set_reason_code(rule.disqualify());
-    *out.mutable_reason() =
-        MakeReason(StrCat("fit.", rule.rule_id()),
-                   rule.description().empty() ? rule.rule_id() : rule.description());
+    *out.mutable_reason() = DisqualificationReasonOf(rule);
     out.set_rule_id(rule.rule_id());
     *out.mutable_score() = scored.snapshot;
     out.set_nurture_allowed(NurtureAllowed(config.nurture, rule.disqualify()));
     d->events.push_back(std::move(e));
-    *state.mutable_gate_result() = out.reason();
-    state.set_passes_mql_gate(false);
     SetStage(&state, v1::STAGE_DISQUALIFIED, at_ms);
     return;
   }
-  if (verdict.result == lifecycle::GateResult::kNotPassed ||
+  const lifecycle::GateResult gate = GateOf(config.mql_gate, scored);
+  if (gate == lifecycle::GateResult::kNotPassed ||
       !lifecycle::TransitionAllowed(config.stage_model, v1::STAGE_INQUIRY, v1::STAGE_MQL,
                                     "qualified")) {
     return;
@@ -309,11 +337,11 @@ void Evaluate(const v1::LeadEvent& cause, v1::ScoreTrigger trigger,
   e.mutable_envelope()->mutable_stage_change()->set_from_stage(v1::STAGE_INQUIRY);
   e.mutable_envelope()->mutable_stage_change()->set_to_stage(v1::STAGE_MQL);
   v1::LeadQualified& out = *e.mutable_qualified();
-  const bool hand_raiser = verdict.result == lifecycle::GateResult::kPassedAsHandRaiser;
+  const bool hand_raiser = gate == lifecycle::GateResult::kPassedAsHandRaiser;
   out.set_basis(hand_raiser ? v1::MQL_BASIS_HAND_RAISER : v1::MQL_BASIS_SCORE);
   *out.mutable_score() = scored.snapshot;
   if (hand_raiser) out.set_hand_raiser_type(scored.hand_raiser_type);
-  *out.add_reasons() = verdict.reason;
+  *out.add_reasons() = GateReason(config.mql_gate, scored, gate);
   *out.mutable_person() = lead.person();
   *out.mutable_company() = lead.company();
   *out.mutable_first_touch() = lead.first_touch();
@@ -364,12 +392,8 @@ std::vector<EngagementFact> EngagementFacts(const v1::QualificationState& state,
   std::vector<EngagementFact> facts;
   // A pruned occurrence is worth nothing now but still used up its type's per-cycle cap: it is
   // replayed at time 0 (fully decayed), up to the cap (more would change nothing).
-  std::map<int, int> caps;
-  for (const v1::EngagementWeight& w : icp.config().engagement().weights()) {
-    caps[w.type()] = w.max_per_cycle();
-  }
   for (const v1::PrunedEngagements& p : state.pruned()) {
-    const int cap = caps.count(p.type()) != 0 ? caps[p.type()] : 0;
+    const int cap = icp.max_per_cycle(p.type());
     const int n = cap > 0 ? std::min(p.count(), cap) : 0;
     for (int i = 0; i < n; ++i) facts.push_back({p.type(), 0});
   }
@@ -380,7 +404,7 @@ std::vector<EngagementFact> EngagementFacts(const v1::QualificationState& state,
   return facts;
 }
 
-absl::StatusOr<Decision> Apply(const std::optional<v1::QualificationState>& current,
+absl::StatusOr<Decision> Apply(std::optional<v1::QualificationState> current,
                                const v1::LeadEvent& event, const QualificationConfig& config,
                                int64_t now_ms) {
   const v1::EventEnvelope& env = event.envelope();
@@ -388,14 +412,15 @@ absl::StatusOr<Decision> Apply(const std::optional<v1::QualificationState>& curr
   if (env.event_id().empty()) return absl::InvalidArgumentError("envelope.event_id: is empty");
   const int64_t at_ms = MillisFromTimestamp(env.occurred_at());
   Decision d;
-  if (current.has_value()) d.state = *current;
+  const bool known = current.has_value();
+  if (known) d.state = std::move(*current);
   v1::Lead& lead = *d.state.mutable_lead();
   v1::ScoreTrigger trigger = v1::SCORE_TRIGGER_UNSPECIFIED;
 
   switch (event.event_case()) {
     case v1::LeadEvent::kCaptured: {
       const v1::LeadCaptured& c = event.captured();
-      if (!current.has_value()) {
+      if (!known) {
         lead.set_lead_id(env.lead_id());
         lead.set_cycle(std::max(1, env.cycle()));
         *lead.mutable_created_at() = env.occurred_at();
@@ -413,7 +438,7 @@ absl::StatusOr<Decision> Apply(const std::optional<v1::QualificationState>& curr
       break;
     }
     case v1::LeadEvent::kUpdated: {
-      if (!current.has_value()) return NotCaptured(event);
+      if (!known) return NotCaptured(event);
       const v1::LeadUpdated& u = event.updated();
       *lead.mutable_person() = u.person();
       *lead.mutable_company() = u.company();
@@ -424,8 +449,8 @@ absl::StatusOr<Decision> Apply(const std::optional<v1::QualificationState>& curr
       break;
     }
     case v1::LeadEvent::kEngagementRecorded: {
-      if (!current.has_value()) return NotCaptured(event);
-      for (const v1::QualifiedEngagement& e : current->engagements()) {
+      if (!known) return NotCaptured(event);
+      for (const v1::QualifiedEngagement& e : d.state.engagements()) {
         if (e.event_id() == env.event_id()) {
           d.outcome = Outcome::kDuplicate;
           return d;
@@ -456,20 +481,17 @@ absl::StatusOr<Decision> Apply(const std::optional<v1::QualificationState>& curr
       break;
     }
     case v1::LeadEvent::kRecycled: {
-      if (!current.has_value()) return NotCaptured(event);
+      if (!known) return NotCaptured(event);
       // In nurture the lead is held: recycle decides when it comes back. A new engagement count
       // starts now; what the lead does in nurture counts for its next cycle.
       SetStage(&d.state, v1::STAGE_NURTURE, at_ms);
       lead.set_recycle_count(event.recycled().recycle_count());
       d.state.clear_engagements();
       d.state.clear_pruned();
-      d.state.set_passes_mql_gate(false);
-      *d.state.mutable_gate_result() =
-          MakeReason("gate.held", "in nurture: recycle releases it into a new cycle");
       return d;
     }
     case v1::LeadEvent::kNurtureReleased: {
-      if (!current.has_value()) return NotCaptured(event);
+      if (!known) return NotCaptured(event);
       const v1::LeadNurtureReleased& r = event.nurture_released();
       lead.set_cycle(env.cycle() > 0 ? env.cycle() : r.previous_cycle() + 1);
       SetStage(&d.state, v1::STAGE_INQUIRY, at_ms);
@@ -479,10 +501,8 @@ absl::StatusOr<Decision> Apply(const std::optional<v1::QualificationState>& curr
       break;
     }
     case v1::LeadEvent::kArchived: {
-      if (!current.has_value()) return NotCaptured(event);
+      if (!known) return NotCaptured(event);
       SetStage(&d.state, v1::STAGE_ARCHIVED, at_ms);
-      d.state.set_passes_mql_gate(false);
-      *d.state.mutable_gate_result() = MakeReason("gate.held", "archived");
       return d;
     }
     case v1::LeadEvent::kErased:
@@ -501,23 +521,57 @@ absl::StatusOr<Decision> Apply(const std::optional<v1::QualificationState>& curr
   return d;
 }
 
-Decision Rescore(const v1::QualificationState& current, const std::string& command_id,
-                 int64_t at_ms, const QualificationConfig& config, int64_t now_ms) {
+Decision Rescore(v1::QualificationState current, const std::string& command_id, int64_t at_ms,
+                 const QualificationConfig& config, int64_t now_ms) {
   Decision d;
-  d.state = current;
-  if (Terminal(current.lead().stage())) {
+  d.state = std::move(current);
+  if (Terminal(d.state.lead().stage())) {
     d.outcome = Outcome::kHeld;
     return d;
   }
   // The cause of the events: the command, per lead (event ids stay unique per lead).
   v1::LeadEvent cause;
   v1::EventEnvelope& env = *cause.mutable_envelope();
-  env.set_event_id(StrCat("rescore:", command_id, ":", current.lead().lead_id()));
-  env.set_lead_id(current.lead().lead_id());
+  env.set_event_id(StrCat("rescore:", command_id, ":", d.state.lead().lead_id()));
+  env.set_lead_id(d.state.lead().lead_id());
   *env.mutable_occurred_at() = TimestampFromMillis(at_ms);
   env.set_correlation_id(StrCat("rescore:", command_id));
   Evaluate(cause, v1::SCORE_TRIGGER_RESCORE, config, at_ms, now_ms, &d);
   return d;
+}
+
+Explanation ExplainState(const v1::QualificationState& state, const QualificationConfig& config) {
+  Explanation out;
+  const int64_t at_ms = MillisFromTimestamp(state.lead().score().scored_at());
+  const Scored scored = ScoreLead(state, config, at_ms);
+  Contributions(config, state.lead(), scored,
+                [&](v1::ScoreContribution&& c) { out.contributions.push_back(std::move(c)); });
+  out.config_differs = state.lead().score().icp_version() != config.icp_version ||
+                       state.lead().score().model_version() != scored.snapshot.model_version();
+  switch (state.lead().stage()) {
+    case v1::STAGE_DISQUALIFIED:
+      if (scored.fit.disqualified_by >= 0) {
+        out.gate_result =
+            DisqualificationReasonOf(config.icp.config().rules(scored.fit.disqualified_by));
+      } else {
+        out.gate_result = MakeReason("gate.disqualified", "disqualified earlier");
+      }
+      return out;
+    case v1::STAGE_NURTURE:
+      out.gate_result = MakeReason("gate.held", "in nurture: recycle releases it into a new cycle");
+      return out;
+    case v1::STAGE_ARCHIVED:
+    case v1::STAGE_ERASED:
+    case v1::STAGE_WON:
+      out.gate_result = MakeReason("gate.held", "the lead's lifecycle has ended");
+      return out;
+    default:
+      break;
+  }
+  const lifecycle::GateResult gate = GateOf(config.mql_gate, scored);
+  out.passes_mql_gate = gate != lifecycle::GateResult::kNotPassed;
+  out.gate_result = GateReason(config.mql_gate, scored, gate);
+  return out;
 }
 
 void AddAccount(const v1::AccountRecord& account, v1::LeadQualified* qualified) {

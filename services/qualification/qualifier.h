@@ -59,14 +59,25 @@ struct Decision {
 
 // Applies one lead event. Errors are input errors (the record goes to the DLQ with the message):
 // an update or engagement of a lead never captured, an event without lead id.
-absl::StatusOr<Decision> Apply(const std::optional<v1::QualificationState>& current,
+absl::StatusOr<Decision> Apply(std::optional<v1::QualificationState> current,
                                const v1::LeadEvent& event, const QualificationConfig& config,
                                int64_t now_ms);
 
 // Re-scores a stored lead with `config` at `at_ms` (a Rescore command): the same scoring and gate
 // as an event, caused by "rescore:<command_id>:<lead id>".
-Decision Rescore(const v1::QualificationState& current, const std::string& command_id,
-                 int64_t at_ms, const QualificationConfig& config, int64_t now_ms);
+Decision Rescore(v1::QualificationState current, const std::string& command_id, int64_t at_ms,
+                 const QualificationConfig& config, int64_t now_ms);
+
+// A stored lead's score explained under `config`: the contributions (recomputed at the score's
+// scored_at), the MQL gate's verdict now. Exact when config has the versions the score was made
+// with; `config_differs` says when it has not (a newer ICP or model, no re-score yet).
+struct Explanation {
+  std::vector<v1::ScoreContribution> contributions;
+  v1::Reason gate_result;
+  bool passes_mql_gate = false;
+  bool config_differs = false;
+};
+Explanation ExplainState(const v1::QualificationState& state, const QualificationConfig& config);
 
 // Sets the account facts of a LeadQualified event (company.account_id, existing_customer,
 // open_opportunity) from the accounts table's record of the lead's domain.

@@ -136,6 +136,13 @@ absl::StatusOr<CompiledIcp> CompiledIcp::Compile(const v1::IcpConfig& icp) {
     rule.weight = r.weight();
     rule.disqualify = r.disqualify();
     out.rules_.push_back(std::move(rule));
+    v1::ScoreContribution c;
+    c.set_component(v1::SCORE_COMPONENT_FIT);
+    c.set_rule_id(r.rule_id());
+    c.set_points(r.disqualify() != v1::DISQUALIFICATION_REASON_UNSPECIFIED ? 0 : r.weight());
+    c.mutable_reason()->set_code(StrCat("fit.", r.rule_id()));
+    c.mutable_reason()->set_text(r.description().empty() ? r.rule_id() : r.description());
+    out.explained_.push_back(std::move(c));
   }
   for (const v1::EngagementWeight& w : icp.engagement().weights()) {
     const int t = static_cast<int>(w.type());
@@ -337,16 +344,8 @@ EngagementResult CompiledIcp::ScoreEngagement(const std::vector<EngagementFact>&
 
 std::vector<v1::ScoreContribution> CompiledIcp::Explain(const FitResult& result) const {
   std::vector<v1::ScoreContribution> out;
-  for (int i : result.matched) {
-    const v1::FitRule& r = config_.rules(i);
-    v1::ScoreContribution c;
-    c.set_component(v1::SCORE_COMPONENT_FIT);
-    c.set_rule_id(r.rule_id());
-    c.set_points(r.disqualify() != v1::DISQUALIFICATION_REASON_UNSPECIFIED ? 0 : r.weight());
-    c.mutable_reason()->set_code(StrCat("fit.", r.rule_id()));
-    c.mutable_reason()->set_text(r.description().empty() ? r.rule_id() : r.description());
-    out.push_back(std::move(c));
-  }
+  out.reserve(result.matched.size());
+  for (int i : result.matched) out.push_back(explained_[static_cast<size_t>(i)]);
   return out;
 }
 
@@ -406,7 +405,7 @@ absl::StatusOr<CompiledModel> CompiledModel::Compile(const v1::ScoringModel& mod
 }
 
 PredictiveResult CompiledModel::Predict(const v1::Lead& lead, const FitResult& fit,
-                                        double engagement_score) const {
+                                        double engagement_score, bool explain) const {
   PredictiveResult out;
   double logit = intercept_;
   for (const Feature& f : features_) {
@@ -433,6 +432,7 @@ PredictiveResult CompiledModel::Predict(const v1::Lead& lead, const FitResult& f
     if (value == 0) continue;
     const double points = f.weight * value;
     logit += points;
+    if (!explain) continue;
     v1::ScoreContribution c;
     c.set_component(v1::SCORE_COMPONENT_PREDICTIVE);
     c.set_rule_id(f.name);

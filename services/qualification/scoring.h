@@ -75,6 +75,8 @@ class CompiledIcp {
   std::vector<v1::ScoreContribution> Explain(const FitResult& result) const;
 
   const v1::IcpConfig& config() const { return config_; }
+  // The per-cycle cap of an engagement type (0 = none).
+  int max_per_cycle(int type) const { return type > 0 && type < 32 ? max_per_cycle_[type] : 0; }
 
  private:
   struct Rule {
@@ -90,7 +92,8 @@ class CompiledIcp {
 
   v1::IcpConfig config_;
   std::vector<Rule> rules_;
-  double weights_[32] = {};  // points by EngagementType number
+  std::vector<v1::ScoreContribution> explained_;  // per rule, built once: Explain copies them
+  double weights_[32] = {};                       // points by EngagementType number
   int max_per_cycle_[32] = {};
   int max_per_day_[32] = {};
   bool hand_raiser_[32] = {};
@@ -110,8 +113,9 @@ class CompiledModel {
  public:
   // Fails on an unknown feature name or a non-finite weight.
   static absl::StatusOr<CompiledModel> Compile(const v1::ScoringModel& model);
-  PredictiveResult Predict(const v1::Lead& lead, const FitResult& fit,
-                           double engagement_score) const;
+  // `explain`: also fill the contributions (texts are built only then).
+  PredictiveResult Predict(const v1::Lead& lead, const FitResult& fit, double engagement_score,
+                           bool explain) const;
   const std::string& version() const { return version_; }
 
  private:

@@ -23,6 +23,7 @@
 #include "services/common/kafka/producer.h"
 #include "tests/support/child_process.h"
 #include "tests/support/kafka_env.h"
+#include "tests/support/service_process.h"
 #include "tests/support/stream_check.h"
 #include "tests/support/temp_dir.h"
 
@@ -45,62 +46,25 @@ struct IntakeTopics {
 // One leadflow-intake process with its own topics and state, and clients for its APIs.
 class Intake {
  public:
-  Intake(const IntakeTopics& t, const TempDir& dir) : topics_(t), dir_(dir) {}
+  Intake(const IntakeTopics& t, const TempDir& dir)
+      : topics_(t), dir_(dir), process_("intake", LEADFLOW_INTAKE_PATH, dir.Sub("intake.log")) {}
 
   void Start() {
-    const std::string log = dir_.Sub("intake.log");
-    size_t log_offset = 0;
-    {
-      std::ifstream in(log, std::ios::ate);
-      if (in) log_offset = static_cast<size_t>(in.tellg());
-    }
-    process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{
-            LEADFLOW_INTAKE_PATH, "--grpc.port=0", "--http.port=0",
-            "--data.dir=" + dir_.Sub("data"),
-            "--kafka.bootstrap.servers=" + testing::KafkaBootstrap(), "--topics.raw=" + topics_.raw,
-            "--topics.admitted=" + topics_.admitted, "--topics.leads=" + topics_.leads,
-            "--topics.dlq=" + topics_.dlq, "--intake.lead_id_secret=test-secret",
-            "--intake.ack_timeout=5s", "--application.id=" + topics_.app,
-            // A killed member is noticed after the session timeout; keep it short.
-            "--kafka.session.timeout.ms=6000", "--kafka.heartbeat.interval.ms=1000"},
-        log);
-    // The ports it bound, from its log (port 0 = the kernel picks).
-    ASSERT_TRUE(WaitUntil(
-        [&] {
-          std::ifstream in(log);
-          in.seekg(static_cast<std::streamoff>(log_offset));
-          std::stringstream text;
-          text << in.rdbuf();
-          std::smatch m;
-          const std::string s = text.str();
-          if (!std::regex_search(
-                  s, m, std::regex(R"(intake listening grpc_port=(\d+) http_port=(\d+))"))) {
-            return false;
-          }
-          grpc_port_ = std::stoi(m[1]);
-          http_port_ = std::stoi(m[2]);
-          return true;
-        },
-        kKafkaDeadline))
-        << "intake did not start; see " << log;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stub_ = v1::IntakeService::NewStub(grpc::CreateChannel(StrCat("127.0.0.1:", grpc_port_),
-                                                             grpc::InsecureChannelCredentials()));
-    }
-    http_ = std::make_unique<httplib::Client>("127.0.0.1", http_port_);
-    ASSERT_TRUE(WaitUntil(
-        [&] {
-          auto r = http_->Get("/readyz");
-          return r && r->status == 200;
-        },
-        kKafkaDeadline))
-        << "intake not ready; see " << log;
+    ASSERT_NO_FATAL_FAILURE(process_.Start(
+        {"--grpc.port=0", "--http.port=0", "--data.dir=" + dir_.Sub("data"),
+         "--kafka.bootstrap.servers=" + testing::KafkaBootstrap(), "--topics.raw=" + topics_.raw,
+         "--topics.admitted=" + topics_.admitted, "--topics.leads=" + topics_.leads,
+         "--topics.dlq=" + topics_.dlq, "--intake.lead_id_secret=test-secret",
+         "--intake.ack_timeout=5s", "--application.id=" + topics_.app,
+         // A killed member is noticed after the session timeout; keep it short.
+         "--kafka.session.timeout.ms=6000", "--kafka.heartbeat.interval.ms=1000"}));
+    std::lock_guard<std::mutex> lock(mu_);
+    stub_ = v1::IntakeService::NewStub(
+        grpc::CreateChannel(process_.grpc_address(), grpc::InsecureChannelCredentials()));
   }
 
-  int Stop(int signal) { return process_->Stop(signal); }
-  std::string grpc_address() const { return StrCat("127.0.0.1:", grpc_port_); }
+  int Stop(int signal) { return process_.Stop(signal); }
+  std::string grpc_address() const { return process_.grpc_address(); }
 
   // Safe from a client thread while the main thread restarts the process.
   grpc::Status Submit(const v1::LeadSubmission& s, v1::SubmitLeadResponse* response) {
@@ -127,7 +91,7 @@ class Intake {
     return s;
   }
 
-  httplib::Client& http() { return *http_; }
+  httplib::Client& http() { return process_.http(); }
   v1::IntakeService::Stub& stub() {
     std::lock_guard<std::mutex> lock(mu_);
     return *stub_;
@@ -136,12 +100,9 @@ class Intake {
  private:
   IntakeTopics topics_;
   const TempDir& dir_;
-  std::unique_ptr<ChildProcess> process_;
-  int grpc_port_ = 0;
-  int http_port_ = 0;
+  testing::ServiceProcess process_;
   std::mutex mu_;
   std::shared_ptr<v1::IntakeService::Stub> stub_;
-  std::unique_ptr<httplib::Client> http_;
 };
 
 IntakeTopics MakeTopics() {

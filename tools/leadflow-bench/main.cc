@@ -25,6 +25,7 @@
 #include "services/common/stream/stream_app.h"
 #include "tools/leadflow-bench/bench_util.h"
 #include "tools/leadflow-bench/intake_bench.h"
+#include "tools/leadflow-bench/qualification_bench.h"
 
 namespace {
 
@@ -306,9 +307,23 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   intake->add_option("--modes", io.modes, "comma-separated: grpc-stream, http-batch, raw, unary")
       ->capture_default_str();
+  leadflow::bench::QualificationBenchOptions qo;
+  auto* qualification = app.add_subcommand(
+      "qualification", "the qualification processor vs the exactly-once no-op relay, same events");
+  qualification->add_option("--bootstrap", qo.bootstrap, "Kafka bootstrap servers")->required();
+  qualification->add_option("--leads", qo.leads, "leads")->capture_default_str();
+  qualification->add_option("--engagements", qo.engagements, "engagements per lead")
+      ->capture_default_str();
+  qualification->add_option("--partitions", qo.partitions, "partitions")->capture_default_str();
+  qualification->add_option("--rounds", qo.rounds, "interleaved rounds (medians reported)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  qualification->add_option("--config-dir", qo.config_dir, "directory of icp.yaml, stages.yaml")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   leadflow::log::Init("bench", leadflow::log::Level::kWarn, leadflow::log::Format::kText);
   if (intake->parsed()) return leadflow::bench::RunIntakeBench(io);
+  if (qualification->parsed()) return leadflow::bench::RunQualificationBench(qo);
 
   std::vector<std::string> modes;
   for (size_t pos = 0; pos <= o.modes.size();) {

@@ -174,7 +174,7 @@ TEST(QualifierTest, TheMqlGateAsksLessEngagementOfBetterGrades) {
     }
     const v1::LeadEvent* q = Find(last, v1::LeadEvent::kQualified);
     EXPECT_EQ(q != nullptr, c.mql);
-    EXPECT_EQ(lead.state().gate_result().code(), c.reason_code);
+    EXPECT_EQ(ExplainState(lead.state(), lead.config()).gate_result.code(), c.reason_code);
     EXPECT_EQ(lead.state().lead().stage(), c.mql ? v1::STAGE_MQL : v1::STAGE_INQUIRY);
     if (q != nullptr) {
       EXPECT_EQ(q->qualified().basis(), v1::MQL_BASIS_SCORE);
@@ -201,10 +201,11 @@ TEST(QualifierTest, AHandRaiserQualifiesOnItsOwnFromGradeC) {
   const Decision none =
       d_lead.Feed(Engaged("d", v1::ENGAGEMENT_TYPE_PRICING_REQUEST, kT0, "d-pricing"));
   EXPECT_EQ(Find(none, v1::LeadEvent::kQualified), nullptr);
-  EXPECT_EQ(d_lead.state().gate_result().code(), "gate.grade_below");
-  EXPECT_NE(d_lead.state().gate_result().text().find("hand-raiser needs grade C"),
-            std::string::npos)
-      << d_lead.state().gate_result().text();
+  const Explanation x = ExplainState(d_lead.state(), d_lead.config());
+  EXPECT_EQ(x.gate_result.code(), "gate.grade_below");
+  EXPECT_FALSE(x.passes_mql_gate);
+  EXPECT_NE(x.gate_result.text().find("hand-raiser needs grade C"), std::string::npos)
+      << x.gate_result.text();
 }
 
 TEST(QualifierTest, ExclusionsDisqualifyWithTheirReason) {
@@ -277,9 +278,9 @@ TEST(QualifierTest, EngagementDecaysWithTheHalfLifeOverEventTime) {
   const v1::LeadEvent* scored = Find(d, v1::LeadEvent::kScored);
   ASSERT_NE(scored, nullptr);
   EXPECT_EQ(events::MillisFromTimestamp(scored->scored().score().scored_at()), kT0 + 28 * kDay);
-  // The explanation shows the decayed points per type.
+  // The published explanation shows the decayed points per type, and so does the API's.
   bool webinar = false;
-  for (const v1::ScoreContribution& c : lead.state().contributions()) {
+  for (const v1::ScoreContribution& c : scored->scored().contributions()) {
     if (c.rule_id() == "webinar_attended") {
       webinar = true;
       EXPECT_NEAR(c.points(), 3.75, 1e-9);
@@ -287,6 +288,13 @@ TEST(QualifierTest, EngagementDecaysWithTheHalfLifeOverEventTime) {
     }
   }
   EXPECT_TRUE(webinar);
+  const Explanation x = ExplainState(lead.state(), lead.config());
+  ASSERT_EQ(x.contributions.size(), static_cast<size_t>(scored->scored().contributions_size()));
+  for (size_t i = 0; i < x.contributions.size(); ++i) {
+    EXPECT_EQ(x.contributions[i].rule_id(), scored->scored().contributions(i).rule_id());
+    EXPECT_DOUBLE_EQ(x.contributions[i].points(), scored->scored().contributions(i).points());
+  }
+  EXPECT_FALSE(x.config_differs);
 }
 
 TEST(QualifierTest, CapsPerDayAndPerCycleAndNegativeSignals) {
@@ -439,7 +447,7 @@ TEST(QualifierTest, AnActiveModelAddsAPredictiveScoreBlendedIntoTheTotal) {
   // Default blend: 0.4 fit, 0.4 engagement, 0.2 predictive.
   EXPECT_NEAR(s.total_score(), 0.4 * 95 + 0.4 * 0 + 0.2 * predictive, 1e-9);
   int predictive_contributions = 0;
-  for (const v1::ScoreContribution& c : lead.state().contributions()) {
+  for (const v1::ScoreContribution& c : Find(d, v1::LeadEvent::kScored)->scored().contributions()) {
     if (c.component() == v1::SCORE_COMPONENT_PREDICTIVE) ++predictive_contributions;
   }
   EXPECT_EQ(predictive_contributions, 2);

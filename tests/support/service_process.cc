@@ -1,0 +1,56 @@
+#include "tests/support/service_process.h"
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "gtest/gtest.h"
+#include "services/common/base/strings.h"
+#include "tests/support/kafka_env.h"
+
+namespace leadflow::testing {
+
+ServiceProcess::ServiceProcess(std::string name, std::string binary, std::string log_path)
+    : name_(std::move(name)), binary_(std::move(binary)), log_path_(std::move(log_path)) {}
+
+void ServiceProcess::Start(const std::vector<std::string>& flags) {
+  // Only the log written by this start counts (a restart appends to the same file).
+  size_t log_offset = 0;
+  {
+    std::ifstream in(log_path_, std::ios::ate);
+    if (in) log_offset = static_cast<size_t>(in.tellg());
+  }
+  std::vector<std::string> argv = {binary_};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  process_ = std::make_unique<ChildProcess>(argv, log_path_);
+  const std::regex listening(name_ + R"( listening grpc_port=(\d+) http_port=(\d+))");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        std::ifstream in(log_path_);
+        in.seekg(static_cast<std::streamoff>(log_offset));
+        std::stringstream text;
+        text << in.rdbuf();
+        std::smatch m;
+        const std::string s = text.str();
+        if (!std::regex_search(s, m, listening)) return false;
+        grpc_port_ = std::stoi(m[1]);
+        http_port_ = std::stoi(m[2]);
+        return true;
+      },
+      kKafkaDeadline))
+      << name_ << " did not start; see " << log_path_;
+  http_ = std::make_unique<httplib::Client>("127.0.0.1", http_port_);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto r = http_->Get("/readyz");
+        return r && r->status == 200;
+      },
+      kKafkaDeadline))
+      << name_ << " not ready; see " << log_path_;
+}
+
+int ServiceProcess::Stop(int signal) { return process_ == nullptr ? -1 : process_->Stop(signal); }
+
+std::string ServiceProcess::grpc_address() const { return StrCat("127.0.0.1:", grpc_port_); }
+
+}  // namespace leadflow::testing

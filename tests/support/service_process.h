@@ -1,0 +1,44 @@
+// A leadflow service binary as a child process, the way integration tests run it: started with its
+// flags (ports 0), its ports read from its "<name> listening grpc_port=N http_port=M" log line,
+// ready when /readyz answers 200 — all waited for with generous deadlines. Restartable.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/child_process.h"
+
+namespace leadflow::testing {
+
+class ServiceProcess {
+ public:
+  // `name` as the service logs it ("intake"); stdout and stderr are appended to `log_path`.
+  ServiceProcess(std::string name, std::string binary, std::string log_path);
+
+  // Starts the binary with `flags` and waits until it listens and is ready (gtest assertions;
+  // wrap in ASSERT_NO_FATAL_FAILURE).
+  void Start(const std::vector<std::string>& flags);
+  // Sends `signal` and reaps the process; the exit code as ChildProcess::Stop.
+  int Stop(int signal);
+
+  int grpc_port() const { return grpc_port_; }
+  int http_port() const { return http_port_; }
+  std::string grpc_address() const;
+  // A client for its HTTP port (valid until the next Start).
+  httplib::Client& http() { return *http_; }
+  const std::string& log_path() const { return log_path_; }
+
+ private:
+  std::string name_;
+  std::string binary_;
+  std::string log_path_;
+  std::unique_ptr<ChildProcess> process_;
+  int grpc_port_ = 0;
+  int http_port_ = 0;
+  std::unique_ptr<httplib::Client> http_;
+};
+
+}  // namespace leadflow::testing
