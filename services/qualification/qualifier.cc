@@ -19,7 +19,17 @@ using events::TimestampFromMillis;
 // from the kept list (and only their count is kept, for the caps).
 constexpr double kPruneHalfLives = 20;
 // At most this many engagements are kept per lead; older ones are pruned first.
-constexpr int kMaxKeptEngagements = 500;
+constexpr int kMaxKeptEngagements = 200;
+
+// FNV-1a, 64 bits: a stable fingerprint of an event id for the engagement dedup.
+uint64_t Fingerprint(std::string_view id) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : id) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
 // Scores closer than this are "the same" (no new LeadScored).
 constexpr double kScoreEpsilon = 0.005;
 
@@ -450,8 +460,9 @@ absl::StatusOr<Decision> Apply(std::optional<v1::QualificationState> current,
     }
     case v1::LeadEvent::kEngagementRecorded: {
       if (!known) return NotCaptured(event);
+      const uint64_t fingerprint = Fingerprint(env.event_id());
       for (const v1::QualifiedEngagement& e : d.state.engagements()) {
-        if (e.event_id() == env.event_id()) {
+        if (e.event_fingerprint() == fingerprint) {
           d.outcome = Outcome::kDuplicate;
           return d;
         }
@@ -465,7 +476,7 @@ absl::StatusOr<Decision> Apply(std::optional<v1::QualificationState> current,
       entry.set_type(en.type());
       entry.set_occurred_at_ms(en.has_occurred_at() ? MillisFromTimestamp(en.occurred_at())
                                                     : at_ms);
-      entry.set_event_id(env.event_id());
+      entry.set_event_fingerprint(fingerprint);
       // Keep the list in time order (engagements can arrive late).
       auto* list = d.state.mutable_engagements();
       int pos = list->size();

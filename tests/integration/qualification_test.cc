@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "leadflow/v1/intake_service.grpc.pb.h"
 #include "leadflow/v1/lead.pb.h"
+#include "leadflow/v1/qualification_service.grpc.pb.h"
 #include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
 #include "tests/support/kafka_env.h"
@@ -196,6 +197,8 @@ TEST(QualificationTest, LeadsFromIntakeBecomeTheExpectedGradesAndMqlDecisions) {
   }
 
   Outputs out(t.output);
+  auto scores = v1::QualificationService::NewStub(
+      grpc::CreateChannel(qualification.grpc_address(), grpc::InsecureChannelCredentials()));
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     const std::string& lead_id = lead_ids[c.name];
@@ -239,6 +242,17 @@ TEST(QualificationTest, LeadsFromIntakeBecomeTheExpectedGradesAndMqlDecisions) {
     EXPECT_EQ(score.value("stage", ""), stage) << score.dump();
     EXPECT_EQ(explained.value("passesMqlGate", false), c.decision == v1::LeadEvent::kQualified);
     EXPECT_FALSE(explained.value("summary", "").empty());
+    // And gRPC, the same.
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::GetScoreRequest request;
+    request.set_lead_id(lead_id);
+    v1::GetScoreResponse response;
+    const grpc::Status s = scores->GetScore(&ctx, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.score().fit_grade(), c.grade);
+    EXPECT_EQ(v1::Stage_Name(response.stage()), stage);
+    EXPECT_EQ(response.cycle(), 1);
   }
   int status = 0;
   GetJson(qualification.http(), "/v1/scores/no-such-lead", &status);
