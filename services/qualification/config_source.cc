@@ -18,6 +18,33 @@ absl::StatusOr<std::unique_ptr<ConfigSource>> ConfigSource::Create(const std::st
       new ConfigSource(std::move(*icp), std::move(*stages), std::move(*initial)));
 }
 
+namespace {
+
+// Why a published record of `kind` cannot be used; empty when it can.
+std::string Unusable(const std::string& kind, const v1::ConfigRecord& record) {
+  const int64_t version = record.version().version();
+  if (kind == "icp") {
+    if (std::vector<ConfigViolation> v = ValidateIcp(record.icp()); !v.empty()) {
+      return StrCat("icp version ", version, ": ", v.front().path, ": ", v.front().why);
+    }
+  } else if (kind == "stage_model") {
+    if (std::vector<ConfigViolation> v = lifecycle::ValidateStageModel(record.stage_model());
+        !v.empty()) {
+      return StrCat("stage_model version ", version, ": ", v.front().path, ": ", v.front().why);
+    }
+    if (lifecycle::FindStage(record.stage_model(), v1::STAGE_MQL) == nullptr) {
+      return StrCat("stage_model version ", version, ": has no MQL stage");
+    }
+  } else if (kind == "scoring_model" && record.scoring_model().active()) {
+    if (absl::StatusOr<CompiledModel> m = CompiledModel::Compile(record.scoring_model()); !m.ok()) {
+      return StrCat("scoring_model version ", version, ": ", m.status().message());
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 absl::StatusOr<ConfigSource::Update> ConfigSource::Refresh(
     uint64_t generation, const config::ConfigRecords::Getter& get) {
   Update out;
@@ -25,37 +52,32 @@ absl::StatusOr<ConfigSource::Update> ConfigSource::Refresh(
   if (!refreshed.ok()) return refreshed.status();
   out.errors = std::move(refreshed->errors);
   if (refreshed->changed.empty()) return out;
-
-  const v1::ConfigRecord* icp = records_.Find("icp");
-  const v1::ConfigRecord* stages = records_.Find("stage_model");
-  const v1::ConfigRecord* model = records_.Find("scoring_model");
-  const v1::ConfigRecord* nurture = records_.Find("nurture");
-  // Each published kind is checked as the publisher checked it: a record that fails here is not
-  // used (the kind falls back to what was in force before).
-  const v1::IcpConfig& icp_config = icp != nullptr ? icp->icp() : local_icp_;
-  const v1::StageModel& stage_config = stages != nullptr ? stages->stage_model() : local_stages_;
-  if (icp != nullptr) {
-    if (std::vector<ConfigViolation> v = ValidateIcp(icp_config); !v.empty()) {
-      out.errors.push_back(StrCat("icp version ", icp->version().version(), ": ", v.front().path,
-                                  ": ", v.front().why));
-      return out;
+  // Each changed kind is checked as the publisher checks it. A record that fails is reported (once:
+  // it is checked when it arrives) and the last good record of its kind stays in force; the other
+  // kinds go ahead.
+  bool any = false;
+  for (const std::string& kind : refreshed->changed) {
+    const v1::ConfigRecord* record = records_.Find(kind);
+    if (record == nullptr) continue;
+    if (std::string why = Unusable(kind, *record); !why.empty()) {
+      out.errors.push_back(std::move(why));
+      continue;
     }
+    good_.insert_or_assign(kind, *record);
+    any = true;
   }
-  if (stages != nullptr) {
-    if (std::vector<ConfigViolation> v = lifecycle::ValidateStageModel(stage_config); !v.empty()) {
-      out.errors.push_back(StrCat("stage_model version ", stages->version().version(), ": ",
-                                  v.front().path, ": ", v.front().why));
-      return out;
-    }
-  }
-  if (model != nullptr && model->scoring_model().active()) {
-    if (absl::StatusOr<CompiledModel> m = CompiledModel::Compile(model->scoring_model()); !m.ok()) {
-      out.errors.push_back(StrCat("scoring_model version ", model->version().version(), ": ",
-                                  m.status().message(), "; scoring without a model"));
-      model = nullptr;
-    }
-  }
-  auto built = BuildConfig(icp_config, icp != nullptr ? icp->version().version() : 0, stage_config,
+  if (!any) return out;
+  auto find = [&](const char* kind) -> const v1::ConfigRecord* {
+    auto it = good_.find(kind);
+    return it == good_.end() ? nullptr : &it->second;
+  };
+  const v1::ConfigRecord* icp = find("icp");
+  const v1::ConfigRecord* stages = find("stage_model");
+  const v1::ConfigRecord* model = find("scoring_model");
+  const v1::ConfigRecord* nurture = find("nurture");
+  auto built = BuildConfig(icp != nullptr ? icp->icp() : local_icp_,
+                           icp != nullptr ? icp->version().version() : 0,
+                           stages != nullptr ? stages->stage_model() : local_stages_,
                            stages != nullptr ? stages->version().version() : 0,
                            model != nullptr ? &model->scoring_model() : nullptr,
                            model != nullptr ? model->version().version() : 0,

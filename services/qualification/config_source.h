@@ -4,6 +4,7 @@
 // validation here) is reported and the previous snapshot stays in force.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,8 @@ class ConfigSource {
   v1::IcpConfig local_icp_;
   v1::StageModel local_stages_;
   config::ConfigRecords records_{{"icp", "stage_model", "scoring_model", "nurture"}};
+  // The last published record of each kind that was usable.
+  std::map<std::string, v1::ConfigRecord, std::less<>> good_;
   std::shared_ptr<const QualificationConfig> current_;
 };
 

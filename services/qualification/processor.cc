@@ -31,6 +31,9 @@ QualificationProcessor::QualificationProcessor(QualificationTopics topics,
           "Published config records qualification could not use (the previous one stays).")),
       rescored_(registry->GetCounter("leadflow_qualification_rescored_total",
                                      "Leads re-scored by Rescore commands.")),
+      rescore_skipped_(registry->GetCounter(
+          "leadflow_qualification_rescore_skipped_total",
+          "Leads a whole-partition Rescore skipped because their stored state did not parse.")),
       config_version_(registry->GetGauge("leadflow_qualification_config_version",
                                          "The global config version qualification scores with.")) {
   for (size_t i = 0; i < std::size(kOutcomeNames); ++i) {
@@ -140,9 +143,9 @@ absl::Status QualificationProcessor::HandleCommand(const stream::InputRecord& re
     return stream::Reject(v1::DEAD_LETTER_REASON_MALFORMED,
                           "not a leadflow.v1.QualificationCommand");
   }
-  if (!command.has_rescore() || command.command_id().empty()) {
+  if (!command.has_rescore() || command.command_id().empty() || !command.has_requested_at()) {
     return stream::Reject(v1::DEAD_LETTER_REASON_INVALID,
-                          "command_id and a command (rescore) are required");
+                          "command_id, requested_at and a command (rescore) are required");
   }
   if (record.key == "*") {
     // Every lead of this partition, one chunk per timer firing (bounded transactions).
@@ -180,7 +183,11 @@ absl::Status QualificationProcessor::OnTimer(const stream::Timer& timer, stream:
   for (const auto& [lead_id, bytes] : page.entries) {
     v1::QualificationState state;
     if (!state.ParseFromString(bytes)) {
-      return absl::DataLossError(StrCat("stored state of lead ", lead_id, " does not parse"));
+      // One broken record must not stop the re-score of the rest of the partition.
+      rescore_skipped_.Increment();
+      log::Error("stored state does not parse; not re-scored",
+                 {{"lead_id", lead_id}, {"command_id", command.command_id()}});
+      continue;
     }
     rescored_.Increment();
     LF_RETURN_IF_ERROR(Commit(

@@ -70,6 +70,9 @@ bool Terminal(v1::Stage s) {
   return s == v1::STAGE_ARCHIVED || s == v1::STAGE_ERASED || s == v1::STAGE_WON;
 }
 
+CapsUsed CapsUsedOf(const v1::QualificationState& state);
+void InsertByTime(v1::QualificationState* state, v1::QualifiedEngagement entry);
+
 // The names of an engagement type: id "demo_request", code "engagement.demo_request", words "demo
 // request" (computed once).
 struct TypeNames {
@@ -108,7 +111,8 @@ Scored ScoreLead(const v1::QualificationState& state, const QualificationConfig&
   const v1::Lead& lead = state.lead();
   out.fit = config.icp.ScoreFit(lead);
   out.facts = EngagementFacts(state, config.icp);
-  out.engagement = config.icp.ScoreEngagement(out.facts, at_ms);
+  const CapsUsed used = CapsUsedOf(state);
+  out.engagement = config.icp.ScoreEngagement(out.facts, at_ms, &used);
   // The latest hand-raiser of the cycle, for LeadQualified.hand_raiser_type.
   for (const v1::QualifiedEngagement& e : state.engagements()) {
     for (int t : config.icp.config().engagement().hand_raiser_types()) {
@@ -146,11 +150,10 @@ void Contributions(const QualificationConfig& config, const v1::Lead& lead, cons
   };
   std::map<int, PerType> per_type;
   for (size_t i = 0; i < scored.facts.size(); ++i) {
-    if (scored.facts[i].occurred_ms == 0) continue;  // a pruned occurrence (counts for caps only)
     PerType& p = per_type[static_cast<int>(scored.facts[i].type)];
     ++p.count;
     p.points += scored.engagement.points[i];
-    if (scored.engagement.points[i] == 0) ++p.capped;
+    if (!scored.engagement.counted[i]) ++p.capped;
   }
   for (const auto& [type, p] : per_type) {
     const TypeNames& names = NamesOf(type);
@@ -162,8 +165,11 @@ void Contributions(const QualificationConfig& config, const v1::Lead& lead, cons
     reason.set_code(names.code);
     std::string& text = *reason.mutable_text();
     text.append(std::to_string(p.count)).append(" x ").append(names.words);
-    if (p.capped > 0)
-      text.append(", ").append(std::to_string(p.capped)).append(" not counted (cap)");
+    if (config.icp.weight(type) == 0) {
+      text.append(" (no points in the ICP)");
+    } else if (p.capped > 0) {
+      text.append(", ").append(std::to_string(p.capped)).append(" over the cap");
+    }
     add(std::move(c));
   }
   if (config.model.has_value()) {
@@ -256,7 +262,8 @@ bool NurtureAllowed(const v1::NurtureConfig& nurture, v1::DisqualificationReason
   return false;
 }
 
-// Drops engagements beyond the decay horizon or the list bound, keeping their counts per type.
+// Drops engagements beyond the decay horizon or the list bound. Of the dropped, those that used a
+// slot of their type's per-cycle cap are counted per type, so the cap stays exact.
 void Prune(v1::QualificationState* state, const CompiledIcp& icp, int64_t at_ms) {
   const google::protobuf::Duration& hl = icp.config().engagement().half_life();
   const double half_life_ms = static_cast<double>(hl.seconds()) * 1000.0 + hl.nanos() / 1e6;
@@ -269,16 +276,39 @@ void Prune(v1::QualificationState* state, const CompiledIcp& icp, int64_t at_ms)
     ++drop;
   }
   if (drop == 0) return;
+  const CapsUsed before = CapsUsedOf(*state);
+  const EngagementResult scored = icp.ScoreEngagement(EngagementFacts(*state, icp), at_ms, &before);
   std::map<int, int> counts;
   for (const v1::PrunedEngagements& p : state->pruned()) counts[p.type()] += p.count();
-  for (int i = 0; i < drop; ++i) ++counts[state->engagements(i).type()];
+  for (int i = 0; i < drop; ++i) {
+    if (scored.counted[static_cast<size_t>(i)]) ++counts[state->engagements(i).type()];
+  }
   state->mutable_engagements()->DeleteSubrange(0, drop);
   state->clear_pruned();
   for (const auto& [type, count] : counts) {
+    if (count == 0) continue;
     v1::PrunedEngagements* p = state->add_pruned();
     p->set_type(static_cast<v1::EngagementType>(type));
     p->set_count(count);
   }
+}
+
+// The per-cycle cap slots that pruned engagements used up, by type.
+CapsUsed CapsUsedOf(const v1::QualificationState& state) {
+  CapsUsed used{};
+  for (const v1::PrunedEngagements& p : state.pruned()) {
+    if (p.type() > 0 && p.type() < 32) used[static_cast<size_t>(p.type())] += p.count();
+  }
+  return used;
+}
+
+// Adds an engagement keeping the list in time order (engagements can arrive late).
+void InsertByTime(v1::QualificationState* state, v1::QualifiedEngagement entry) {
+  auto* list = state->mutable_engagements();
+  int pos = list->size();
+  while (pos > 0 && list->Get(pos - 1).occurred_at_ms() > entry.occurred_at_ms()) --pos;
+  *list->Add() = std::move(entry);
+  for (int i = list->size() - 1; i > pos; --i) list->SwapElements(i, i - 1);
 }
 
 void SetStage(v1::QualificationState* state, v1::Stage stage, int64_t at_ms) {
@@ -311,11 +341,13 @@ void Evaluate(const v1::LeadEvent& cause, v1::ScoreTrigger trigger,
     out.set_previous_fit_grade(state.previous_fit_grade());
     out.set_trigger(trigger);
     d->events.push_back(std::move(e));
+    // The stored score is the last published one, so changes below the threshold add up until
+    // they are published instead of being lost one by one.
+    state.set_previous_fit_grade(scored.snapshot.fit_grade());
+    *lead.mutable_score() = scored.snapshot;
+    lead.set_config_version(config.version());
+    state.set_scored_on_event_id(cause.envelope().event_id());
   }
-  state.set_previous_fit_grade(scored.snapshot.fit_grade());
-  *lead.mutable_score() = scored.snapshot;
-  lead.set_config_version(config.version());
-  state.set_scored_on_event_id(cause.envelope().event_id());
 
   if (lead.stage() != v1::STAGE_INQUIRY) return;  // qualification decides only for inquiries
   if (scored.fit.disqualified_by >= 0) {
@@ -399,15 +431,9 @@ absl::StatusOr<std::shared_ptr<const QualificationConfig>> BuildConfig(
 
 std::vector<EngagementFact> EngagementFacts(const v1::QualificationState& state,
                                             const CompiledIcp& icp) {
+  (void)icp;
   std::vector<EngagementFact> facts;
-  // A pruned occurrence is worth nothing now but still used up its type's per-cycle cap: it is
-  // replayed at time 0 (fully decayed), up to the cap (more would change nothing).
-  for (const v1::PrunedEngagements& p : state.pruned()) {
-    const int cap = icp.max_per_cycle(p.type());
-    const int n = cap > 0 ? std::min(p.count(), cap) : 0;
-    for (int i = 0; i < n; ++i) facts.push_back({p.type(), 0});
-  }
-  facts.reserve(facts.size() + static_cast<size_t>(state.engagements_size()));
+  facts.reserve(static_cast<size_t>(state.engagements_size()));
   for (const v1::QualifiedEngagement& e : state.engagements()) {
     facts.push_back({e.type(), e.occurred_at_ms()});
   }
@@ -477,12 +503,7 @@ absl::StatusOr<Decision> Apply(std::optional<v1::QualificationState> current,
       entry.set_occurred_at_ms(en.has_occurred_at() ? MillisFromTimestamp(en.occurred_at())
                                                     : at_ms);
       entry.set_event_fingerprint(fingerprint);
-      // Keep the list in time order (engagements can arrive late).
-      auto* list = d.state.mutable_engagements();
-      int pos = list->size();
-      while (pos > 0 && list->Get(pos - 1).occurred_at_ms() > entry.occurred_at_ms()) --pos;
-      *list->Add() = std::move(entry);
-      for (int i = list->size() - 1; i > pos; --i) list->SwapElements(i, i - 1);
+      InsertByTime(&d.state, std::move(entry));
       lead.set_engagement_count(lead.engagement_count() + 1);
       if (en.has_occurred_at() &&
           MillisFromTimestamp(en.occurred_at()) > MillisFromTimestamp(lead.last_engaged_at())) {
@@ -499,12 +520,42 @@ absl::StatusOr<Decision> Apply(std::optional<v1::QualificationState> current,
       lead.set_recycle_count(event.recycled().recycle_count());
       d.state.clear_engagements();
       d.state.clear_pruned();
-      return d;
+      trigger = v1::SCORE_TRIGGER_RECYCLED;  // engagement restarts: scored (no gate in nurture)
+      break;
     }
     case v1::LeadEvent::kNurtureReleased: {
       if (!known) return NotCaptured(event);
       const v1::LeadNurtureReleased& r = event.nurture_released();
-      lead.set_cycle(env.cycle() > 0 ? env.cycle() : r.previous_cycle() + 1);
+      const int cycle =
+          env.cycle() > 0 ? env.cycle() : std::max(r.previous_cycle(), lead.cycle()) + 1;
+      if ((lead.stage() != v1::STAGE_NURTURE && lead.stage() != v1::STAGE_ARCHIVED) ||
+          cycle <= lead.cycle()) {
+        d.outcome = Outcome::kHeld;  // a stale or repeated release: the lead is not in nurture
+        return d;
+      }
+      if (lead.stage() != v1::STAGE_NURTURE) {  // archived without a nurture period: start afresh
+        d.state.clear_engagements();
+        d.state.clear_pruned();
+      }
+      // The engagement that released it (it may arrive here before its engagement_recorded, or
+      // never, while the lead was archived) counts for the new cycle, once.
+      if (r.has_engagement() && r.engagement().type() != v1::ENGAGEMENT_TYPE_UNSPECIFIED) {
+        const int64_t when = r.engagement().has_occurred_at()
+                                 ? MillisFromTimestamp(r.engagement().occurred_at())
+                                 : at_ms;
+        bool recorded = false;
+        for (const v1::QualifiedEngagement& e : d.state.engagements()) {
+          recorded = recorded || (e.type() == r.engagement().type() && e.occurred_at_ms() == when);
+        }
+        if (!recorded) {
+          v1::QualifiedEngagement entry;
+          entry.set_type(r.engagement().type());
+          entry.set_occurred_at_ms(when);
+          entry.set_event_fingerprint(Fingerprint(env.event_id()));
+          InsertByTime(&d.state, std::move(entry));
+        }
+      }
+      lead.set_cycle(cycle);
       SetStage(&d.state, v1::STAGE_INQUIRY, at_ms);
       d.state.set_previous_fit_grade(v1::FIT_GRADE_UNSPECIFIED);
       lead.clear_score();  // a new cycle scores afresh
@@ -536,6 +587,8 @@ Decision Rescore(v1::QualificationState current, const std::string& command_id, 
                  const QualificationConfig& config, int64_t now_ms) {
   Decision d;
   d.state = std::move(current);
+  // Never before the score it has (a command may have been queued before a later event).
+  at_ms = std::max(at_ms, MillisFromTimestamp(d.state.lead().score().scored_at()));
   if (Terminal(d.state.lead().stage())) {
     d.outcome = Outcome::kHeld;
     return d;

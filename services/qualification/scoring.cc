@@ -302,10 +302,12 @@ FitResult CompiledIcp::ScoreFit(const v1::Lead& lead) const {
 }
 
 EngagementResult CompiledIcp::ScoreEngagement(const std::vector<EngagementFact>& engagements,
-                                              int64_t now_ms) const {
+                                              int64_t now_ms, const CapsUsed* caps_used) const {
   EngagementResult out;
   out.points.reserve(engagements.size());
+  out.counted.reserve(engagements.size());
   int per_cycle[32] = {};
+  if (caps_used != nullptr) std::copy(caps_used->begin(), caps_used->end(), per_cycle);
   int per_day[32] = {};
   int64_t day_of[32];
   std::fill(std::begin(day_of), std::end(day_of), INT64_MIN);
@@ -314,6 +316,7 @@ EngagementResult CompiledIcp::ScoreEngagement(const std::vector<EngagementFact>&
     const int t = static_cast<int>(e.type);
     if (t <= 0 || t >= 32) {
       out.points.push_back(0);
+      out.counted.push_back(false);
       continue;
     }
     out.hand_raiser = out.hand_raiser || hand_raiser_[t];
@@ -327,6 +330,7 @@ EngagementResult CompiledIcp::ScoreEngagement(const std::vector<EngagementFact>&
                         (max_per_day_[t] > 0 && per_day[t] >= max_per_day_[t]);
     if (capped || weights_[t] == 0) {
       out.points.push_back(0);
+      out.counted.push_back(false);
       continue;
     }
     ++per_cycle[t];  // only counted occurrences use up a cap
@@ -336,6 +340,7 @@ EngagementResult CompiledIcp::ScoreEngagement(const std::vector<EngagementFact>&
     const double points =
         half_life_ms_ > 0 ? weights_[t] * std::exp2(-age_ms / half_life_ms_) : weights_[t];
     out.points.push_back(points);
+    out.counted.push_back(true);
     sum += points;
   }
   out.score = std::clamp(sum, 0.0, 100.0);
@@ -454,11 +459,11 @@ double BlendTotal(const v1::ScoreBlend& blend, double fit, double engagement,
   double wf = blend.fit_weight();
   double we = blend.engagement_weight();
   double wp = blend.predictive_weight();
-  if (wf == 0 && we == 0 && wp == 0) {
+  if (!predictive.has_value()) wp = 0;
+  if (wf == 0 && we == 0 && wp == 0) {  // unset, or only predictive and no model: half each
     wf = 0.5;
     we = 0.5;
   }
-  if (!predictive.has_value()) wp = 0;
   const double sum = wf + we + wp;
   if (sum <= 0) return 0;
   return std::clamp((wf * fit + we * engagement + wp * predictive.value_or(0)) / sum, 0.0, 100.0);

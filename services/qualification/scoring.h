@@ -4,6 +4,7 @@
 // scored in about a microsecond (tools/leadflow-bench scoring; docs/benchmarks.md).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -57,8 +58,14 @@ struct EngagementResult {
   // Per counted engagement (same order as the input): the decayed points; 0 for one beyond a cap
   // or of an unweighted type.
   std::vector<double> points;
+  // Per engagement: it used up one of its type's cap slots (weighted and not over a cap).
+  std::vector<bool> counted;
   bool hand_raiser = false;  // any hand-raiser type among them
 };
+
+// How many occurrences of each engagement type (by EngagementType number) already used up the
+// per-cycle cap before the engagements given to ScoreEngagement (e.g. ones pruned from a history).
+using CapsUsed = std::array<int, 32>;
 
 class CompiledIcp {
  public:
@@ -68,8 +75,8 @@ class CompiledIcp {
   FitResult ScoreFit(const v1::Lead& lead) const;
 
   // Engagement score at `now_ms` of the engagements of one cycle, oldest first.
-  EngagementResult ScoreEngagement(const std::vector<EngagementFact>& engagements,
-                                   int64_t now_ms) const;
+  EngagementResult ScoreEngagement(const std::vector<EngagementFact>& engagements, int64_t now_ms,
+                                   const CapsUsed* caps_used = nullptr) const;
 
   // The explanation of a fit result: one contribution per matched rule.
   std::vector<v1::ScoreContribution> Explain(const FitResult& result) const;
@@ -77,6 +84,8 @@ class CompiledIcp {
   const v1::IcpConfig& config() const { return config_; }
   // The per-cycle cap of an engagement type (0 = none).
   int max_per_cycle(int type) const { return type > 0 && type < 32 ? max_per_cycle_[type] : 0; }
+  // The points of an engagement type (0 = not weighted).
+  double weight(int type) const { return type > 0 && type < 32 ? weights_[type] : 0; }
 
  private:
   struct Rule {

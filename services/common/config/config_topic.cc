@@ -14,20 +14,26 @@ absl::StatusOr<ConfigRecords::Refreshed> ConfigRecords::Refresh(uint64_t generat
                                                                 const Getter& get) {
   Refreshed out;
   if (generation_.has_value() && *generation_ == generation) return out;
+  // Read everything first: a failing read changes nothing, and the next call reads again.
+  std::vector<std::pair<std::string, v1::ConfigRecord>> updates;
   for (const std::string& kind : kinds_) {
     absl::StatusOr<std::optional<std::string>> bytes = get(kind);
     if (!bytes.ok()) return bytes.status();  // the table itself failed: try again next time
     if (!bytes->has_value()) continue;       // nothing published (a tombstone keeps the last)
     v1::ConfigRecord record;
-    if (!record.ParseFromString(**bytes) || ConfigKind(record) != kind) {
+    const bool parsed = record.ParseFromString(**bytes) && ConfigKind(record) == kind;
+    auto it = records_.find(kind);
+    const int64_t version = parsed ? record.version().version() : -1;
+    if (it != records_.end() && it->second.version().version() == version) continue;
+    if (!parsed) {
+      // Reported once per table change; the last good record of the kind stays.
       out.errors.push_back(StrCat("config record '", kind, "' does not parse as a ", kind,
                                   " ConfigRecord; keeping the previous one"));
       continue;
     }
-    auto it = records_.find(kind);
-    if (it != records_.end() && it->second.version().version() == record.version().version()) {
-      continue;
-    }
+    updates.emplace_back(kind, std::move(record));
+  }
+  for (auto& [kind, record] : updates) {
     records_.insert_or_assign(kind, std::move(record));
     out.changed.push_back(kind);
   }

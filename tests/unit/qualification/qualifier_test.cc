@@ -469,7 +469,7 @@ TEST(QualifierTest, AModelWithAnUnknownFeatureDoesNotCompile) {
   EXPECT_NE(m.status().message().find("company.color=blue"), std::string_view::npos);
 }
 
-TEST(QualifierTest, PrunedEngagementsStillUseUpTheCycleCap) {
+TEST(QualifierTest, PrunedEngagementsStillUseUpTheirCycleCap) {
   // trial_signup: 30 points, at most 1 per cycle. One 300 days ago (pruned: 20 half-lives are 280
   // days) still uses the cap, so a new one counts nothing.
   Lead lead(DefaultConfig());
@@ -481,6 +481,95 @@ TEST(QualifierTest, PrunedEngagementsStillUseUpTheCycleCap) {
   EXPECT_EQ(lead.state().pruned(0).count(), 1);
   lead.Feed(Engaged("d", v1::ENGAGEMENT_TYPE_TRIAL_SIGNUP, kT0 + 300 * kDay, "t2"));
   EXPECT_NEAR(lead.state().lead().score().engagement_score(), 1, 1e-9) << "only the page view";
+}
+
+TEST(QualifierTest, TheCycleCapStaysExactWhenEngagementsArePruned) {
+  // page_view: at most 20 per cycle (5 per day). 20 counted page views, then all of them pruned
+  // (300 days later): the cap is used up, so new page views still count nothing.
+  Lead lead(DefaultConfig());
+  lead.Feed(Captured("d", kGradeD));
+  for (int day = 0; day < 4; ++day) {
+    for (int i = 0; i < 6; ++i) {  // the 6th of each day is over the daily cap: it uses no slot
+      lead.Feed(Engaged("d", v1::ENGAGEMENT_TYPE_PAGE_VIEW, kT0 + day * kDay,
+                        "pv" + std::to_string(day) + "-" + std::to_string(i)));
+    }
+  }
+  lead.Feed(Engaged("d", v1::ENGAGEMENT_TYPE_FORM_FILL, kT0 + 300 * kDay, "ff"));
+  ASSERT_EQ(lead.state().engagements_size(), 1) << "the page views were pruned";
+  ASSERT_EQ(lead.state().pruned_size(), 1);
+  EXPECT_EQ(lead.state().pruned(0).count(), 20) << "only the 20 that used the cap";
+  for (int i = 0; i < 3; ++i) {
+    lead.Feed(
+        Engaged("d", v1::ENGAGEMENT_TYPE_PAGE_VIEW, kT0 + 300 * kDay, "late" + std::to_string(i)));
+  }
+  EXPECT_NEAR(lead.state().lead().score().engagement_score(), 10, 1e-9) << "the form fill only";
+}
+
+TEST(QualifierTest, AHandRaiserCountsOnlyWithinTheDecayHorizon) {
+  // A demo request 300 days ago (pruned) does not make a lead that later fits a hand-raiser MQL.
+  Lead lead(DefaultConfig());
+  lead.Feed(Captured("d", kGradeD));
+  lead.Feed(Engaged("d", v1::ENGAGEMENT_TYPE_DEMO_REQUEST, kT0, "demo"));
+  lead.Feed(Engaged("d", v1::ENGAGEMENT_TYPE_PAGE_VIEW, kT0 + 300 * kDay, "pv"));
+  v1::LeadEvent update = Event("d", "u", kT0 + 300 * kDay);
+  *update.mutable_updated()->mutable_person() = Captured("x", kGradeC).captured().person();
+  *update.mutable_updated()->mutable_company() = Captured("x", kGradeC).captured().company();
+  const Decision d = lead.Feed(update);
+  ASSERT_NE(Find(d, v1::LeadEvent::kScored), nullptr);
+  EXPECT_EQ(Find(d, v1::LeadEvent::kScored)->scored().score().fit_grade(), v1::FIT_GRADE_C);
+  EXPECT_EQ(Find(d, v1::LeadEvent::kQualified), nullptr);
+}
+
+TEST(QualifierTest, ReleasesAreAcceptedOnceFromNurtureOrArchivedWithTheirEngagement) {
+  Lead lead(DefaultConfig());
+  lead.Feed(Captured("c", kGradeC));
+  // A stray release while the lead is an INQUIRY changes nothing.
+  v1::LeadEvent stray = Event("c", "stray", kT0);
+  stray.mutable_envelope()->set_cycle(2);
+  stray.mutable_nurture_released();
+  EXPECT_EQ(lead.Feed(stray).outcome, Outcome::kHeld);
+  EXPECT_EQ(lead.state().lead().cycle(), 1);
+
+  lead.Feed(Engaged("c", v1::ENGAGEMENT_TYPE_WEBINAR_ATTENDED, kT0, "w"));
+  v1::LeadEvent recycled = Event("c", "recycled", kT0 + kDay);
+  recycled.mutable_recycled()->set_recycle_count(1);
+  const Decision r = lead.Feed(recycled);
+  const v1::LeadEvent* scored = Find(r, v1::LeadEvent::kScored);
+  ASSERT_NE(scored, nullptr) << "the engagement restart is published";
+  EXPECT_EQ(scored->scored().trigger(), v1::SCORE_TRIGGER_RECYCLED);
+  EXPECT_EQ(scored->scored().score().engagement_score(), 0);
+  EXPECT_EQ(lead.state().lead().stage(), v1::STAGE_NURTURE);
+
+  v1::LeadEvent archived = Event("c", "archived", kT0 + 2 * kDay);
+  archived.mutable_archived();
+  lead.Feed(archived);
+  // Released from ARCHIVED by a demo request whose engagement_recorded it never saw: the demo
+  // counts for the new cycle (hand-raiser path for grade C).
+  v1::LeadEvent released = Event("c", "released", kT0 + 3 * kDay);
+  released.mutable_envelope()->set_cycle(2);
+  released.mutable_nurture_released()->set_previous_cycle(1);
+  released.mutable_nurture_released()->mutable_engagement()->set_type(
+      v1::ENGAGEMENT_TYPE_DEMO_REQUEST);
+  *released.mutable_nurture_released()->mutable_engagement()->mutable_occurred_at() =
+      events::TimestampFromMillis(kT0 + 3 * kDay);
+  const Decision d = lead.Feed(released);
+  const v1::LeadEvent* q = Find(d, v1::LeadEvent::kQualified);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->qualified().basis(), v1::MQL_BASIS_HAND_RAISER);
+  EXPECT_EQ(q->qualified().hand_raiser_type(), v1::ENGAGEMENT_TYPE_DEMO_REQUEST);
+  EXPECT_EQ(lead.state().lead().cycle(), 2);
+  // The same release again (a replay) is not a third cycle.
+  EXPECT_EQ(lead.Feed(released).outcome, Outcome::kHeld);
+  EXPECT_EQ(lead.state().lead().cycle(), 2);
+}
+
+TEST(QualifierTest, ARescoreNeverScoresBeforeTheScoreItHas) {
+  Lead lead(DefaultConfig());
+  lead.Feed(Captured("a", kGradeA));
+  lead.Feed(Engaged("a", v1::ENGAGEMENT_TYPE_WEBINAR_ATTENDED, kT0 + kDay, "w"));
+  const Decision d = Rescore(lead.state(), "old-command", kT0, lead.config(), kT0);
+  EXPECT_EQ(events::MillisFromTimestamp(d.state.lead().score().scored_at()), kT0 + kDay);
+  EXPECT_TRUE(d.events.empty()) << "same time, same config: same score";
 }
 
 TEST(QualifierTest, DescribeConfigSaysTheIcpInPlainWords) {
