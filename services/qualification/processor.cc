@@ -129,7 +129,8 @@ absl::Status QualificationProcessor::Process(const stream::InputRecord& record,
                           "envelope.lead_id: empty or not the record key");
   }
   LF_ASSIGN_OR_RETURN(std::optional<v1::QualificationState> current, Load(ctx, lead_id));
-  absl::StatusOr<Decision> decision = Apply(current, event, *config_->current(), ctx.now_ms());
+  absl::StatusOr<Decision> decision =
+      Apply(std::move(current), event, *config_->current(), ctx.now_ms());
   if (!decision.ok()) {
     return stream::Reject(v1::DEAD_LETTER_REASON_INVALID, ToStd(decision.status().message()));
   }
@@ -163,11 +164,11 @@ absl::Status QualificationProcessor::HandleCommand(const stream::InputRecord& re
                           StrCat("rescore: no lead ", record.key, " in qualification"));
   }
   rescored_.Increment();
-  return Commit(
-      std::string(record.key),
-      Rescore(*current, command.command_id(), events::MillisFromTimestamp(command.requested_at()),
-              *config_->current(), ctx.now_ms()),
-      ctx);
+  return Commit(std::string(record.key),
+                Rescore(std::move(*current), command.command_id(),
+                        events::MillisFromTimestamp(command.requested_at()), *config_->current(),
+                        ctx.now_ms()),
+                ctx);
 }
 
 absl::Status QualificationProcessor::OnTimer(const stream::Timer& timer, stream::Context& ctx) {
@@ -191,7 +192,8 @@ absl::Status QualificationProcessor::OnTimer(const stream::Timer& timer, stream:
     }
     rescored_.Increment();
     LF_RETURN_IF_ERROR(Commit(
-        lead_id, Rescore(state, command.command_id(), at_ms, *config_->current(), ctx.now_ms()),
+        lead_id,
+        Rescore(std::move(state), command.command_id(), at_ms, *config_->current(), ctx.now_ms()),
         ctx));
   }
   if (page.more) {
