@@ -4,15 +4,10 @@
 #include <cmath>
 
 #include "services/common/base/strings.h"
+#include "services/common/lifecycle/conditions.h"
 
 namespace leadflow::qualification {
 namespace {
-
-bool IsNumber(const std::string& s) {
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(v);
-}
 
 bool IsRuleId(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
@@ -27,19 +22,7 @@ bool IsRuleId(const std::string& id) {
 }  // namespace
 
 const std::set<std::string, std::less<>>& IcpAttributes() {
-  static const std::set<std::string, std::less<>> attributes = {
-      "company.employee_count",  "company.annual_revenue", "company.industry",
-      "company.country_code",    "company.region",         "company.domain",
-      "company.segment",         "company.name",           "person.seniority",
-      "person.department",       "person.job_title",       "person.country_code",
-      "person.email_local_part", "source.channel",         "source.campaign_id",
-      "source.source_system",
-  };
-  return attributes;
-}
-
-bool IsNumericAttribute(std::string_view attribute) {
-  return attribute == "company.employee_count" || attribute == "company.annual_revenue";
+  return lifecycle::ConditionAttributes();
 }
 
 std::vector<ConfigViolation> ValidateIcp(const v1::IcpConfig& icp) {
@@ -61,68 +44,7 @@ std::vector<ConfigViolation> ValidateIcp(const v1::IcpConfig& icp) {
       add(at + ".condition", "is required");
       continue;
     }
-    const v1::AttributeCondition& c = r.condition();
-    const bool custom = StartsWith(c.attribute(), "custom.") && c.attribute().size() > 7;
-    if (!custom && IcpAttributes().count(c.attribute()) == 0) {
-      std::string known;
-      for (const auto& a : IcpAttributes()) StrAppend(&known, known.empty() ? "" : ", ", a);
-      add(at + ".condition.attribute",
-          StrCat("unknown attribute '", c.attribute(), "' (one of ", known, ", custom.<key>)"));
-    }
-    const int n = c.values_size();
-    const v1::MatchOperator op = c.op();
-    size_t want_min = 1;
-    size_t want_max = 1;
-    bool numeric = false;
-    switch (op) {
-      case v1::MATCH_OPERATOR_UNSPECIFIED:
-        add(at + ".condition.op", "is required");
-        break;
-      case v1::MATCH_OPERATOR_EXISTS:
-      case v1::MATCH_OPERATOR_NOT_EXISTS:
-        want_min = want_max = 0;
-        break;
-      case v1::MATCH_OPERATOR_IN:
-      case v1::MATCH_OPERATOR_NOT_IN:
-      case v1::MATCH_OPERATOR_ENDS_WITH:
-        want_max = SIZE_MAX;
-        break;
-      case v1::MATCH_OPERATOR_BETWEEN:
-        want_min = want_max = 2;
-        numeric = true;
-        break;
-      case v1::MATCH_OPERATOR_GREATER_THAN:
-      case v1::MATCH_OPERATOR_GREATER_OR_EQUAL:
-      case v1::MATCH_OPERATOR_LESS_THAN:
-      case v1::MATCH_OPERATOR_LESS_OR_EQUAL:
-        numeric = true;
-        break;
-      default:
-        break;
-    }
-    if (op != v1::MATCH_OPERATOR_UNSPECIFIED &&
-        (static_cast<size_t>(n) < want_min || static_cast<size_t>(n) > want_max)) {
-      add(at + ".condition.values",
-          want_min == want_max
-              ? StrCat("this operator takes ", want_min, " value(s), got ", n)
-              : StrCat("this operator takes at least ", want_min, " value(s), got ", n));
-    }
-    if (numeric) {
-      if (!custom && !IsNumericAttribute(c.attribute()) &&
-          IcpAttributes().count(c.attribute()) != 0) {
-        add(at + ".condition.op",
-            StrCat("a numeric comparison on '", c.attribute(), "', which is not a number"));
-      }
-      for (int k = 0; k < n; ++k) {
-        if (!IsNumber(c.values(k)))
-          add(StrCat(at, ".condition.values[", k, "]"),
-              StrCat("'", c.values(k), "' is not a number"));
-      }
-      if (op == v1::MATCH_OPERATOR_BETWEEN && n == 2 && IsNumber(c.values(0)) &&
-          IsNumber(c.values(1)) && std::stod(c.values(0)) >= std::stod(c.values(1))) {
-        add(at + ".condition.values", "between needs a lower bound below the upper bound");
-      }
-    }
+    lifecycle::ValidateCondition(r.condition(), at + ".condition", &out);
     if (r.disqualify() != v1::DISQUALIFICATION_REASON_UNSPECIFIED && r.weight() != 0) {
       add(at + ".weight", "a disqualifying rule has no weight (it ends the scoring)");
     }

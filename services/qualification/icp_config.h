@@ -14,9 +14,9 @@
 
 namespace leadflow::qualification {
 
-// Attribute paths an ICP condition may test (besides "custom.<key>").
+// Attribute paths an ICP condition may test (besides "custom.<key>"): those of
+// lifecycle::ConditionAttributes().
 const std::set<std::string, std::less<>>& IcpAttributes();
-bool IsNumericAttribute(std::string_view attribute);
 
 using config::ConfigViolation;
 

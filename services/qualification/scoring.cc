@@ -12,38 +12,6 @@
 namespace leadflow::qualification {
 namespace {
 
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// `text` equals `lower` (already lower-case), ignoring ASCII case.
-bool EqualsLower(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (Lower(text[i]) != lower[i]) return false;
-  }
-  return true;
-}
-
-bool ContainsLower(std::string_view text, std::string_view lower) {
-  if (lower.empty()) return true;
-  if (text.size() < lower.size()) return false;
-  for (size_t i = 0; i + lower.size() <= text.size(); ++i) {
-    size_t k = 0;
-    while (k < lower.size() && Lower(text[i + k]) == lower[k]) ++k;
-    if (k == lower.size()) return true;
-  }
-  return false;
-}
-
-bool EndsWithLower(std::string_view text, std::string_view lower) {
-  return text.size() >= lower.size() && EqualsLower(text.substr(text.size() - lower.size()), lower);
-}
-
-double ToDouble(const std::string& s) {
-  double v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
 // A number for explanations: integers plainly, others with at most 2 decimals.
 std::string FormatNumber(double v) {
   char buf[32];
@@ -55,69 +23,7 @@ std::string FormatNumber(double v) {
   return buf;
 }
 
-const std::string& Empty() {
-  static const std::string empty;
-  return empty;
-}
-
 }  // namespace
-
-enum class LeadAttribute::Kind : uint8_t {
-  kEmployeeCount,
-  kAnnualRevenue,
-  kIndustry,
-  kCompanyCountry,
-  kRegion,
-  kDomain,
-  kSegment,
-  kCompanyName,
-  kSeniority,
-  kDepartment,
-  kJobTitle,
-  kPersonCountry,
-  kEmailLocalPart,
-  kChannel,
-  kCampaign,
-  kSourceSystem,
-  kCustom,
-};
-
-std::optional<LeadAttribute> LeadAttribute::Parse(std::string_view path) {
-  static const std::map<std::string, Kind, std::less<>> kKinds = {
-      {"company.employee_count", Kind::kEmployeeCount},
-      {"company.annual_revenue", Kind::kAnnualRevenue},
-      {"company.industry", Kind::kIndustry},
-      {"company.country_code", Kind::kCompanyCountry},
-      {"company.region", Kind::kRegion},
-      {"company.domain", Kind::kDomain},
-      {"company.segment", Kind::kSegment},
-      {"company.name", Kind::kCompanyName},
-      {"person.seniority", Kind::kSeniority},
-      {"person.department", Kind::kDepartment},
-      {"person.job_title", Kind::kJobTitle},
-      {"person.country_code", Kind::kPersonCountry},
-      {"person.email_local_part", Kind::kEmailLocalPart},
-      {"source.channel", Kind::kChannel},
-      {"source.campaign_id", Kind::kCampaign},
-      {"source.source_system", Kind::kSourceSystem},
-  };
-  LeadAttribute out;
-  if (auto it = kKinds.find(path); it != kKinds.end()) {
-    out.kind_ = it->second;
-    return out;
-  }
-  constexpr std::string_view kCustomPrefix = "custom.";
-  if (path.size() > kCustomPrefix.size() && path.substr(0, kCustomPrefix.size()) == kCustomPrefix) {
-    out.kind_ = Kind::kCustom;
-    out.custom_key_ = std::string(path.substr(kCustomPrefix.size()));
-    return out;
-  }
-  return std::nullopt;
-}
-
-bool LeadAttribute::numeric() const {
-  return kind_ == Kind::kEmployeeCount || kind_ == Kind::kAnnualRevenue;
-}
 
 absl::StatusOr<CompiledIcp> CompiledIcp::Compile(const v1::IcpConfig& icp) {
   if (std::vector<ConfigViolation> v = ValidateIcp(icp); !v.empty()) {
@@ -127,12 +33,7 @@ absl::StatusOr<CompiledIcp> CompiledIcp::Compile(const v1::IcpConfig& icp) {
   out.config_ = icp;
   for (const v1::FitRule& r : icp.rules()) {
     Rule rule;
-    // Validation (above) admitted only known attributes.
-    rule.attr = *LeadAttribute::Parse(r.condition().attribute());
-    rule.op = r.condition().op();
-    for (const std::string& v : r.condition().values()) rule.values.push_back(AsciiStrToLower(v));
-    if (!rule.values.empty()) rule.low = ToDouble(rule.values[0]);
-    if (rule.values.size() > 1) rule.high = ToDouble(rule.values[1]);
+    rule.condition = lifecycle::CompiledCondition::Compile(r.condition());  // validated above
     rule.weight = r.weight();
     rule.disqualify = r.disqualify();
     out.rules_.push_back(std::move(rule));
@@ -159,132 +60,12 @@ absl::StatusOr<CompiledIcp> CompiledIcp::Compile(const v1::IcpConfig& icp) {
   return out;
 }
 
-AttributeValue LeadAttribute::Of(const v1::Lead& lead) const {
-  double number = 0;
-  bool is_number = false;
-  std::string_view text;
-  switch (kind_) {
-    case Kind::kEmployeeCount:
-      number = lead.company().employee_count();
-      is_number = number > 0;  // 0 = unknown
-      break;
-    case Kind::kAnnualRevenue:
-      is_number = lead.company().has_annual_revenue();
-      number = static_cast<double>(lead.company().annual_revenue().amount_micros()) / 1e6;
-      break;
-    case Kind::kIndustry:
-      text = lead.company().industry();
-      break;
-    case Kind::kCompanyCountry:
-      text = lead.company().country_code();
-      break;
-    case Kind::kRegion:
-      text = lead.company().region();
-      break;
-    case Kind::kDomain:
-      text = lead.company().domain();
-      break;
-    case Kind::kSegment:
-      text = lead.company().segment();
-      break;
-    case Kind::kCompanyName:
-      text = lead.company().name();
-      break;
-    case Kind::kSeniority:
-      text = lead.person().seniority();
-      break;
-    case Kind::kDepartment:
-      text = lead.person().department();
-      break;
-    case Kind::kJobTitle:
-      text = lead.person().job_title();
-      break;
-    case Kind::kPersonCountry:
-      text = lead.person().country_code();
-      break;
-    case Kind::kEmailLocalPart: {
-      const std::string& email = lead.email_normalized();
-      text = std::string_view(email).substr(0, std::min(email.find('@'), email.size()));
-      break;
-    }
-    case Kind::kChannel: {
-      // Channel names without the enum prefix, lower-case, compared against e.g. "webinar".
-      const v1::Channel c = lead.first_touch().channel();
-      if (c != v1::CHANNEL_UNSPECIFIED)
-        text = std::string_view(v1::Channel_Name(c)).substr(8);  // "CHANNEL_"
-      break;
-    }
-    case Kind::kCampaign:
-      text = lead.first_touch().campaign_id();
-      break;
-    case Kind::kSourceSystem:
-      text = lead.first_touch().source_system();
-      break;
-    case Kind::kCustom: {
-      auto it = lead.custom_attributes().find(custom_key_);
-      text = it == lead.custom_attributes().end() ? std::string_view(Empty())
-                                                  : std::string_view(it->second);
-      break;
-    }
-  }
-  return AttributeValue{number, is_number, text};
-}
-
-bool CompiledIcp::Matches(const Rule& rule, const v1::Lead& lead) const {
-  const AttributeValue value = rule.attr.Of(lead);
-  const double number = value.number;
-  const bool is_number = value.is_number;
-  const std::string_view text = value.text;
-  const bool present = value.present();
-  switch (rule.op) {
-    case v1::MATCH_OPERATOR_EXISTS:
-      return present;
-    case v1::MATCH_OPERATOR_NOT_EXISTS:
-      return !present;
-    case v1::MATCH_OPERATOR_GREATER_THAN:
-      return is_number && number > rule.low;
-    case v1::MATCH_OPERATOR_GREATER_OR_EQUAL:
-      return is_number && number >= rule.low;
-    case v1::MATCH_OPERATOR_LESS_THAN:
-      return is_number && number < rule.low;
-    case v1::MATCH_OPERATOR_LESS_OR_EQUAL:
-      return is_number && number <= rule.low;
-    case v1::MATCH_OPERATOR_BETWEEN:
-      return is_number && number >= rule.low && number < rule.high;
-    default:
-      break;
-  }
-  if (!present)
-    return rule.op == v1::MATCH_OPERATOR_NOT_EQUALS || rule.op == v1::MATCH_OPERATOR_NOT_IN;
-  if (is_number) return false;  // string operators on numbers are rejected by validation
-  switch (rule.op) {
-    case v1::MATCH_OPERATOR_EQUALS:
-      return EqualsLower(text, rule.values[0]);
-    case v1::MATCH_OPERATOR_NOT_EQUALS:
-      return !EqualsLower(text, rule.values[0]);
-    case v1::MATCH_OPERATOR_IN:
-      return std::any_of(rule.values.begin(), rule.values.end(),
-                         [&](const std::string& v) { return EqualsLower(text, v); });
-    case v1::MATCH_OPERATOR_NOT_IN:
-      return std::none_of(rule.values.begin(), rule.values.end(),
-                          [&](const std::string& v) { return EqualsLower(text, v); });
-    case v1::MATCH_OPERATOR_CONTAINS:
-      return std::any_of(rule.values.begin(), rule.values.end(),
-                         [&](const std::string& v) { return ContainsLower(text, v); });
-    case v1::MATCH_OPERATOR_ENDS_WITH:
-      return std::any_of(rule.values.begin(), rule.values.end(),
-                         [&](const std::string& v) { return EndsWithLower(text, v); });
-    default:
-      return false;
-  }
-}
-
 FitResult CompiledIcp::ScoreFit(const v1::Lead& lead) const {
   FitResult out;
   double sum = 0;
   for (size_t i = 0; i < rules_.size(); ++i) {
     const Rule& rule = rules_[i];
-    if (!Matches(rule, lead)) continue;
+    if (!rule.condition.Matches(lead)) continue;
     out.matched.push_back(static_cast<int>(i));
     if (rule.disqualify != v1::DISQUALIFICATION_REASON_UNSPECIFIED) {
       out.disqualified_by = static_cast<int>(i);
@@ -428,7 +209,7 @@ PredictiveResult CompiledModel::Predict(const v1::Lead& lead, const FitResult& f
         break;
       }
       case Feature::Kind::kEquals:
-        value = EqualsLower(f.attr->Of(lead).text, f.value) ? 1 : 0;
+        value = lifecycle::EqualsLower(f.attr->Of(lead).text, f.value) ? 1 : 0;
         break;
       case Feature::Kind::kGrade:
         value = fit.grade == f.grade ? 1 : 0;

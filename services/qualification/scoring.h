@@ -14,31 +14,12 @@
 #include "absl/status/statusor.h"
 #include "leadflow/v1/config.pb.h"
 #include "leadflow/v1/lead.pb.h"
+#include "services/common/lifecycle/conditions.h"
 
 namespace leadflow::qualification {
 
-// The value of one attribute of a lead: a number, or a string (a view into the lead).
-struct AttributeValue {
-  double number = 0;
-  bool is_number = false;
-  std::string_view text;
-  bool present() const { return is_number || !text.empty(); }
-};
-
-// An attribute of a lead as ICP conditions and model features name it: "company.employee_count",
-// "person.seniority", "source.channel" (the first touch's; the enum name without "CHANNEL_"),
-// "custom.<key>", ... (IcpAttributes()). Resolved once; reading it copies nothing.
-class LeadAttribute {
- public:
-  static std::optional<LeadAttribute> Parse(std::string_view path);
-  AttributeValue Of(const v1::Lead& lead) const;
-  bool numeric() const;
-
- private:
-  enum class Kind : uint8_t;
-  Kind kind_{};
-  std::string custom_key_;
-};
+using lifecycle::AttributeValue;
+using lifecycle::LeadAttribute;
 
 struct FitResult {
   double score = 0;  // clamped to 0–100
@@ -89,15 +70,10 @@ class CompiledIcp {
 
  private:
   struct Rule {
-    LeadAttribute attr;
-    v1::MatchOperator op;
-    std::vector<std::string> values;  // lower-cased
-    double low = 0;                   // numeric operands
-    double high = 0;
+    lifecycle::CompiledCondition condition;
     double weight = 0;
     v1::DisqualificationReason disqualify = v1::DISQUALIFICATION_REASON_UNSPECIFIED;
   };
-  bool Matches(const Rule& rule, const v1::Lead& lead) const;
 
   v1::IcpConfig config_;
   std::vector<Rule> rules_;
