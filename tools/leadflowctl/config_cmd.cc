@@ -15,6 +15,7 @@
 #include "services/common/kafka/consumer.h"
 #include "services/common/kafka/sender.h"
 #include "services/common/lifecycle/stage_model.h"
+#include "services/handoff/routing.h"
 #include "services/qualification/icp_config.h"
 
 namespace leadflow::ctl {
@@ -48,6 +49,12 @@ absl::StatusOr<std::map<std::string, v1::ConfigRecord>> LoadConfigDir(const std:
              absl::StatusOr<v1::StageModel> model = lifecycle::LoadStageModelFile(path);
              if (model.ok()) *r->mutable_stage_model() = std::move(*model);
              return model.status();
+           }},
+          {"routing.yaml",
+           [](const std::string& path, v1::ConfigRecord* r) {
+             absl::StatusOr<v1::RoutingConfig> routing = handoff::LoadRoutingFile(path);
+             if (routing.ok()) *r->mutable_routing() = std::move(*routing);
+             return routing.status();
            }},
       };
   for (const auto& [file, load] : kinds) {
