@@ -8,13 +8,6 @@
 namespace leadflow::handoff {
 namespace {
 
-bool IsId(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-  });
-}
-
 bool InQueue(const v1::Rep& rep, const std::string& queue) {
   return std::find(rep.queues().begin(), rep.queues().end(), queue) != rep.queues().end();
 }
@@ -59,7 +52,7 @@ std::vector<ConfigViolation> ValidateRouting(const v1::RoutingConfig& routing) {
   for (int i = 0; i < routing.rules_size(); ++i) {
     const v1::RoutingRule& r = routing.rules(i);
     const std::string at = StrCat("rules[", i, "]");
-    if (!IsId(r.rule_id())) {
+    if (!lifecycle::IsConfigId(r.rule_id())) {
       add(at + ".rule_id", "is required: 1-64 of a-z, 0-9, '_', '.', '-'");
     } else if (!rule_ids.insert(r.rule_id()).second) {
       add(at + ".rule_id", StrCat("'", r.rule_id(), "' is used by an earlier rule"));

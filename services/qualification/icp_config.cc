@@ -7,19 +7,6 @@
 #include "services/common/lifecycle/conditions.h"
 
 namespace leadflow::qualification {
-namespace {
-
-bool IsRuleId(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    const bool ok =
-        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 const std::set<std::string, std::less<>>& IcpAttributes() {
   return lifecycle::ConditionAttributes();
@@ -35,7 +22,7 @@ std::vector<ConfigViolation> ValidateIcp(const v1::IcpConfig& icp) {
   for (int i = 0; i < icp.rules_size(); ++i) {
     const v1::FitRule& r = icp.rules(i);
     const std::string at = StrCat("rules[", i, "]");
-    if (!IsRuleId(r.rule_id())) {
+    if (!lifecycle::IsConfigId(r.rule_id())) {
       add(at + ".rule_id", "is required: 1-64 of a-z, 0-9, '_', '.', '-'");
     } else if (!ids.insert(r.rule_id()).second) {
       add(at + ".rule_id", StrCat("'", r.rule_id(), "' is used by an earlier rule"));

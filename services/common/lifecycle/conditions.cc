@@ -59,6 +59,13 @@ bool EqualsLower(std::string_view text, std::string_view lower) {
   return EqualsLowerImpl(text, lower);
 }
 
+bool IsConfigId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+  });
+}
+
 const std::set<std::string, std::less<>>& ConditionAttributes() {
   static const std::set<std::string, std::less<>> attributes = {
       "company.employee_count",  "company.annual_revenue", "company.industry",

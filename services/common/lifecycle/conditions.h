@@ -65,6 +65,9 @@ class CompiledCondition {
   double high_ = 0;
 };
 
+// A config id (rule ids): 1-64 of a-z, 0-9, '_', '.', '-'.
+bool IsConfigId(std::string_view id);
+
 // `text` equals `lower` (already lower-case), ignoring ASCII case.
 bool EqualsLower(std::string_view text, std::string_view lower);
 
