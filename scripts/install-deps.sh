@@ -20,8 +20,9 @@ DEB_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # support libraries
   libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
-  # lead normalisation (intake): hashing, country names, IDN domains, phone numbers
-  libssl-dev libicu-dev libidn2-dev libpsl-dev libphonenumber-dev
+  # lead normalisation (intake): hashing, country names, IDN domains, phone numbers; time zones
+  # (handoff SLA business hours)
+  libssl-dev libicu-dev libidn2-dev libpsl-dev libphonenumber-dev tzdata
   # operating the local broker: a JDK, Maven to fetch the broker jars, kcat for poking at topics
   default-jdk-headless maven kcat
   # scripts

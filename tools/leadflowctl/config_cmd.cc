@@ -16,6 +16,7 @@
 #include "services/common/kafka/sender.h"
 #include "services/common/lifecycle/stage_model.h"
 #include "services/handoff/routing.h"
+#include "services/handoff/sla.h"
 #include "services/qualification/icp_config.h"
 
 namespace leadflow::ctl {
@@ -49,6 +50,12 @@ absl::StatusOr<std::map<std::string, v1::ConfigRecord>> LoadConfigDir(const std:
              absl::StatusOr<v1::StageModel> model = lifecycle::LoadStageModelFile(path);
              if (model.ok()) *r->mutable_stage_model() = std::move(*model);
              return model.status();
+           }},
+          {"sla.yaml",
+           [](const std::string& path, v1::ConfigRecord* r) {
+             absl::StatusOr<v1::SlaConfig> sla = handoff::LoadSlaFile(path);
+             if (sla.ok()) *r->mutable_sla() = std::move(*sla);
+             return sla.status();
            }},
           {"routing.yaml",
            [](const std::string& path, v1::ConfigRecord* r) {
