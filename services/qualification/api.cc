@@ -8,6 +8,7 @@
 #include "services/common/http/json_api.h"
 #include "services/common/rpc/status.h"
 #include "services/qualification/processor.h"
+#include "services/qualification/words.h"
 
 namespace leadflow::qualification {
 namespace {
@@ -25,9 +26,9 @@ std::string NewCommandId() {
 std::string Summary(const v1::QualificationState& state, const Explanation& x,
                     const QualificationConfig& config) {
   const v1::ScoreSnapshot& s = state.lead().score();
-  std::string out = StrCat("Grade ", v1::FitGrade_Name(s.fit_grade()).substr(10), " (fit ",
-                           static_cast<int>(s.fit_score() + 0.5), "/100), engagement ",
-                           static_cast<int>(s.engagement_score() + 0.5), "/100");
+  std::string out =
+      StrCat("Grade ", GradeLetter(s.fit_grade()), " (fit ", static_cast<int>(s.fit_score() + 0.5),
+             "/100), engagement ", static_cast<int>(s.engagement_score() + 0.5), "/100");
   if (s.has_predictive_score()) {
     StrAppend(&out, ", predictive ", static_cast<int>(s.predictive_score() + 0.5), "/100");
   }

@@ -5,25 +5,10 @@
 
 #include "services/common/base/strings.h"
 #include "services/qualification/qualifier.h"
+#include "services/qualification/words.h"
 
 namespace leadflow::qualification {
 namespace {
-
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), v == std::floor(v) && std::fabs(v) < 1e15 ? "%.0f" : "%.2f", v);
-  return buf;
-}
-
-std::string EnumWords(const std::string& name, size_t prefix) {
-  std::string out = AsciiStrToLower(name.substr(std::min(prefix, name.size())));
-  for (char& c : out) {
-    if (c == '_') c = ' ';
-  }
-  return out;
-}
-
-std::string Grade(v1::FitGrade g) { return v1::FitGrade_Name(g).substr(10); }
 
 std::string Duration(const google::protobuf::Duration& d) {
   const int64_t s = d.seconds();
@@ -99,24 +84,27 @@ std::string DescribeConfig(const QualificationConfig& config) {
   for (const v1::FitRule& r : icp.rules()) {
     const std::string what = ConditionWords(r.condition());
     if (r.disqualify() != v1::DISQUALIFICATION_REASON_UNSPECIFIED) {
-      StrAppend(&out, "- Disqualified (",
-                EnumWords(v1::DisqualificationReason_Name(r.disqualify()), 24), ") when ", what);
+      StrAppend(
+          &out, "- Disqualified (",
+          EnumWords(v1::DisqualificationReason_Name(r.disqualify()), "DISQUALIFICATION_REASON_"),
+          ") when ", what);
     } else {
-      StrAppend(&out, "- ", r.weight() >= 0 ? "+" : "", Num(r.weight()), " points when ", what);
+      StrAppend(&out, "- ", r.weight() >= 0 ? "+" : "", FormatNumber(r.weight(), 2),
+                " points when ", what);
     }
     if (!r.description().empty()) StrAppend(&out, ": ", r.description());
     StrAppend(&out, " [", r.rule_id(), "]\n");
   }
   const v1::GradeThresholds& g = icp.grade_thresholds();
-  StrAppend(&out, "\nGrades: A from ", Num(g.a_min()), " fit points, B from ", Num(g.b_min()),
-            ", C from ", Num(g.c_min()), ", D below.\n\n");
+  StrAppend(&out, "\nGrades: A from ", FormatNumber(g.a_min(), 2), " fit points, B from ",
+            FormatNumber(g.b_min(), 2), ", C from ", FormatNumber(g.c_min(), 2), ", D below.\n\n");
 
   const v1::EngagementScoring& e = icp.engagement();
   StrAppend(&out, "## Engagement (0-100; every activity's points halve every ",
             Duration(e.half_life()), ")\n\n");
   for (const v1::EngagementWeight& w : e.weights()) {
-    StrAppend(&out, "- ", EnumWords(v1::EngagementType_Name(w.type()), 16), ": ",
-              w.points() >= 0 ? "+" : "", Num(w.points()), " points");
+    StrAppend(&out, "- ", EnumWords(v1::EngagementType_Name(w.type()), "ENGAGEMENT_TYPE_"), ": ",
+              w.points() >= 0 ? "+" : "", FormatNumber(w.points(), 2), " points");
     if (w.max_per_cycle() > 0) StrAppend(&out, ", at most ", w.max_per_cycle(), " per cycle");
     if (w.max_per_day() > 0) StrAppend(&out, ", at most ", w.max_per_day(), " per day");
     StrAppend(&out, "\n");
@@ -125,7 +113,7 @@ std::string DescribeConfig(const QualificationConfig& config) {
     StrAppend(&out, "\nHand-raisers (can qualify on their own): ");
     for (int i = 0; i < e.hand_raiser_types_size(); ++i) {
       StrAppend(&out, i > 0 ? ", " : "",
-                EnumWords(v1::EngagementType_Name(e.hand_raiser_types(i)), 16));
+                EnumWords(v1::EngagementType_Name(e.hand_raiser_types(i)), "ENGAGEMENT_TYPE_"));
     }
     StrAppend(&out, ".\n");
   }
@@ -134,19 +122,20 @@ std::string DescribeConfig(const QualificationConfig& config) {
   StrAppend(&out, "\n## Into MQL (stage model version ", config.stage_model_version, ")\n\n");
   if (gate.grade_thresholds_size() > 0) {
     for (const v1::GradeEngagementThreshold& t : gate.grade_thresholds()) {
-      StrAppend(&out, "- Grade ", Grade(t.grade()), " with engagement of at least ",
-                Num(t.min_engagement_score()), "\n");
+      StrAppend(&out, "- Grade ", GradeLetter(t.grade()), " with engagement of at least ",
+                FormatNumber(t.min_engagement_score(), 2), "\n");
     }
   } else if (gate.min_fit_grade() != v1::FIT_GRADE_UNSPECIFIED) {
-    StrAppend(&out, "- Grade ", Grade(gate.min_fit_grade()),
-              " or better with engagement of at least ", Num(gate.min_engagement_score()), "\n");
+    StrAppend(&out, "- Grade ", GradeLetter(gate.min_fit_grade()),
+              " or better with engagement of at least ",
+              FormatNumber(gate.min_engagement_score(), 2), "\n");
   }
   if (gate.has_min_predictive_score()) {
     StrAppend(&out, "- and, while a model is active, a predictive score of at least ",
-              Num(gate.min_predictive_score()), "\n");
+              FormatNumber(gate.min_predictive_score(), 2), "\n");
   }
   if (gate.hand_raiser_min_fit_grade() != v1::FIT_GRADE_UNSPECIFIED) {
-    StrAppend(&out, "- Or a hand-raiser of grade ", Grade(gate.hand_raiser_min_fit_grade()),
+    StrAppend(&out, "- Or a hand-raiser of grade ", GradeLetter(gate.hand_raiser_min_fit_grade()),
               " or better\n");
   }
   StrAppend(&out, "- A matching disqualification rule sends the lead to DISQUALIFIED instead\n");
@@ -155,11 +144,11 @@ std::string DescribeConfig(const QualificationConfig& config) {
   const bool default_blend =
       b.fit_weight() == 0 && b.engagement_weight() == 0 && b.predictive_weight() == 0;
   StrAppend(&out, "\n## Total score\n\n",
-            default_blend
-                ? std::string("Fit and engagement, half each.")
-                : StrCat("Weighted mean: fit ", Num(b.fit_weight()), ", engagement ",
-                         Num(b.engagement_weight()), ", predictive ", Num(b.predictive_weight()),
-                         " (predictive only while a model is active)."),
+            default_blend ? std::string("Fit and engagement, half each.")
+                          : StrCat("Weighted mean: fit ", FormatNumber(b.fit_weight(), 2),
+                                   ", engagement ", FormatNumber(b.engagement_weight(), 2),
+                                   ", predictive ", FormatNumber(b.predictive_weight(), 2),
+                                   " (predictive only while a model is active)."),
             "\n\n## Predictive model\n\n");
   if (config.model.has_value()) {
     StrAppend(&out, "Active: ", config.model->version(), " (config version ",

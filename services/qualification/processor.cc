@@ -29,6 +29,9 @@ QualificationProcessor::QualificationProcessor(QualificationTopics topics,
       config_errors_(registry->GetCounter(
           "leadflow_qualification_config_errors_total",
           "Published config records qualification could not use (the previous one stays).")),
+      bad_accounts_(registry->GetCounter(
+          "leadflow_qualification_account_records_unusable_total",
+          "Accounts-table records that did not parse when a lead qualified (sent without them).")),
       rescored_(registry->GetCounter("leadflow_qualification_rescored_total",
                                      "Leads re-scored by Rescore commands.")),
       rescore_skipped_(registry->GetCounter(
@@ -102,6 +105,11 @@ absl::Status QualificationProcessor::Commit(const std::string& lead_id, Decision
         v1::AccountRecord record;
         if (account.has_value() && record.ParseFromString(*account)) {
           AddAccount(record, e.mutable_qualified());
+        } else if (account.has_value()) {
+          // The MQL goes out without the account facts rather than not at all; ops see why.
+          bad_accounts_.Increment();
+          log::Error("accounts record does not parse; qualified without account facts",
+                     {{"domain", domain}, {"topic", topics_.accounts}});
         }
       }
     } else if (e.has_scored()) {

@@ -52,6 +52,7 @@ class QualificationProcessor : public stream::Processor {
   metrics::Counter& qualified_;
   metrics::Counter& disqualified_;
   metrics::Counter& config_errors_;
+  metrics::Counter& bad_accounts_;
   metrics::Counter& rescored_;
   metrics::Counter& rescore_skipped_;
   metrics::Gauge& config_version_;

@@ -8,6 +8,7 @@
 #include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
 #include "services/common/lifecycle/stage_model.h"
+#include "services/qualification/words.h"
 
 namespace leadflow::qualification {
 namespace {
@@ -33,26 +34,9 @@ uint64_t Fingerprint(std::string_view id) {
 // Scores closer than this are "the same" (no new LeadScored).
 constexpr double kScoreEpsilon = 0.005;
 
-// "ENGAGEMENT_TYPE_DEMO_REQUEST" → "demo request".
-std::string Words(std::string_view enum_name, std::string_view prefix) {
-  std::string out = AsciiStrToLower(enum_name.substr(std::min(prefix.size(), enum_name.size())));
-  std::replace(out.begin(), out.end(), '_', ' ');
-  return out;
-}
 std::string TypeWords(int type) {
-  return Words(v1::EngagementType_Name(static_cast<v1::EngagementType>(type)), "ENGAGEMENT_TYPE_");
-}
-std::string Grade(v1::FitGrade g) {
-  return g == v1::FIT_GRADE_UNSPECIFIED ? "-" : v1::FitGrade_Name(g).substr(10);
-}
-std::string Num(double v) {
-  char buf[32];
-  if (v == std::floor(v) && std::fabs(v) < 1e15) {
-    std::snprintf(buf, sizeof(buf), "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.1f", v);
-  }
-  return buf;
+  return EnumWords(v1::EngagementType_Name(static_cast<v1::EngagementType>(type)),
+                   "ENGAGEMENT_TYPE_");
 }
 v1::Reason MakeReason(std::string code, std::string text) {
   v1::Reason r;
@@ -110,7 +94,7 @@ Scored ScoreLead(const v1::QualificationState& state, const QualificationConfig&
   Scored out;
   const v1::Lead& lead = state.lead();
   out.fit = config.icp.ScoreFit(lead);
-  out.facts = EngagementFacts(state, config.icp);
+  out.facts = EngagementFacts(state);
   const CapsUsed used = CapsUsedOf(state);
   out.engagement = config.icp.ScoreEngagement(out.facts, at_ms, &used);
   // The latest hand-raiser of the cycle, for LeadQualified.hand_raiser_type.
@@ -216,36 +200,39 @@ lifecycle::GateResult GateOf(const v1::StageGate& gate, const Scored& scored) {
 v1::Reason GateReason(const v1::StageGate& gate, const Scored& scored,
                       lifecycle::GateResult result) {
   const v1::ScoreSnapshot& s = scored.snapshot;
-  const std::string grade = Grade(s.fit_grade());
+  const std::string grade = GradeLetter(s.fit_grade());
   const std::optional<double> needed = EngagementNeeded(gate, s.fit_grade());
   switch (result) {
     case lifecycle::GateResult::kPassedOnScore:
-      return MakeReason("gate.fit_and_engagement",
-                        StrCat("grade ", grade, ", engagement ", Num(s.engagement_score()),
-                               " >= ", Num(needed.value_or(0))));
+      return MakeReason(
+          "gate.fit_and_engagement",
+          StrCat("grade ", grade, ", engagement ", FormatNumber(s.engagement_score(), 1),
+                 " >= ", FormatNumber(needed.value_or(0), 1)));
     case lifecycle::GateResult::kPassedAsHandRaiser:
       return MakeReason("gate.hand_raiser",
                         StrCat(TypeWords(scored.hand_raiser_type), " from a grade ", grade,
                                " lead (hand-raiser path: grade ",
-                               Grade(gate.hand_raiser_min_fit_grade()), " or better)"));
+                               GradeLetter(gate.hand_raiser_min_fit_grade()), " or better)"));
     case lifecycle::GateResult::kNotPassed:
       break;
   }
   if (!needed.has_value()) {
-    return MakeReason("gate.grade_below",
-                      StrCat("grade ", grade, " does not qualify on score",
-                             scored.engagement.hand_raiser
-                                 ? StrCat("; a hand-raiser needs grade ",
-                                          Grade(gate.hand_raiser_min_fit_grade()), " or better")
-                                 : std::string()));
+    return MakeReason(
+        "gate.grade_below",
+        StrCat("grade ", grade, " does not qualify on score",
+               scored.engagement.hand_raiser
+                   ? StrCat("; a hand-raiser needs grade ",
+                            GradeLetter(gate.hand_raiser_min_fit_grade()), " or better")
+                   : std::string()));
   }
   if (s.engagement_score() < *needed) {
     return MakeReason("gate.below_engagement",
-                      StrCat("engagement ", Num(s.engagement_score()), " < ", Num(*needed),
-                             " needed for grade ", grade));
+                      StrCat("engagement ", FormatNumber(s.engagement_score(), 1), " < ",
+                             FormatNumber(*needed, 1), " needed for grade ", grade));
   }
-  return MakeReason("gate.below_predictive", StrCat("predictive ", Num(s.predictive_score()), " < ",
-                                                    Num(gate.min_predictive_score())));
+  return MakeReason("gate.below_predictive",
+                    StrCat("predictive ", FormatNumber(s.predictive_score(), 1), " < ",
+                           FormatNumber(gate.min_predictive_score(), 1)));
 }
 
 bool NurtureAllowed(const v1::NurtureConfig& nurture, v1::DisqualificationReason reason) {
@@ -277,7 +264,7 @@ void Prune(v1::QualificationState* state, const CompiledIcp& icp, int64_t at_ms)
   }
   if (drop == 0) return;
   const CapsUsed before = CapsUsedOf(*state);
-  const EngagementResult scored = icp.ScoreEngagement(EngagementFacts(*state, icp), at_ms, &before);
+  const EngagementResult scored = icp.ScoreEngagement(EngagementFacts(*state), at_ms, &before);
   std::map<int, int> counts;
   for (const v1::PrunedEngagements& p : state->pruned()) counts[p.type()] += p.count();
   for (int i = 0; i < drop; ++i) {
@@ -429,9 +416,7 @@ absl::StatusOr<std::shared_ptr<const QualificationConfig>> BuildConfig(
   return std::shared_ptr<const QualificationConfig>(std::move(out));
 }
 
-std::vector<EngagementFact> EngagementFacts(const v1::QualificationState& state,
-                                            const CompiledIcp& icp) {
-  (void)icp;
+std::vector<EngagementFact> EngagementFacts(const v1::QualificationState& state) {
   std::vector<EngagementFact> facts;
   facts.reserve(static_cast<size_t>(state.engagements_size()));
   for (const v1::QualifiedEngagement& e : state.engagements()) {

@@ -86,9 +86,8 @@ void AddAccount(const v1::AccountRecord& account, v1::LeadQualified* qualified);
 // The active ICP, MQL gate and model in plain words, one statement per line (ExplainIcp).
 std::string DescribeConfig(const QualificationConfig& config);
 
-// The engagements of a state as scoring takes them: pruned ones first (they only use up caps),
-// then the kept ones, oldest first.
-std::vector<EngagementFact> EngagementFacts(const v1::QualificationState& state,
-                                            const CompiledIcp& icp);
+// The kept engagements of a state as scoring takes them, oldest first (pruned ones are carried
+// as the cap slots they used: see PrunedEngagements).
+std::vector<EngagementFact> EngagementFacts(const v1::QualificationState& state);
 
 }  // namespace leadflow::qualification

@@ -8,23 +8,9 @@
 
 #include "services/common/base/strings.h"
 #include "services/qualification/icp_config.h"
+#include "services/qualification/words.h"
 
 namespace leadflow::qualification {
-namespace {
-
-// A number for explanations: integers plainly, others with at most 2 decimals.
-std::string FormatNumber(double v) {
-  char buf[32];
-  if (v == std::floor(v) && std::fabs(v) < 1e15) {
-    std::snprintf(buf, sizeof(buf), "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.2f", v);
-  }
-  return buf;
-}
-
-}  // namespace
-
 absl::StatusOr<CompiledIcp> CompiledIcp::Compile(const v1::IcpConfig& icp) {
   if (std::vector<ConfigViolation> v = ValidateIcp(icp); !v.empty()) {
     return absl::InvalidArgumentError(StrCat("icp: ", v.front().path, ": ", v.front().why));
@@ -226,9 +212,9 @@ PredictiveResult CompiledModel::Predict(const v1::Lead& lead, const FitResult& f
     c.mutable_reason()->set_code(StrCat("model.", f.name));
     c.mutable_reason()->set_text(
         f.kind == Feature::Kind::kEquals || f.kind == Feature::Kind::kGrade
-            ? StrCat(f.name, " (", points >= 0 ? "+" : "", FormatNumber(points), " log-odds)")
-            : StrCat(f.name, " ", FormatNumber(value), " x ", FormatNumber(f.weight), " = ",
-                     FormatNumber(points), " log-odds"));
+            ? StrCat(f.name, " (", points >= 0 ? "+" : "", FormatNumber(points, 2), " log-odds)")
+            : StrCat(f.name, " ", FormatNumber(value, 2), " x ", FormatNumber(f.weight, 2), " = ",
+                     FormatNumber(points, 2), " log-odds"));
     out.contributions.push_back(std::move(c));
   }
   out.score = 100.0 / (1.0 + std::exp(-logit));

@@ -2,7 +2,14 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
 #include <vector>
+
+#include "services/common/stream/processor.h"
 
 namespace leadflow::bench {
 
@@ -12,5 +19,47 @@ inline double Percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
 }
+
+// Records, once, when the first record was handled (steady_clock nanoseconds): throughput is
+// measured from there, so group joins do not count.
+inline void MarkFirst(std::atomic<int64_t>* first_ns) {
+  if (first_ns->load(std::memory_order_relaxed) != 0) return;
+  int64_t expected = 0;
+  first_ns->compare_exchange_strong(expected,
+                                    std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+// The runtime's no-op: every input copied unchanged to `output`.
+class RelayProcessor : public stream::Processor {
+ public:
+  explicit RelayProcessor(std::string output) : output_(std::move(output)) {}
+  absl::Status Process(const stream::InputRecord& r, stream::Context& ctx) override {
+    ctx.Emit({output_, std::nullopt, std::string(r.key), std::string(r.value), {}});
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string output_;
+};
+
+// Marks the first record handled (MarkFirst), then delegates.
+class Timed : public stream::Processor {
+ public:
+  Timed(std::unique_ptr<stream::Processor> inner, std::atomic<int64_t>* first_ns)
+      : inner_(std::move(inner)), first_ns_(first_ns) {}
+  absl::Status Process(const stream::InputRecord& r, stream::Context& ctx) override {
+    MarkFirst(first_ns_);
+    return inner_->Process(r, ctx);
+  }
+  absl::Status OnTimer(const stream::Timer& t, stream::Context& ctx) override {
+    return inner_->OnTimer(t, ctx);
+  }
+
+ private:
+  std::unique_ptr<stream::Processor> inner_;
+  std::atomic<int64_t>* first_ns_;
+};
 
 }  // namespace leadflow::bench

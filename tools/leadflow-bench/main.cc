@@ -45,29 +45,7 @@ int64_t WallMicros() {
 // a relay look faster than it is.
 std::atomic<int64_t> g_first_processed_ns{0};
 
-void MarkFirstProcessed() {
-  if (g_first_processed_ns.load(std::memory_order_relaxed) == 0) {
-    int64_t expected = 0;
-    g_first_processed_ns.compare_exchange_strong(
-        expected,
-        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-            .count());
-  }
-}
-
-// Copies every input record to the output topic, unchanged.
-class RelayProcessor : public stream::Processor {
- public:
-  explicit RelayProcessor(std::string output) : output_(std::move(output)) {}
-  absl::Status Process(const stream::InputRecord& r, stream::Context& ctx) override {
-    MarkFirstProcessed();
-    ctx.Emit({output_, std::nullopt, std::string(r.key), std::string(r.value), {}});
-    return absl::OkStatus();
-  }
-
- private:
-  std::string output_;
-};
+void MarkFirstProcessed() { leadflow::bench::MarkFirst(&g_first_processed_ns); }
 
 struct Options {
   std::string bootstrap;
@@ -166,7 +144,11 @@ class Relay {
     so.guarantee =
         mode == "eos" ? stream::Guarantee::kExactlyOnce : stream::Guarantee::kAtLeastOnce;
     leadflow::metrics::Registry registry;
-    auto app = stream::StreamApp::Create(so, std::make_unique<RelayProcessor>(out), &registry);
+    auto app = stream::StreamApp::Create(
+        so,
+        std::make_unique<leadflow::bench::Timed>(
+            std::make_unique<leadflow::bench::RelayProcessor>(out), &g_first_processed_ns),
+        &registry);
     if (Fail(app.status(), "stream app")) return;
     if (absl::Status s = (*app)->Run(stop_); !s.ok()) Fail(s, "stream app run");
     // What the commits cost: the loop waits for each one.

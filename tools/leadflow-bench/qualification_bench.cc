@@ -16,6 +16,7 @@
 #include "services/common/metrics/metrics.h"
 #include "services/common/stream/stream_app.h"
 #include "services/qualification/processor.h"
+#include "tools/leadflow-bench/bench_util.h"
 
 namespace leadflow::bench {
 namespace {
@@ -33,41 +34,6 @@ bool Fail(const absl::Status& s, const std::string& what) {
   std::fprintf(stderr, "leadflow-bench: %s: %s\n", what.c_str(), std::string(s.message()).c_str());
   return true;
 }
-
-// Marks when the app handled its first input, then delegates.
-class Timed : public stream::Processor {
- public:
-  Timed(std::unique_ptr<stream::Processor> inner, std::atomic<int64_t>* first_ns)
-      : inner_(std::move(inner)), first_ns_(first_ns) {}
-  absl::Status Process(const stream::InputRecord& r, stream::Context& ctx) override {
-    if (first_ns_->load(std::memory_order_relaxed) == 0) {
-      first_ns_->store(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-              .count());
-    }
-    return inner_->Process(r, ctx);
-  }
-  absl::Status OnTimer(const stream::Timer& t, stream::Context& ctx) override {
-    return inner_->OnTimer(t, ctx);
-  }
-
- private:
-  std::unique_ptr<stream::Processor> inner_;
-  std::atomic<int64_t>* first_ns_;
-};
-
-// The exactly-once no-op relay: every input copied to the output.
-class Relay : public stream::Processor {
- public:
-  explicit Relay(std::string output) : output_(std::move(output)) {}
-  absl::Status Process(const stream::InputRecord& r, stream::Context& ctx) override {
-    ctx.Emit({output_, std::nullopt, std::string(r.key), std::string(r.value), {}});
-    return absl::OkStatus();
-  }
-
- private:
-  std::string output_;
-};
 
 // A realistic mix: five profiles (grades A to D and a disqualified one), each lead captured then
 // engaged `engagements` times a minute apart with a rotating set of activity types.
@@ -191,7 +157,7 @@ bool RunOnce(const QualificationBenchOptions& o, const std::string& mode,
     processor = std::make_unique<qualification::QualificationProcessor>(topics, std::move(*source),
                                                                         &registry);
   } else {
-    processor = std::make_unique<Relay>(out);
+    processor = std::make_unique<RelayProcessor>(out);
   }
   auto app = stream::StreamApp::Create(so, std::make_unique<Timed>(std::move(processor), &first_ns),
                                        &registry);
