@@ -3,12 +3,12 @@
 #include <random>
 
 #include "services/common/base/strings.h"
+#include "services/common/base/words.h"
 #include "services/common/events/ids.h"
 #include "services/common/events/lead_events.h"
 #include "services/common/http/json_api.h"
 #include "services/common/rpc/status.h"
 #include "services/qualification/processor.h"
-#include "services/qualification/words.h"
 
 namespace leadflow::qualification {
 namespace {

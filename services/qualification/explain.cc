@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "services/common/base/strings.h"
+#include "services/common/base/words.h"
 #include "services/qualification/qualifier.h"
-#include "services/qualification/words.h"
 
 namespace leadflow::qualification {
 namespace {

@@ -6,9 +6,9 @@
 #include <map>
 
 #include "services/common/base/strings.h"
+#include "services/common/base/words.h"
 #include "services/common/events/lead_events.h"
 #include "services/common/lifecycle/stage_model.h"
-#include "services/qualification/words.h"
 
 namespace leadflow::qualification {
 namespace {

@@ -7,8 +7,8 @@
 #include <map>
 
 #include "services/common/base/strings.h"
+#include "services/common/base/words.h"
 #include "services/qualification/icp_config.h"
-#include "services/qualification/words.h"
 
 namespace leadflow::qualification {
 absl::StatusOr<CompiledIcp> CompiledIcp::Compile(const v1::IcpConfig& icp) {

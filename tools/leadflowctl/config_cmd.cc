@@ -15,6 +15,7 @@
 #include "services/common/kafka/consumer.h"
 #include "services/common/kafka/sender.h"
 #include "services/common/lifecycle/stage_model.h"
+#include "services/handoff/comp.h"
 #include "services/handoff/routing.h"
 #include "services/handoff/sla.h"
 #include "services/qualification/icp_config.h"
@@ -62,6 +63,12 @@ absl::StatusOr<std::map<std::string, v1::ConfigRecord>> LoadConfigDir(const std:
              absl::StatusOr<v1::RoutingConfig> routing = handoff::LoadRoutingFile(path);
              if (routing.ok()) *r->mutable_routing() = std::move(*routing);
              return routing.status();
+           }},
+          {"comp.yaml",
+           [](const std::string& path, v1::ConfigRecord* r) {
+             absl::StatusOr<v1::CompSummary> comp = handoff::LoadCompFile(path);
+             if (comp.ok()) *r->mutable_comp_summary() = std::move(*comp);
+             return comp.status();
            }},
       };
   for (const auto& [file, load] : kinds) {

@@ -1,5 +1,7 @@
 #include "services/common/config/config_topic.h"
 
+#include <algorithm>
+
 #include "services/common/base/strings.h"
 
 namespace leadflow::config {
@@ -44,6 +46,56 @@ absl::StatusOr<ConfigRecords::Refreshed> ConfigRecords::Refresh(uint64_t generat
 const v1::ConfigRecord* ConfigRecords::Find(std::string_view kind) const {
   auto it = records_.find(kind);
   return it == records_.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+std::vector<std::string> Names(const std::vector<ConfigSet::Kind>& kinds) {
+  std::vector<std::string> out;
+  for (const ConfigSet::Kind& k : kinds) out.push_back(k.name);
+  return out;
+}
+
+}  // namespace
+
+ConfigSet::ConfigSet(std::vector<Kind> kinds) : kinds_(std::move(kinds)), records_(Names(kinds_)) {}
+
+absl::StatusOr<ConfigSet::Update> ConfigSet::Refresh(uint64_t generation,
+                                                     const ConfigRecords::Getter& get) {
+  Update out;
+  absl::StatusOr<ConfigRecords::Refreshed> refreshed = records_.Refresh(generation, get);
+  if (!refreshed.ok()) return refreshed.status();
+  out.errors = std::move(refreshed->errors);
+  for (const std::string& name : refreshed->changed) {
+    const v1::ConfigRecord* record = records_.Find(name);
+    if (record == nullptr) continue;
+    for (const Kind& kind : kinds_) {
+      if (kind.name != name) continue;
+      if (kind.unusable != nullptr) {
+        if (std::string why = kind.unusable(*record); !why.empty()) {
+          out.errors.push_back(StrCat(name, " version ", record->version().version(), ": ", why));
+          break;
+        }
+      }
+      good_.insert_or_assign(name, *record);
+      out.changed.push_back(name);
+    }
+  }
+  return out;
+}
+
+const v1::ConfigRecord* ConfigSet::Get(std::string_view kind) const {
+  if (auto it = good_.find(kind); it != good_.end()) return &it->second;
+  for (const Kind& k : kinds_) {
+    if (k.name == kind && k.local.has_value()) return &*k.local;
+  }
+  return nullptr;
+}
+
+int64_t ConfigSet::version() const {
+  int64_t out = 0;
+  for (const auto& [kind, record] : good_) out = std::max(out, record.version().version());
+  return out;
 }
 
 }  // namespace leadflow::config

@@ -45,4 +45,36 @@ class ConfigRecords {
   std::map<std::string, v1::ConfigRecord, std::less<>> records_;
 };
 
+// The config a service decides with: per kind, the last published record that the service could
+// use, or — until one is published — the local file's (version 0). A published record that fails
+// the kind's check (e.g. an ICP that does not validate here) is reported once and the previous one
+// stays in force; the other kinds go ahead.
+class ConfigSet {
+ public:
+  struct Kind {
+    std::string name;                       // "icp", "routing", ...
+    std::optional<v1::ConfigRecord> local;  // version 0; nullopt = none until published
+    // Why a published record cannot be used; "" when it can. Null = any parsed record is usable.
+    std::function<std::string(const v1::ConfigRecord&)> unusable;
+  };
+  explicit ConfigSet(std::vector<Kind> kinds);
+
+  struct Update {
+    std::vector<std::string> changed;  // kinds now in force with a new record
+    std::vector<std::string> errors;   // published records that could not be used
+  };
+  // Re-reads the table when `generation` moved (see ConfigRecords::Refresh).
+  absl::StatusOr<Update> Refresh(uint64_t generation, const ConfigRecords::Getter& get);
+
+  // The record of `kind` in force; null when neither published nor local.
+  const v1::ConfigRecord* Get(std::string_view kind) const;
+  // The highest version among the records in force (the snapshot's global version).
+  int64_t version() const;
+
+ private:
+  std::vector<Kind> kinds_;
+  ConfigRecords records_;
+  std::map<std::string, v1::ConfigRecord, std::less<>> good_;
+};
+
 }  // namespace leadflow::config

@@ -91,6 +91,19 @@ std::vector<ConfigViolation> ValidateStageModel(const v1::StageModel& model) {
           StrCat("'", t.trigger(), "' is not a LeadEvent (e.g. qualified, accepted, recycled)"));
     }
   }
+  std::set<int> reasons;
+  for (int i = 0; i < model.rejection_reasons_size(); ++i) {
+    const v1::RejectionReasonOption& r = model.rejection_reasons(i);
+    const std::string at = StrCat("rejection_reasons[", i, "]");
+    if (r.reason() == v1::REJECTION_REASON_UNSPECIFIED) {
+      add(at + ".reason", "is required");
+    } else if (r.reason() == v1::REJECTION_REASON_SLA_EXPIRED) {
+      add(at + ".reason", "sla_expired is given by handoff itself, not by a rep");
+    } else if (!reasons.insert(r.reason()).second) {
+      add(at + ".reason", "is listed twice");
+    }
+    if (r.display_name().empty()) add(at + ".display_name", "is required (the rep sees it)");
+  }
   return out;
 }
 
@@ -102,6 +115,17 @@ absl::StatusOr<v1::StageModel> LoadStageModelFile(const std::string& path) {
     return s;
   }
   return model;
+}
+
+bool RejectionReasonAllowed(const v1::StageModel& model, v1::RejectionReason reason) {
+  if (reason == v1::REJECTION_REASON_UNSPECIFIED || reason == v1::REJECTION_REASON_SLA_EXPIRED) {
+    return false;
+  }
+  if (model.rejection_reasons_size() == 0) return v1::RejectionReason_IsValid(reason);
+  for (const v1::RejectionReasonOption& r : model.rejection_reasons()) {
+    if (r.reason() == reason) return true;
+  }
+  return false;
 }
 
 bool TransitionAllowed(const v1::StageModel& model, v1::Stage from, v1::Stage to,

@@ -28,6 +28,10 @@ absl::StatusOr<v1::StageModel> LoadStageModelFile(const std::string& path);
 bool TransitionAllowed(const v1::StageModel& model, v1::Stage from, v1::Stage to,
                        std::string_view trigger);
 
+// Whether a rep may reject with `reason`: one of the model's rejection_reasons (any but
+// UNSPECIFIED and SLA_EXPIRED when the list is empty).
+bool RejectionReasonAllowed(const v1::StageModel& model, v1::RejectionReason reason);
+
 // The definition of `stage`, or null.
 const v1::StageDefinition* FindStage(const v1::StageModel& model, v1::Stage stage);
 

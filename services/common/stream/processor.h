@@ -74,6 +74,12 @@ class Context {
   // Queues an output record; it is produced only if Process() returns OK.
   virtual void Emit(kafka::OutgoingRecord record) = 0;
 
+  // The input is refused — it goes to the DLQ with `reason` and `detail` — yet the processor's
+  // state writes and emits of this record still commit with it (unlike returning Reject()): for a
+  // processor that remembers what it refused, e.g. so an API caller waiting on that state learns
+  // why. Only for records (a timer has no input to dead-letter); the last call wins.
+  virtual void DeadLetterInput(v1::DeadLetterReason reason, std::string_view detail) = 0;
+
   // (Re)schedules the timer `key` of this partition; a second schedule replaces the first.
   virtual void ScheduleTimer(std::string_view key, int64_t due_ms, std::string_view payload) = 0;
   virtual void CancelTimer(std::string_view key) = 0;

@@ -143,6 +143,9 @@ class StreamApp::TaskContext : public Context {
     return value;
   }
   void Emit(kafka::OutgoingRecord record) override { emits_.push_back(std::move(record)); }
+  void DeadLetterInput(v1::DeadLetterReason reason, std::string_view detail) override {
+    dead_letter_.emplace(reason, std::string(detail));
+  }
 
   void ScheduleTimer(std::string_view key, int64_t due_ms, std::string_view payload) override {
     CancelTimer(key);
@@ -165,12 +168,16 @@ class StreamApp::TaskContext : public Context {
   // ignored it.
   const absl::Status& error() const { return error_; }
   std::vector<kafka::OutgoingRecord>& emits() { return emits_; }
+  const std::optional<std::pair<v1::DeadLetterReason, std::string>>& dead_letter() const {
+    return dead_letter_;
+  }
 
  private:
   Task& task_;
   const Clock& clock_;
   const std::map<std::string, std::unique_ptr<GlobalTable>, std::less<>>& globals_;
   std::vector<kafka::OutgoingRecord> emits_;
+  std::optional<std::pair<v1::DeadLetterReason, std::string>> dead_letter_;
   absl::Status error_;
 };
 
@@ -441,6 +448,9 @@ absl::Status StreamApp::HandleRecord(kafka::ConsumedRecord record) {
 
   if (status.ok()) {
     LF_RETURN_IF_ERROR(Accept(task, ctx));
+    if (const auto& dl = ctx.dead_letter(); dl.has_value()) {
+      LF_RETURN_IF_ERROR(DeadLetter(record, dl->first, dl->second, 1));
+    }
   } else if (auto reason = RejectionReason(status); reason.has_value()) {
     task.state->DiscardRecord();
     LF_RETURN_IF_ERROR(DeadLetter(record, *reason, ToStd(status.message()), 1));
@@ -536,6 +546,10 @@ absl::Status StreamApp::FireDueTimers() {
       if (status.ok()) {
         if (!attempts_.empty()) attempts_.erase(id);
         LF_RETURN_IF_ERROR(Accept(task, ctx));
+        if (ctx.dead_letter().has_value()) {
+          log::Error("a timer asked to dead-letter its input; timers have none",
+                     {{"partition", partition}, {"timer", timer.key}});
+        }
         continue;
       }
       task.state->DiscardRecord();

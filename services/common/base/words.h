@@ -1,5 +1,5 @@
-// How qualification writes numbers and enum values in explanations (LeadScored reasons, gate
-// results, ExplainIcp): one place, so every text says "grade A", "demo request", "72.5" alike.
+// How leadflow writes numbers and enum values in explanations (score reasons, gate results,
+// ExplainIcp, comp annotations): one place, so every text says "grade A", "demo request", "72.5".
 #pragma once
 
 #include <algorithm>
@@ -11,7 +11,7 @@
 #include "leadflow/v1/common.pb.h"
 #include "services/common/base/strings.h"
 
-namespace leadflow::qualification {
+namespace leadflow {
 
 // Integers plainly ("25"), others with `decimals` decimals ("72.5").
 inline std::string FormatNumber(double v, int decimals) {
@@ -37,4 +37,4 @@ inline std::string GradeLetter(v1::FitGrade g) {
   return g == v1::FIT_GRADE_UNSPECIFIED ? "-" : v1::FitGrade_Name(g).substr(10);
 }
 
-}  // namespace leadflow::qualification
+}  // namespace leadflow

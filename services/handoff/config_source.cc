@@ -1,0 +1,94 @@
+#include "services/handoff/config_source.h"
+
+#include "services/common/base/strings.h"
+#include "services/common/lifecycle/stage_model.h"
+#include "services/handoff/comp.h"
+
+namespace leadflow::handoff {
+namespace {
+
+std::string FirstViolation(const std::vector<config::ConfigViolation>& v) {
+  return v.empty() ? std::string() : StrCat(v.front().path, ": ", v.front().why);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HandoffConfigSource>> HandoffConfigSource::Create(
+    const HandoffFiles& files) {
+  absl::StatusOr<v1::RoutingConfig> routing = LoadRoutingFile(files.routing);
+  if (!routing.ok()) return routing.status();
+  absl::StatusOr<v1::SlaConfig> sla = LoadSlaFile(files.sla);
+  if (!sla.ok()) return sla.status();
+  absl::StatusOr<v1::StageModel> stages = lifecycle::LoadStageModelFile(files.stages);
+  if (!stages.ok()) return stages.status();
+  std::optional<v1::ConfigRecord> comp;
+  if (!files.comp.empty()) {
+    absl::StatusOr<v1::CompSummary> c = LoadCompFile(files.comp);
+    if (!c.ok()) return c.status();
+    comp.emplace();
+    *comp->mutable_comp_summary() = std::move(*c);
+  }
+  v1::ConfigRecord r, s, m;
+  *r.mutable_routing() = std::move(*routing);
+  *s.mutable_sla() = std::move(*sla);
+  *m.mutable_stage_model() = std::move(*stages);
+  std::vector<config::ConfigSet::Kind> kinds = {
+      {"routing", r,
+       [](const v1::ConfigRecord& c) { return FirstViolation(ValidateRouting(c.routing())); }},
+      {"sla", s, [](const v1::ConfigRecord& c) { return FirstViolation(ValidateSla(c.sla())); }},
+      {"stage_model", m,
+       [](const v1::ConfigRecord& c) {
+         return FirstViolation(lifecycle::ValidateStageModel(c.stage_model()));
+       }},
+      {"comp_summary", comp,
+       [](const v1::ConfigRecord& c) { return FirstViolation(ValidateComp(c.comp_summary())); }},
+  };
+  std::unique_ptr<HandoffConfigSource> out(
+      new HandoffConfigSource(config::ConfigSet(std::move(kinds))));
+  absl::StatusOr<std::shared_ptr<const HandoffConfig>> built = out->Build();
+  if (!built.ok()) return built.status();
+  out->current_ = std::move(*built);
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<const HandoffConfig>> HandoffConfigSource::Build() const {
+  const v1::ConfigRecord* routing = set_.Get("routing");
+  const v1::ConfigRecord* sla = set_.Get("sla");
+  const v1::ConfigRecord* stages = set_.Get("stage_model");
+  const v1::ConfigRecord* comp = set_.Get("comp_summary");
+  absl::StatusOr<Router> router = Router::Create(routing->routing());
+  if (!router.ok()) return router.status();
+  absl::StatusOr<Sla> s = Sla::Create(sla->sla());
+  if (!s.ok()) return s.status();
+  auto out = std::make_shared<HandoffConfig>();
+  out->version = set_.version();
+  out->router = std::move(*router);
+  out->routing_version = routing->version().version();
+  out->sla = std::move(*s);
+  out->sla_config = sla->sla();
+  out->stages = stages->stage_model();
+  if (comp != nullptr) {
+    out->comp = comp->comp_summary();
+    out->comp_version = comp->version().version();
+  }
+  return std::shared_ptr<const HandoffConfig>(std::move(out));
+}
+
+absl::StatusOr<HandoffConfigSource::Update> HandoffConfigSource::Refresh(
+    uint64_t generation, const config::ConfigRecords::Getter& get) {
+  Update out;
+  absl::StatusOr<config::ConfigSet::Update> update = set_.Refresh(generation, get);
+  if (!update.ok()) return update.status();
+  out.errors = std::move(update->errors);
+  if (update->changed.empty()) return out;
+  absl::StatusOr<std::shared_ptr<const HandoffConfig>> built = Build();
+  if (!built.ok()) {
+    out.errors.push_back(std::string(built.status().message()));
+    return out;
+  }
+  current_ = std::move(*built);
+  out.changed = true;
+  return out;
+}
+
+}  // namespace leadflow::handoff
