@@ -132,6 +132,8 @@ HandoffProcessor::HandoffProcessor(HandoffTopics topics,
   metrics_->config_version.Set(static_cast<double>(config_->current()->version));
 }
 
+HandoffProcessor::~HandoffProcessor() = default;
+
 absl::Status HandoffProcessor::RefreshConfig(stream::Context& ctx) {
   LF_ASSIGN_OR_RETURN(uint64_t generation, ctx.GlobalGeneration(topics_.config));
   LF_ASSIGN_OR_RETURN(HandoffConfigSource::Update update,

@@ -41,6 +41,7 @@ class HandoffProcessor : public stream::Processor {
  public:
   HandoffProcessor(HandoffTopics topics, std::unique_ptr<HandoffConfigSource> config,
                    metrics::Registry* registry);
+  ~HandoffProcessor() override;
   absl::Status Process(const stream::InputRecord& record, stream::Context& ctx) override;
   absl::Status OnTimer(const stream::Timer& timer, stream::Context& ctx) override;
 

@@ -24,21 +24,29 @@ void ServiceProcess::Start(const std::vector<std::string>& flags) {
   argv.insert(argv.end(), flags.begin(), flags.end());
   process_ = std::make_unique<ChildProcess>(argv, log_path_);
   const std::regex listening(name_ + R"( listening grpc_port=(\d+) http_port=(\d+))");
-  ASSERT_TRUE(WaitUntil(
+  std::string written;  // what this start logged so far
+  bool exited = false;
+  const bool listening_or_exited = WaitUntil(
       [&] {
         std::ifstream in(log_path_);
         in.seekg(static_cast<std::streamoff>(log_offset));
         std::stringstream text;
         text << in.rdbuf();
+        written = text.str();
         std::smatch m;
-        const std::string s = text.str();
-        if (!std::regex_search(s, m, listening)) return false;
-        grpc_port_ = std::stoi(m[1]);
-        http_port_ = std::stoi(m[2]);
-        return true;
+        if (std::regex_search(written, m, listening)) {
+          grpc_port_ = std::stoi(m[1]);
+          http_port_ = std::stoi(m[2]);
+          return true;
+        }
+        // A process that exited will not listen: say why at once instead of waiting it out.
+        exited = !process_->running();
+        return exited;
       },
-      kKafkaDeadline))
-      << name_ << " did not start; see " << log_path_;
+      kKafkaDeadline);
+  ASSERT_TRUE(listening_or_exited && !exited)
+      << name_ << (exited ? " exited" : " did not start") << "; its log (" << log_path_ << "):\n"
+      << written.substr(written.size() > 4000 ? written.size() - 4000 : 0);
   http_ = std::make_unique<httplib::Client>("127.0.0.1", http_port_);
   ASSERT_TRUE(WaitUntil(
       [&] {

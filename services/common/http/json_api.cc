@@ -38,6 +38,8 @@ int HttpStatusOf(const absl::Status& s) {
       return 409;
     case absl::StatusCode::kUnavailable:
       return 503;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
     default:
       return 500;
   }

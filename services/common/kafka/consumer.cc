@@ -207,6 +207,29 @@ absl::StatusOr<std::vector<TopicPartitionOffset>> Consumer::Committed(
   return out;
 }
 
+absl::StatusOr<std::vector<TopicPartitionOffset>> Consumer::OffsetsForTimes(
+    const std::string& topic, const std::vector<int32_t>& partitions, int64_t timestamp_ms,
+    std::chrono::milliseconds timeout) {
+  std::vector<TopicPartitionOffset> query;
+  for (int32_t p : partitions) query.push_back({topic, p, timestamp_ms});
+  PartitionList parts(query);
+  LF_RETURN_IF_ERROR(
+      FromKafkaError(consumer_->offsetsForTimes(parts.items(), static_cast<int>(timeout.count())),
+                     StrCat("kafka offsets for times of ", topic)));
+  std::vector<TopicPartitionOffset> out;
+  for (const RdKafka::TopicPartition* tp : parts.items()) {
+    LF_RETURN_IF_ERROR(FromKafkaError(tp->err(), StrCat(topic, "[", tp->partition(), "] offset")));
+    int64_t offset = tp->offset();
+    if (offset < 0) {
+      // No record at or after the time: the partition's end.
+      LF_ASSIGN_OR_RETURN(Watermarks w, QueryWatermarks(topic, tp->partition(), timeout));
+      offset = w.high;
+    }
+    out.push_back({topic, tp->partition(), offset});
+  }
+  return out;
+}
+
 absl::Status Consumer::Assign(const std::vector<TopicPartitionOffset>& positions) {
   PartitionList parts(positions);
   LF_RETURN_IF_ERROR(FromKafkaError(consumer_->assign(parts.items()), "kafka assign"));

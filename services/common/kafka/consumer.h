@@ -79,6 +79,12 @@ class Consumer {
   absl::StatusOr<std::vector<TopicPartitionOffset>> Committed(
       const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout);
 
+  // Per partition of `topic`, the offset of the first record with a timestamp at or after
+  // `timestamp_ms` (the partition's end when there is none; under read_committed its last stable
+  // offset). `timestamp_ms` -1 = the end now.
+  absl::StatusOr<std::vector<TopicPartitionOffset>> OffsetsForTimes(
+      const std::string& topic, const std::vector<int32_t>& partitions, int64_t timestamp_ms,
+      std::chrono::milliseconds timeout);
   // Assigns partitions directly, outside any group protocol (restore consumers). Offsets may be
   // logical: -2 beginning, -1 end.
   absl::Status Assign(const std::vector<TopicPartitionOffset>& positions);
