@@ -4,14 +4,31 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "services/common/stream/processor.h"
 
 namespace leadflow::bench {
+
+// Prints "leadflow-bench: <what>: <why>" for a failed status; true when it failed.
+inline bool Fail(const absl::Status& s, std::string_view what) {
+  if (s.ok()) return false;
+  std::fprintf(stderr, "leadflow-bench: %.*s: %s\n", static_cast<int>(what.size()), what.data(),
+               std::string(s.message()).c_str());
+  return true;
+}
+
+// Wall-clock Unix milliseconds.
+inline int64_t WallMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // The q-quantile (0..1) of `v` by the nearest-rank method; 0 for an empty sample.
 inline double Percentile(std::vector<double> v, double q) {

@@ -24,12 +24,14 @@
 #include "services/common/metrics/metrics.h"
 #include "services/common/stream/stream_app.h"
 #include "tools/leadflow-bench/bench_util.h"
+#include "tools/leadflow-bench/handoff_bench.h"
 #include "tools/leadflow-bench/intake_bench.h"
 #include "tools/leadflow-bench/qualification_bench.h"
 
 namespace {
 
 using leadflow::StrCat;
+using leadflow::bench::Fail;
 namespace kafka = leadflow::kafka;
 namespace stream = leadflow::stream;
 using Clock = std::chrono::steady_clock;
@@ -68,12 +70,6 @@ struct Result {
   double commits = 0;
   double mean_commit_ms = 0;
 };
-
-bool Fail(const absl::Status& s, const char* what) {
-  if (s.ok()) return false;
-  std::fprintf(stderr, "leadflow-bench: %s: %s\n", what, std::string(s.message()).c_str());
-  return true;
-}
 
 // Sends `count` records, spread at `rate` per second (0 = as fast as possible), with the wall-clock
 // send time in microseconds in the first 8 bytes of each value.
@@ -302,10 +298,29 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   qualification->add_option("--config-dir", qo.config_dir, "directory of icp.yaml, stages.yaml")
       ->capture_default_str();
+  leadflow::bench::HandoffBenchOptions ho;
+  auto* handoff = app.add_subcommand(
+      "handoff", "handoffs/s of the handoff processor and p50/p99 MQL→handoff latency");
+  handoff->add_option("--bootstrap", ho.bootstrap, "Kafka bootstrap servers")->required();
+  handoff->add_option("--leads", ho.leads, "MQLs in the throughput phase")->capture_default_str();
+  handoff->add_option("--rate", ho.rate, "MQLs per second in the latency phase")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  handoff->add_option("--latency-seconds", ho.latency_seconds, "length of the latency phase")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  handoff->add_option("--partitions", ho.partitions, "partitions")->capture_default_str();
+  handoff
+      ->add_option("--reader-fetch-wait-ms", ho.reader_fetch_wait_ms,
+                   "fetch.wait.max.ms of the measuring subscriber")
+      ->capture_default_str();
+  handoff->add_option("--config-dir", ho.config_dir, "directory of the config files")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   leadflow::log::Init("bench", leadflow::log::Level::kWarn, leadflow::log::Format::kText);
   if (intake->parsed()) return leadflow::bench::RunIntakeBench(io);
   if (qualification->parsed()) return leadflow::bench::RunQualificationBench(qo);
+  if (handoff->parsed()) return leadflow::bench::RunHandoffBench(ho);
 
   std::vector<std::string> modes;
   for (size_t pos = 0; pos <= o.modes.size();) {

@@ -23,18 +23,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int64_t WallMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-bool Fail(const absl::Status& s, const std::string& what) {
-  if (s.ok()) return false;
-  std::fprintf(stderr, "leadflow-bench: %s: %s\n", what.c_str(), std::string(s.message()).c_str());
-  return true;
-}
-
 // A realistic mix: five profiles (grades A to D and a disqualified one), each lead captured then
 // engaged `engagements` times a minute apart with a rotating set of activity types.
 std::vector<v1::LeadEvent> MakeEvents(const QualificationBenchOptions& o) {

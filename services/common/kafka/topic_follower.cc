@@ -45,6 +45,9 @@ absl::StatusOr<std::unique_ptr<TopicFollower>> TopicFollower::Create(
   props.emplace("group.id", "leadflow-topic-follower");  // required by the client; never joined
   props["isolation.level"] = "read_committed";
   props["enable.auto.commit"] = "false";
+  // A read_committed fetch can sit out its whole wait after a transaction commits (measured: ~430
+  // ms more at librdkafka's default 500); a follower serves people waiting on events.
+  props.emplace("fetch.wait.max.ms", "50");
   LF_ASSIGN_OR_RETURN(std::unique_ptr<Consumer> consumer, Consumer::Create(props));
   std::unique_ptr<TopicFollower> out(new TopicFollower(topic, std::move(consumer)));
   if (start.token.has_value()) {

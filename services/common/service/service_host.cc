@@ -31,6 +31,8 @@ std::unique_ptr<ServiceHost> ServiceHost::Create(int argc, char** argv, const Se
            "the same for every instance of the service, different per installation on one cluster"},
           {"instance.id", SettingType::kString, "0",
            "stable id of this instance: part of its transactional ids (the StatefulSet ordinal)"},
+          {"stream.commit_interval", SettingType::kDuration, "100ms",
+           "how often the stream steps commit (shorter: lower latency, smaller transactions)"},
           {"log.level", SettingType::kString, "info", "trace, debug, info, warn, error"},
           {"log.format", SettingType::kString, "text", "text or json (JSON lines)"},
       },
@@ -87,6 +89,7 @@ stream::StreamOptions ServiceHost::StreamDefaults(const std::string& step) const
   o.kafka = kafka();
   o.service = defaults_.service;
   o.state_dir = (std::filesystem::path(settings_->GetString("data.dir")) / application_id).string();
+  o.commit_interval = settings_->GetDuration("stream.commit_interval");
   return o;
 }
 
