@@ -21,6 +21,7 @@
 #include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
 #include "tests/support/kafka_env.h"
+#include "tests/support/lead_event_topic.h"
 #include "tests/support/service_process.h"
 #include "tests/support/stream_check.h"
 #include "tests/support/temp_dir.h"
@@ -123,51 +124,7 @@ void PublishMqls(const Topics& t, const std::vector<std::string>& lead_ids) {
   testing::ProduceAll(t.qualification, records);
 }
 
-// The handoffs topic as a read_committed subscriber sees it.
-struct Handoffs {
-  explicit Handoffs(const std::string& topic) : verifier(topic) {}
-  std::vector<v1::LeadEvent> All() {
-    std::vector<v1::LeadEvent> out;
-    for (const auto& [k, v] : verifier.records) {
-      v1::LeadEvent e;
-      EXPECT_TRUE(e.ParseFromString(v));
-      EXPECT_EQ(k, e.envelope().lead_id());
-      out.push_back(std::move(e));
-    }
-    return out;
-  }
-  std::vector<v1::LeadEvent> For(const std::string& lead_id) {
-    std::vector<v1::LeadEvent> out;
-    for (v1::LeadEvent& e : All()) {
-      if (e.envelope().lead_id() == lead_id) out.push_back(std::move(e));
-    }
-    return out;
-  }
-  // Waits until `lead_id` has an event of `kind` (the n-th one, 1-based); returns it.
-  std::optional<v1::LeadEvent> WaitFor(const std::string& lead_id, const std::string& kind,
-                                       int n = 1) {
-    std::optional<v1::LeadEvent> found;
-    WaitUntil(
-        [&] {
-          int seen = 0;
-          for (v1::LeadEvent& e : For(lead_id)) {
-            if (events::EventKind(e) == kind && ++seen == n) {
-              found = std::move(e);
-              return true;
-            }
-          }
-          return false;
-        },
-        kKafkaDeadline, [&] { verifier.PollOnce(100); });
-    return found;
-  }
-  size_t Count(const std::string& kind) {
-    size_t n = 0;
-    for (const v1::LeadEvent& e : All()) n += events::EventKind(e) == kind ? 1 : 0;
-    return n;
-  }
-  testing::Verifier verifier;
-};
+using Handoffs = testing::LeadEventTopic;  // the handoffs topic, read_committed
 
 std::unique_ptr<v1::HandoffService::Stub> Stub(const ServiceProcess& p) {
   return v1::HandoffService::NewStub(
@@ -210,7 +167,7 @@ TEST(HandoffTest, MqlToWonOverEveryWayInAndEveryIllegalAnswerRefused) {
   PublishMqls(t, {"lead-won", "lead-other"});
 
   Handoffs out(t.handoffs);
-  std::optional<v1::LeadEvent> handed = out.WaitFor("lead-won", "handed_off");
+  std::optional<v1::LeadEvent> handed = out.WaitForKind("lead-won", "handed_off");
   ASSERT_TRUE(handed.has_value());
   const v1::LeadHandedOff& h = handed->handed_off();
   // The shipped routing: DE and 250 people → emea.mid_market, reps bruno and chloe.
@@ -225,7 +182,7 @@ TEST(HandoffTest, MqlToWonOverEveryWayInAndEveryIllegalAnswerRefused) {
   EXPECT_TRUE(h.comp().marketing_sourced()) << h.comp().marketing_sourced_reason().text();
   EXPECT_EQ(h.person().email(), "jane@acme.example");
   EXPECT_EQ(handed->envelope().causation_id(), "qualified-lead-won");
-  ASSERT_TRUE(out.WaitFor("lead-other", "handed_off").has_value());
+  ASSERT_TRUE(out.WaitForKind("lead-other", "handed_off").has_value());
 
   auto stub = Stub(handoff);
   auto accept = [&](const v1::AcceptLeadRequest& r, v1::AcceptLeadResponse* resp) {
@@ -323,7 +280,7 @@ TEST(HandoffTest, MqlToWonOverEveryWayInAndEveryIllegalAnswerRefused) {
   reject.clear_accept();
   reject.mutable_reject()->set_reason_code(v1::REJECTION_REASON_BAD_TIMING);
   reject.mutable_reject()->set_reason_text("next quarter");
-  std::optional<v1::LeadEvent> other = out.WaitFor("lead-other", "handed_off");
+  std::optional<v1::LeadEvent> other = out.WaitForKind("lead-other", "handed_off");
   ASSERT_TRUE(other.has_value());
   reject.set_rep_id(other->handed_off().owner_rep_id());
   testing::ProduceAll(t.feedback, {{"lead-won", late.SerializeAsString()},
@@ -345,19 +302,19 @@ TEST(HandoffTest, MqlToWonOverEveryWayInAndEveryIllegalAnswerRefused) {
       << reasons[v1::DEAD_LETTER_REASON_INVALID_TRANSITION];
   EXPECT_EQ(reasons.count(v1::DEAD_LETTER_REASON_UNKNOWN_LEAD), 1u);
   EXPECT_EQ(reasons.count(v1::DEAD_LETTER_REASON_MALFORMED), 1u);
-  std::optional<v1::LeadEvent> rejected = out.WaitFor("lead-other", "rejected");
+  std::optional<v1::LeadEvent> rejected = out.WaitForKind("lead-other", "rejected");
   ASSERT_TRUE(rejected.has_value());
   EXPECT_EQ(rejected->rejected().reason_code(), v1::REJECTION_REASON_BAD_TIMING);
   EXPECT_EQ(rejected->rejected().reason().text(), "next quarter");
 
   // The public stream has the whole story once each, in causal order.
-  ASSERT_TRUE(out.WaitFor("lead-won", "opportunity_closed").has_value());
+  ASSERT_TRUE(out.WaitForKind("lead-won", "opportunity_closed").has_value());
   out.verifier.PollOnce(1000);  // anything doubled would be here by now
   std::vector<std::string> kinds;
   for (const v1::LeadEvent& e : out.For("lead-won")) kinds.push_back(events::EventKind(e));
   EXPECT_EQ(kinds, (std::vector<std::string>{"handed_off", "accepted", "converted",
                                              "opportunity_opened", "opportunity_closed"}));
-  std::optional<v1::LeadEvent> won = out.WaitFor("lead-won", "opportunity_closed");
+  std::optional<v1::LeadEvent> won = out.WaitForKind("lead-won", "opportunity_closed");
   EXPECT_EQ(won->envelope().stage_change().to_stage(), v1::STAGE_WON);
   EXPECT_TRUE(won->opportunity_closed().comp().marketing_sourced());
   ASSERT_EQ(won->opportunity_closed().comp().accelerated_product_ids_size(), 1);
@@ -394,13 +351,13 @@ max_reassignments: 1
   ASSERT_NO_FATAL_FAILURE(handoff.Start(HandoffFlags(t, dir, files)));
   PublishMqls(t, {"lead-sla"});
   Handoffs out(t.handoffs);
-  std::optional<v1::LeadEvent> first = out.WaitFor("lead-sla", "handed_off");
+  std::optional<v1::LeadEvent> first = out.WaitForKind("lead-sla", "handed_off");
   ASSERT_TRUE(first.has_value());
   // The deadline's timer is state: a kill -9 right after the handoff does not lose it.
   EXPECT_EQ(handoff.Stop(SIGKILL), 128 + SIGKILL);
   ASSERT_NO_FATAL_FAILURE(handoff.Start(HandoffFlags(t, dir, files)));
 
-  std::optional<v1::LeadEvent> notified = out.WaitFor("lead-sla", "escalated");
+  std::optional<v1::LeadEvent> notified = out.WaitForKind("lead-sla", "escalated");
   ASSERT_TRUE(notified.has_value());
   EXPECT_EQ(notified->escalated().level(), 1);
   EXPECT_EQ(notified->escalated().escalated_to(), "boss");
@@ -410,17 +367,17 @@ max_reassignments: 1
   EXPECT_EQ(handoff.Stop(SIGKILL), 128 + SIGKILL);
   ASSERT_NO_FATAL_FAILURE(handoff.Start(HandoffFlags(t, dir, files)));
 
-  std::optional<v1::LeadEvent> second = out.WaitFor("lead-sla", "handed_off", 2);
+  std::optional<v1::LeadEvent> second = out.WaitForKind("lead-sla", "handed_off", 2);
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->handed_off().attempt(), 2);
   EXPECT_NE(second->handed_off().owner_rep_id(), first->handed_off().owner_rep_id())
       << "a reassignment never goes back to a previous owner";
-  std::optional<v1::LeadEvent> reassigned = out.WaitFor("lead-sla", "reassigned");
+  std::optional<v1::LeadEvent> reassigned = out.WaitForKind("lead-sla", "reassigned");
   ASSERT_TRUE(reassigned.has_value());
   EXPECT_EQ(reassigned->reassigned().from_rep_id(), first->handed_off().owner_rep_id());
   EXPECT_EQ(reassigned->reassigned().to_rep_id(), second->handed_off().owner_rep_id());
 
-  std::optional<v1::LeadEvent> expired = out.WaitFor("lead-sla", "rejected");
+  std::optional<v1::LeadEvent> expired = out.WaitForKind("lead-sla", "rejected");
   ASSERT_TRUE(expired.has_value());
   EXPECT_EQ(expired->rejected().reason_code(), v1::REJECTION_REASON_SLA_EXPIRED);
   out.verifier.PollOnce(2000);

@@ -20,6 +20,7 @@
 #include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
 #include "tests/support/kafka_env.h"
+#include "tests/support/lead_event_topic.h"
 #include "tests/support/service_process.h"
 #include "tests/support/stream_check.h"
 #include "tests/support/temp_dir.h"
@@ -76,45 +77,7 @@ std::vector<std::string> QualificationFlags(const Topics& t, const TempDir& dir,
           "--kafka.heartbeat.interval.ms=1000"};
 }
 
-// The qualification topic as a read_committed subscriber sees it.
-struct Outputs {
-  explicit Outputs(const std::string& topic) : verifier(topic) {}
-  std::vector<v1::LeadEvent> All() {
-    std::vector<v1::LeadEvent> out;
-    for (const auto& [k, v] : verifier.records) {
-      v1::LeadEvent e;
-      EXPECT_TRUE(e.ParseFromString(v));
-      EXPECT_EQ(k, e.envelope().lead_id());
-      out.push_back(std::move(e));
-    }
-    return out;
-  }
-  std::vector<v1::LeadEvent> For(const std::string& lead_id) {
-    std::vector<v1::LeadEvent> out;
-    for (v1::LeadEvent& e : All()) {
-      if (e.envelope().lead_id() == lead_id) out.push_back(std::move(e));
-    }
-    return out;
-  }
-  // Waits until `pred` holds for some event of `lead_id`; returns it.
-  std::optional<v1::LeadEvent> WaitFor(const std::string& lead_id,
-                                       const std::function<bool(const v1::LeadEvent&)>& pred) {
-    std::optional<v1::LeadEvent> found;
-    WaitUntil(
-        [&] {
-          for (v1::LeadEvent& e : For(lead_id)) {
-            if (pred(e)) {
-              found = std::move(e);
-              return true;
-            }
-          }
-          return false;
-        },
-        kKafkaDeadline, [&] { verifier.PollOnce(100); });
-    return found;
-  }
-  testing::Verifier verifier;
-};
+using Outputs = testing::LeadEventTopic;  // the qualification topic, read_committed
 
 nlohmann::json GetJson(httplib::Client& http, const std::string& path, int* status) {
   auto r = http.Get(path);
