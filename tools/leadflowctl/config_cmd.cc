@@ -19,6 +19,7 @@
 #include "services/handoff/routing.h"
 #include "services/handoff/sla.h"
 #include "services/qualification/icp_config.h"
+#include "services/recycle/nurture.h"
 
 namespace leadflow::ctl {
 namespace {
@@ -63,6 +64,12 @@ absl::StatusOr<std::map<std::string, v1::ConfigRecord>> LoadConfigDir(const std:
              absl::StatusOr<v1::RoutingConfig> routing = handoff::LoadRoutingFile(path);
              if (routing.ok()) *r->mutable_routing() = std::move(*routing);
              return routing.status();
+           }},
+          {"nurture.yaml",
+           [](const std::string& path, v1::ConfigRecord* r) {
+             absl::StatusOr<v1::NurtureConfig> nurture = recycle::LoadNurtureFile(path);
+             if (nurture.ok()) *r->mutable_nurture() = std::move(*nurture);
+             return nurture.status();
            }},
           {"comp.yaml",
            [](const std::string& path, v1::ConfigRecord* r) {

@@ -73,7 +73,7 @@ const std::set<std::string, std::less<>>& ConditionAttributes() {
       "company.segment",         "company.name",           "person.seniority",
       "person.department",       "person.job_title",       "person.country_code",
       "person.email_local_part", "source.channel",         "source.campaign_id",
-      "source.source_system",
+      "source.source_system",    "score.fit_grade",
   };
   return attributes;
 }
@@ -166,6 +166,7 @@ enum class LeadAttribute::Kind : uint8_t {
   kChannel,
   kCampaign,
   kSourceSystem,
+  kFitGrade,
   kCustom,
 };
 
@@ -187,6 +188,7 @@ std::optional<LeadAttribute> LeadAttribute::Parse(std::string_view path) {
       {"source.channel", Kind::kChannel},
       {"source.campaign_id", Kind::kCampaign},
       {"source.source_system", Kind::kSourceSystem},
+      {"score.fit_grade", Kind::kFitGrade},
   };
   LeadAttribute out;
   if (auto it = kKinds.find(path); it != kKinds.end()) {
@@ -252,6 +254,13 @@ AttributeValue LeadAttribute::Of(const v1::Lead& lead) const {
     case Kind::kEmailLocalPart: {
       const std::string& email = lead.email_normalized();
       text = std::string_view(email).substr(0, std::min(email.find('@'), email.size()));
+      break;
+    }
+    case Kind::kFitGrade: {
+      // "A" … "D" (compared case-insensitively); absent when not graded.
+      static constexpr std::string_view kGrades[] = {"", "A", "B", "C", "D"};
+      const int g = lead.score().fit_grade();
+      if (g > 0 && g < 5) text = kGrades[g];
       break;
     }
     case Kind::kChannel: {

@@ -37,7 +37,8 @@ struct AttributeValue {
 
 // An attribute of a lead as conditions and model features name it: "company.employee_count",
 // "person.seniority", "source.channel" (the first touch's; the enum name without "CHANNEL_"),
-// "custom.<key>", ... (ConditionAttributes()). Resolved once; reading it copies nothing.
+// "custom.<key>", "score.fit_grade" ("A" … "D"), ... (ConditionAttributes()). Resolved once;
+// reading it copies nothing.
 class LeadAttribute {
  public:
   static std::optional<LeadAttribute> Parse(std::string_view path);
