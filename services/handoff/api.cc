@@ -1,7 +1,6 @@
 #include "services/handoff/api.h"
 
 #include <set>
-#include <thread>
 
 #include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
@@ -15,7 +14,6 @@
 namespace leadflow::handoff {
 namespace {
 
-constexpr auto kApplyPoll = std::chrono::milliseconds(10);
 constexpr auto kWatchPoll = std::chrono::milliseconds(200);
 
 const v1::FeedbackRecord* FindFeedback(const v1::HandoffState& state, const std::string& key) {
@@ -179,23 +177,27 @@ absl::StatusOr<HandoffCore::Answered> HandoffCore::Answer(v1::SalesFeedback feed
                s.message()));
   }
   const std::string key = FeedbackKey(feedback);
-  const auto deadline = std::chrono::steady_clock::now() + options_.apply_timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    absl::StatusOr<std::optional<v1::HandoffState>> now_state =
-        LoadState(feedback.lead_id(), nullptr);
-    if (!now_state.ok()) return now_state.status();
-    if (now_state->has_value()) {
-      if (const v1::FeedbackRecord* r = FindFeedback(**now_state, key); r != nullptr) {
-        if (r->refused()) return absl::FailedPreconditionError(r->detail());
-        return Answered{v1::FEEDBACK_OUTCOME_APPLIED, (*now_state)->handoff()};
-      }
-    }
-    std::this_thread::sleep_for(kApplyPoll);
+  std::optional<v1::HandoffState> applied;
+  absl::StatusOr<std::optional<std::string>> seen = app_->AwaitCommitted(
+      kHandoffsStore, feedback.lead_id(),
+      [&](const std::optional<std::string>& bytes) {
+        absl::StatusOr<std::optional<v1::HandoffState>> s =
+            ParseHandoffState(bytes, feedback.lead_id());
+        if (!s.ok() || !s->has_value() || FindFeedback(**s, key) == nullptr) return false;
+        applied = std::move(*s);
+        return true;
+      },
+      options_.apply_timeout);
+  if (!seen.ok()) {
+    if (seen.status().code() != absl::StatusCode::kDeadlineExceeded) return seen.status();
+    return absl::DeadlineExceededError(
+        StrCat("the answer is on the sales-feedback topic but was not applied within ",
+               options_.apply_timeout.count(),
+               " ms; retry with the same idempotency key to learn the outcome"));
   }
-  return absl::DeadlineExceededError(
-      StrCat("the answer is on the sales-feedback topic but was not applied within ",
-             options_.apply_timeout.count(),
-             " ms; retry with the same idempotency key to learn the outcome"));
+  const v1::FeedbackRecord* r = FindFeedback(*applied, key);
+  if (r->refused()) return absl::FailedPreconditionError(r->detail());
+  return Answered{v1::FEEDBACK_OUTCOME_APPLIED, applied->handoff()};
 }
 
 absl::Status HandoffCore::Watch(const v1::WatchHandoffsRequest& request,

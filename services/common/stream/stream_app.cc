@@ -6,6 +6,7 @@
 #include <charconv>
 #include <filesystem>
 #include <functional>
+#include <thread>
 
 #include "librdkafka/rdkafkacpp.h"
 #include "services/common/base/status_macros.h"
@@ -279,6 +280,40 @@ absl::StatusOr<StreamApp::LocalRead> StreamApp::ReadCommitted(std::string_view s
     if (out.value.has_value()) break;
   }
   return out;
+}
+
+absl::StatusOr<std::optional<std::string>> StreamApp::AwaitCommitted(
+    std::string_view store, std::string_view key,
+    const std::function<bool(const std::optional<std::string>&)>& done,
+    std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    LF_ASSIGN_OR_RETURN(LocalRead read, ReadCommitted(store, key));
+    if (done(read.value)) return std::move(read.value);
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::DeadlineExceededError(StrCat("not applied within ", timeout.count(), " ms"));
+    }
+    // A commit interval is ~100 ms: polling every 10 ms answers soon after the commit.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+absl::StatusOr<bool> StreamApp::ScanCommitted(
+    std::string_view store,
+    const std::function<bool(int32_t, std::string_view, std::string_view)>& fn) const {
+  std::shared_lock<std::shared_mutex> lock(tasks_mu_);
+  const bool all_local =
+      input_partitions_.load() > 0 && static_cast<int>(tasks_.size()) == input_partitions_.load();
+  bool more = true;
+  for (const auto& [partition, task] : tasks_) {
+    if (!more) break;
+    LF_RETURN_IF_ERROR(
+        task->state->ScanCommitted(store, [&](std::string_view k, std::string_view v) {
+          more = fn(partition, k, v);
+          return more;
+        }));
+  }
+  return all_local;
 }
 
 absl::Status StreamApp::Start() {

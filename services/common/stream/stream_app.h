@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -83,6 +84,22 @@ class StreamApp : public kafka::RebalanceListener {
     bool all_local = false;
   };
   absl::StatusOr<LocalRead> ReadCommitted(std::string_view store, std::string_view key) const;
+
+  // Polls ReadCommitted(store, key) until `done(value)` holds (the API layer waiting for the
+  // processor to apply a request it wrote) and returns that value; DeadlineExceeded after
+  // `timeout`.
+  absl::StatusOr<std::optional<std::string>> AwaitCommitted(
+      std::string_view store, std::string_view key,
+      const std::function<bool(const std::optional<std::string>&)>& done,
+      std::chrono::milliseconds timeout) const;
+
+  // Every committed entry of `store` in the tasks this instance runs (partition by partition, key
+  // order) until `fn` returns false; safe from any thread (the API layer's listings). Returns
+  // whether this instance runs every partition (else the listing is this instance's share).
+  absl::StatusOr<bool> ScanCommitted(
+      std::string_view store,
+      const std::function<bool(int32_t partition, std::string_view key, std::string_view value)>&
+          fn) const;
 
   // The partition count of the (co-partitioned) input topics; -1 until Run() checked them.
   int input_partitions() const { return input_partitions_.load(); }

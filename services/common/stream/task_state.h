@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,6 +58,13 @@ class TaskState {
   absl::StatusOr<std::optional<std::string>> GetCommitted(std::string_view store,
                                                           std::string_view key) const {
     return store_->Get(store, key);
+  }
+  // Every committed entry of `store` in key order until `fn` returns false; safe from other
+  // threads while the task is open.
+  absl::Status ScanCommitted(
+      std::string_view store,
+      const std::function<bool(std::string_view, std::string_view)>& fn) const {
+    return store_->ScanFrom(store, "", fn);
   }
   void Put(std::string_view store, std::string_view key, std::string_view value);
   void Delete(std::string_view store, std::string_view key);
