@@ -146,6 +146,11 @@ v1::CompAnnotation Annotate(const v1::CompSummary& comp, int64_t version,
   const std::string via =
       StrCat("the ", touch_name, " was ", ChannelWords(touch.channel()), " (a marketing channel",
              touched ? " on " + Day(touched_ms) : "", ")");
+  if (window > 0 && !touched) {
+    return decide(false, "comp.no_touch_time",
+                  StrCat("the ", touch_name, " has no time, so the ", plan,
+                         "'s attribution window cannot be checked"));
+  }
   if (window > 0 && touched && at_ms >= touched_ms + window) {
     return decide(false, "comp.outside_window",
                   StrCat(via, ", but ", event, " on ", Day(at_ms), ", after the ",

@@ -4,6 +4,7 @@
 
 #include "services/common/base/strings.h"
 #include "services/common/base/words.h"
+#include "services/common/events/ids.h"
 #include "services/common/events/lead_events.h"
 #include "services/common/lifecycle/stage_model.h"
 #include "services/handoff/comp.h"
@@ -47,11 +48,17 @@ v1::RoutingCommand Route(const v1::HandoffState& s) {
 
 // An event of `kind` caused by `cause` (an envelope), stamped with the config in force.
 v1::LeadEvent Derive(const v1::EventEnvelope& cause, std::string_view kind, int64_t sub_index,
-                     const HandoffConfig& config, int64_t now_ms) {
+                     const HandoffConfig& config, int64_t now_ms, std::string_view id_scope = {}) {
   v1::LeadEvent wrapper;
   *wrapper.mutable_envelope() = cause;
   v1::LeadEvent e = events::DeriveEvent(wrapper, kind, v1::SERVICE_NAME_HANDOFF, now_ms, sub_index);
   e.mutable_envelope()->set_config_version(config.version);
+  if (!id_scope.empty()) {
+    // An external cause (a sales tool's idempotency key) is unique per tool, not per lead: the id
+    // is scoped by lead and cycle so two leads' answers never share an event id.
+    e.mutable_envelope()->set_event_id(
+        events::EventId(StrCat(cause.event_id(), "@", id_scope), kind, sub_index));
+  }
   return e;
 }
 
@@ -237,6 +244,11 @@ Effects OnQualified(std::optional<v1::HandoffState> state, const v1::LeadEvent& 
     out.timer = Effects::Timer::kCancel;
   }
   v1::HandoffState s;
+  if (state.has_value()) {
+    // Answers of earlier cycles stay remembered: a late retry of one is a duplicate, not an
+    // answer to the new handoff.
+    *s.mutable_feedback() = state->feedback();
+  }
   v1::Handoff& h = *s.mutable_handoff();
   h.set_lead_id(qualified.envelope().lead_id());
   h.set_cycle(cycle);
@@ -269,6 +281,38 @@ Effects OnDisqualified(std::optional<v1::HandoffState> state, const v1::LeadEven
   s.mutable_handoff()->clear_sla_deadline();
   out.store = Effects::Store::kPut;
   out.state = std::move(s);
+  return out;
+}
+
+Effects OnRecycled(std::optional<v1::HandoffState> state, const v1::LeadEvent& recycled) {
+  if (!state.has_value()) return {};
+  const int cycle = recycled.envelope().cycle();
+  const v1::Stage stage = state->stage();
+  const bool with_sales = stage == v1::STAGE_MQL || stage == v1::STAGE_SAL ||
+                          stage == v1::STAGE_SQL || stage == v1::STAGE_OPPORTUNITY;
+  if (!with_sales || (cycle != 0 && cycle != state->handoff().cycle())) return {};
+  Effects out;
+  if (stage == v1::STAGE_MQL) {
+    // Still waiting for an answer: the rep's slot and the SLA timer go.
+    out.routing.push_back(Release(*state));
+    out.timer = Effects::Timer::kCancel;
+  }
+  v1::HandoffState& s = *state;
+  s.set_stage(v1::STAGE_NURTURE);
+  s.set_awaiting_route(false);
+  s.mutable_handoff()->set_status(v1::HANDOFF_STATUS_WITHDRAWN);
+  s.mutable_handoff()->clear_sla_deadline();
+  out.store = Effects::Store::kPut;
+  out.state = std::move(s);
+  return out;
+}
+
+Effects OnErased(std::optional<v1::HandoffState> state) {
+  Effects out;
+  if (!state.has_value()) return out;
+  if (state->stage() == v1::STAGE_MQL) out.routing.push_back(Release(*state));
+  out.timer = Effects::Timer::kCancel;
+  out.store = Effects::Store::kDelete;
   return out;
 }
 
@@ -332,6 +376,12 @@ Effects OnFeedback(std::optional<v1::HandoffState> state, const v1::SalesFeedbac
     out.detail = "lead_id: no handoff for this lead (it was never handed to sales)";
     return out;
   }
+  // When the rep acted: not before the handoff, not in the future (the sales tool's clock is not
+  // trusted with the SLA or the attribution window).
+  if (state->handoff().has_handed_off_at()) {
+    at_ms = std::max(at_ms, MillisFromTimestamp(state->handoff().handed_off_at()));
+  }
+  at_ms = std::min(at_ms, now_ms);
   const std::string key = FeedbackKey(f);
   for (const v1::FeedbackRecord& r : state->feedback()) {
     if (r.key() != key) continue;
@@ -396,7 +446,10 @@ Effects OnFeedback(std::optional<v1::HandoffState> state, const v1::SalesFeedbac
   }
   const bool pending = from == v1::STAGE_MQL;
   if (pending && s.awaiting_route()) {
-    return refuse(StrCat(action, ": the lead is being routed and was not handed to a rep yet"));
+    // Passing: not remembered, so the same answer succeeds once the lead is handed off.
+    out.refusal = v1::DEAD_LETTER_REASON_INVALID_TRANSITION;
+    out.detail = StrCat(action, ": the lead is being routed and was not handed to a rep yet");
+    return out;
   }
   if (!h.owner_rep_id().empty()) {
     if (f.rep_id() != h.owner_rep_id()) {
@@ -413,7 +466,8 @@ Effects OnFeedback(std::optional<v1::HandoffState> state, const v1::SalesFeedbac
                          "' is not the lead's open opportunity ('", h.opportunity_id(), "')"));
   }
 
-  v1::LeadEvent e = Derive(FeedbackCause(s, f, at_ms), trigger, 0, config, now_ms);
+  v1::LeadEvent e = Derive(FeedbackCause(s, f, at_ms), trigger, 0, config, now_ms,
+                           StrCat(h.lead_id(), "/", h.cycle()));
   SetStageChange(&e, from, to);
   const v1::LeadQualified& q = s.qualified().qualified();
   switch (f.action_case()) {
@@ -421,7 +475,8 @@ Effects OnFeedback(std::optional<v1::HandoffState> state, const v1::SalesFeedbac
       v1::LeadAccepted& m = *e.mutable_accepted();
       m.set_rep_id(f.rep_id());
       const int64_t handed = MillisFromTimestamp(h.handed_off_at());
-      m.set_within_sla(!h.has_sla_deadline() || at_ms <= MillisFromTimestamp(h.sla_deadline()));
+      m.set_within_sla(!s.sla_breached() &&
+                       (!h.has_sla_deadline() || at_ms <= MillisFromTimestamp(h.sla_deadline())));
       const int64_t waited = std::max<int64_t>(0, at_ms - handed);
       m.mutable_time_to_accept()->set_seconds(waited / 1000);
       m.mutable_time_to_accept()->set_nanos(static_cast<int32_t>(waited % 1000) * 1000000);
@@ -535,6 +590,7 @@ Effects OnSlaTimer(const v1::HandoffState& state, int64_t due_ms, const HandoffC
   v1::HandoffState s = state;
   v1::Handoff& h = *s.mutable_handoff();
   const v1::EventEnvelope cause = TimerCause(s, due_ms);
+  s.set_sla_breached(true);
   const Escalation step = config.sla.Escalate(s.escalation_steps(), s.reassignments(), due_ms);
   std::vector<v1::LeadEvent> events;
   std::vector<v1::RoutingCommand> routing;

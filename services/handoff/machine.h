@@ -59,6 +59,14 @@ Effects OnQualified(std::optional<v1::HandoffState> state, const v1::LeadEvent& 
 // Qualification disqualified the lead: a handoff not yet answered is withdrawn.
 Effects OnDisqualified(std::optional<v1::HandoffState> state, const v1::LeadEvent& disqualified);
 
+// Recycle took the lead back to marketing (an ops recycle while it was with sales): the handoff is
+// withdrawn (slot freed, timer cancelled) and later answers are refused by the stage model.
+Effects OnRecycled(std::optional<v1::HandoffState> state, const v1::LeadEvent& recycled);
+
+// The lead was erased: its handoff state goes (tombstone on the changelog), with its slot and
+// timer.
+Effects OnErased(std::optional<v1::HandoffState> state);
+
 // Routing answered: the lead is handed off (LeadHandedOff, SLA timer), after a LeadReassigned when
 // this was a reassignment. A stale answer (the handoff moved on) only gives the rep's slot back.
 Effects OnAssignment(std::optional<v1::HandoffState> state, const v1::RoutingAssignment& assignment,

@@ -32,6 +32,8 @@ std::vector<leadflow::config::SettingSpec> HandoffSettings() {
        "MQLs and disqualifications (input)"},
       {"topics.feedback", SettingType::kString, "leadflow.sales-feedback.v1",
        "sales answers (input)"},
+      {"topics.recycle", SettingType::kString, "leadflow.recycle.v1",
+       "recycled leads, withdrawn from sales (input)"},
       {"topics.routing", SettingType::kString, "leadflow.handoff.routing.v1",
        "routing requests (internal)"},
       {"topics.assignments", SettingType::kString, "leadflow.handoff.assignments.v1",
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
   h::HandoffTopics topics;
   topics.qualification = settings.GetString("topics.qualification");
   topics.feedback = settings.GetString("topics.feedback");
+  topics.recycle = settings.GetString("topics.recycle");
   topics.routing = settings.GetString("topics.routing");
   topics.assignments = settings.GetString("topics.assignments");
   topics.output = settings.GetString("topics.handoffs");
@@ -81,7 +84,7 @@ int main(int argc, char** argv) {
   }
 
   stream::StreamOptions options = host->StreamDefaults("handoff");
-  options.input_topics = {topics.qualification, topics.feedback, topics.routing,
+  options.input_topics = {topics.qualification, topics.feedback, topics.recycle, topics.routing,
                           topics.assignments};
   options.stores = {h::kHandoffsStore, h::kRouterStore};
   options.global_tables = {topics.config};

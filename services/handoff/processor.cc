@@ -173,13 +173,22 @@ absl::Status HandoffProcessor::HandleLeadEvent(const stream::InputRecord& record
     return stream::Reject(v1::DEAD_LETTER_REASON_INVALID,
                           "envelope.lead_id: empty or not the record key");
   }
-  if (!event.has_qualified() && !event.has_disqualified()) return absl::OkStatus();  // scores
+  if (!event.has_qualified() && !event.has_disqualified() && !event.has_recycled() &&
+      !event.has_erased()) {
+    return absl::OkStatus();  // scores, releases, archives: nothing for handoff
+  }
   LF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, ctx.Get(kHandoffsStore, lead_id));
   LF_ASSIGN_OR_RETURN(std::optional<v1::HandoffState> state, ParseHandoffState(bytes, lead_id));
-  return Apply(lead_id,
-               event.has_qualified() ? OnQualified(std::move(state), event, *config_->current())
-                                     : OnDisqualified(std::move(state), event),
-               ctx);
+  switch (event.event_case()) {
+    case v1::LeadEvent::kQualified:
+      return Apply(lead_id, OnQualified(std::move(state), event, *config_->current()), ctx);
+    case v1::LeadEvent::kDisqualified:
+      return Apply(lead_id, OnDisqualified(std::move(state), event), ctx);
+    case v1::LeadEvent::kRecycled:
+      return Apply(lead_id, OnRecycled(std::move(state), event), ctx);
+    default:
+      return Apply(lead_id, OnErased(std::move(state)), ctx);
+  }
 }
 
 absl::Status HandoffProcessor::HandleFeedback(const stream::InputRecord& record,

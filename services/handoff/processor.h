@@ -1,5 +1,6 @@
 // handoff on the stream runtime. One app, two steps over co-partitioned topics:
 //   - the lead step (key: lead id) consumes leadflow.qualification.v1 (MQLs, disqualifications),
+//     leadflow.recycle.v1 (a lead recycled while with sales is withdrawn),
 //     leadflow.sales-feedback.v1 (sales answers) and leadflow.handoff.assignments.v1 (routing's
 //     answers); it keeps one HandoffState per lead (store "handoffs"), runs the SLA timers, and
 //     writes the public events to leadflow.handoffs.v1;
@@ -30,6 +31,7 @@ inline constexpr char kRouterKey[] = "router";
 struct HandoffTopics {
   std::string qualification = "leadflow.qualification.v1";
   std::string feedback = "leadflow.sales-feedback.v1";
+  std::string recycle = "leadflow.recycle.v1";                  // recycled leads leave sales
   std::string routing = "leadflow.handoff.routing.v1";          // internal
   std::string assignments = "leadflow.handoff.assignments.v1";  // internal
   std::string output = "leadflow.handoffs.v1";

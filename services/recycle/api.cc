@@ -184,10 +184,18 @@ absl::StatusOr<v1::NurtureStatus> RecycleCore::Submit(const std::string& lead_id
 absl::StatusOr<v1::NurtureStatus> RecycleCore::Release(const v1::ReleaseRequest& request,
                                                        std::string_view requested_by) {
   // Not in nurture as this instance has committed it: answered at once, without a write (the
-  // processor checks again and has the last word).
+  // processor checks again and has the last word) — unless this is a retry of a request already
+  // applied, which gets its first answer.
   absl::StatusOr<v1::NurtureStatus> now = GetNurtureStatus(request.lead_id());
   if (!now.ok()) return now.status();
-  if (now->stage() != v1::STAGE_NURTURE) {
+  absl::StatusOr<stream::StreamApp::LocalRead> read =
+      app_->ReadCommitted(kNurtureStore, request.lead_id());
+  if (!read.ok()) return read.status();
+  absl::StatusOr<std::optional<v1::RecycleState>> state =
+      ParseRecycleState(read->value, request.lead_id());
+  if (!state.ok()) return state.status();
+  const bool retry = state->has_value() && FindCommand(**state, request.request_id()) != nullptr;
+  if (!retry && now->stage() != v1::STAGE_NURTURE) {
     return absl::FailedPreconditionError(StrCat("release: the lead is not in nurture (it is ",
                                                 v1::Stage_Name(now->stage()).substr(6), ")"));
   }

@@ -287,6 +287,15 @@ Effects OnEvent(std::optional<v1::RecycleState> state, const v1::LeadEvent& even
   }
   // An event of an older cycle than the one recycle is in changes nothing (late or replayed).
   if (env.cycle() > 0 && env.cycle() < initial.cycle()) return {};
+  // A lead recycle holds in nurture or archived has left sales and qualification for this cycle:
+  // their late events of the same cycle (e.g. the SLA expiry of a handoff an operator recycled
+  // away) change nothing — the next cycle starts with the release.
+  const bool left = initial.stage() == v1::STAGE_NURTURE || initial.stage() == v1::STAGE_ARCHIVED;
+  const bool sales_or_gate = event.has_handed_off() || event.has_accepted() ||
+                             event.has_converted() || event.has_opportunity_opened() ||
+                             event.has_rejected() || event.has_opportunity_closed() ||
+                             event.has_qualified() || event.has_disqualified();
+  if (left && sales_or_gate && (env.cycle() == 0 || env.cycle() == initial.cycle())) return {};
   Machine m(std::move(initial), config, now_ms);
   v1::RecycleState& s = m.state();
   if (env.cycle() > s.cycle()) s.set_cycle(env.cycle());
@@ -410,7 +419,10 @@ Effects OnCommand(std::optional<v1::RecycleState> state, const v1::RecycleComman
   }
   Machine m(std::move(*state), config, now_ms);
   v1::RecycleState& s = m.state();
-  v1::EventEnvelope cause = SyntheticCause(s, StrCat("ops:", command.request_id()), now_ms);
+  // Request ids are unique per caller, not per lead: the cause is scoped by lead and cycle so two
+  // leads' requests never derive the same event id.
+  v1::EventEnvelope cause = SyntheticCause(
+      s, StrCat("ops:", command.request_id(), "@", s.lead_id(), "/", s.cycle()), now_ms);
   cause.set_correlation_id(cause.event_id());
   std::string refused;
   if (command.has_release()) {

@@ -37,6 +37,7 @@ using testing::WaitUntil;
 struct Topics {
   std::string qualification = testing::UniqueName("qualification");
   std::string feedback = testing::UniqueName("feedback");
+  std::string recycle = testing::UniqueName("recycle");
   std::string routing = testing::UniqueName("routing");
   std::string assignments = testing::UniqueName("assignments");
   std::string handoffs = testing::UniqueName("handoffs");
@@ -48,9 +49,9 @@ struct Topics {
 
 Topics MakeTopics() {
   Topics t;
-  EXPECT_TRUE(
-      testing::CreateTopics({t.qualification, t.feedback, t.routing, t.assignments, t.handoffs}, 4)
-          .ok());
+  EXPECT_TRUE(testing::CreateTopics(
+                  {t.qualification, t.feedback, t.recycle, t.routing, t.assignments, t.handoffs}, 4)
+                  .ok());
   EXPECT_TRUE(testing::CreateTopics({t.config, t.dlq}, 1).ok());
   EXPECT_TRUE(testing::CreateTopics({t.accounts}, 2).ok());
   return t;
@@ -75,6 +76,7 @@ std::vector<std::string> HandoffFlags(const Topics& t, const TempDir& dir, const
           "--application.id=" + t.app,
           "--topics.qualification=" + t.qualification,
           "--topics.feedback=" + t.feedback,
+          "--topics.recycle=" + t.recycle,
           "--topics.routing=" + t.routing,
           "--topics.assignments=" + t.assignments,
           "--topics.handoffs=" + t.handoffs,

@@ -136,9 +136,9 @@ TEST(RecycleTest, RejectedLeadComesBackInCycleTwoAndTheLimitArchives) {
   ASSERT_NO_FATAL_FAILURE(handoff.Start(
       With(Common(t, dir, "handoff"),
            {"--topics.config=" + t.config, "--topics.qualification=" + t.qualification,
-            "--topics.feedback=" + t.feedback, "--topics.routing=" + t.routing,
-            "--topics.assignments=" + t.assignments, "--topics.handoffs=" + t.handoffs,
-            "--topics.accounts=" + t.accounts,
+            "--topics.feedback=" + t.feedback, "--topics.recycle=" + t.recycle,
+            "--topics.routing=" + t.routing, "--topics.assignments=" + t.assignments,
+            "--topics.handoffs=" + t.handoffs, "--topics.accounts=" + t.accounts,
             std::string("--handoff.routing_file=") + LEADFLOW_CONFIG_DIR + "/routing.yaml",
             std::string("--handoff.sla_file=") + LEADFLOW_CONFIG_DIR + "/sla.yaml",
             std::string("--handoff.stages_file=") + LEADFLOW_CONFIG_DIR + "/stages.yaml",
@@ -187,8 +187,15 @@ TEST(RecycleTest, RejectedLeadComesBackInCycleTwoAndTheLimitArchives) {
   EXPECT_EQ(back->recycled().rep_id(), owner);
   EXPECT_EQ(back->recycled().person().email(), "jane@acme-corp.example");
   EXPECT_EQ(back->envelope().cycle(), 1);
-  auto status = Json(recycle.http().Get("/v1/nurture/" + lead));
-  EXPECT_EQ(status["status"].value("stage", ""), "STAGE_NURTURE") << status.dump();
+  // The API reads the committed state, applied just after the transaction that wrote the event.
+  nlohmann::json status;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        status = Json(recycle.http().Get("/v1/nurture/" + lead));
+        return status["status"].value("stage", "") == "STAGE_NURTURE";
+      },
+      kKafkaDeadline))
+      << status.dump();
   EXPECT_EQ(status["status"].value("nurtureTrackId", ""), "not-now");
   auto listed = Json(recycle.http().Get("/v1/recycled?track=not-now&reason=rejected"));
   ASSERT_EQ(listed["leads"].size(), 1u) << listed.dump();

@@ -53,6 +53,7 @@ int RunHandoffBench(const HandoffBenchOptions& o) {
   handoff::HandoffTopics topics;
   topics.qualification = StrCat("bench-h-qualification-", tag);
   topics.feedback = StrCat("bench-h-feedback-", tag);
+  topics.recycle = StrCat("bench-h-recycle-", tag);
   topics.routing = StrCat("bench-h-routing-", tag);
   topics.assignments = StrCat("bench-h-assignments-", tag);
   topics.output = StrCat("bench-h-handoffs-", tag);
@@ -62,8 +63,8 @@ int RunHandoffBench(const HandoffBenchOptions& o) {
   auto admin = kafka::Admin::Create({{"bootstrap.servers", o.bootstrap}});
   if (Fail(admin.status(), "admin")) return 1;
   std::vector<kafka::TopicSpec> create;
-  for (const std::string& t :
-       {topics.qualification, topics.feedback, topics.routing, topics.assignments, topics.output}) {
+  for (const std::string& t : {topics.qualification, topics.feedback, topics.recycle,
+                               topics.routing, topics.assignments, topics.output}) {
     create.push_back({t, o.partitions, 1, {}});
   }
   create.push_back({topics.config, 1, 1, {{"cleanup.policy", "compact"}}});
@@ -100,7 +101,8 @@ int RunHandoffBench(const HandoffBenchOptions& o) {
   metrics::Registry registry;
   stream::StreamOptions so;
   so.application_id = app_id;
-  so.input_topics = {topics.qualification, topics.feedback, topics.routing, topics.assignments};
+  so.input_topics = {topics.qualification, topics.feedback, topics.recycle, topics.routing,
+                     topics.assignments};
   so.stores = {handoff::kHandoffsStore, handoff::kRouterStore};
   so.global_tables = {topics.config};
   so.state_dir = StrCat("/tmp/", app_id);
@@ -168,8 +170,8 @@ int RunHandoffBench(const HandoffBenchOptions& o) {
   std::error_code ec;
   std::filesystem::remove_all(so.state_dir, ec);
   if (absl::Status s = (*admin)->DeleteTopics(
-          {topics.qualification, topics.feedback, topics.routing, topics.assignments, topics.output,
-           topics.config, so.changelog_topic},
+          {topics.qualification, topics.feedback, topics.recycle, topics.routing,
+           topics.assignments, topics.output, topics.config, so.changelog_topic},
           std::chrono::seconds(60));
       !s.ok()) {
     std::fprintf(stderr, "leadflow-bench: topics of %s left behind: %s\n", tag.c_str(),

@@ -48,10 +48,16 @@ absl::StatusOr<std::unique_ptr<TopicFollower>> TopicFollower::Create(
   // A read_committed fetch can sit out its whole wait after a transaction commits (measured: ~430
   // ms more at librdkafka's default 500); a follower serves people waiting on events.
   props.emplace("fetch.wait.max.ms", "50");
+  std::map<int32_t, int64_t> positions;
+  if (start.token.has_value()) {
+    LF_ASSIGN_OR_RETURN(positions, ParseToken(*start.token, partitions));
+    // A token older than the retained log must fail, not silently jump ahead.
+    props["auto.offset.reset"] = "error";
+  }
   LF_ASSIGN_OR_RETURN(std::unique_ptr<Consumer> consumer, Consumer::Create(props));
   std::unique_ptr<TopicFollower> out(new TopicFollower(topic, std::move(consumer)));
   if (start.token.has_value()) {
-    LF_ASSIGN_OR_RETURN(out->positions_, ParseToken(*start.token, partitions));
+    out->positions_ = std::move(positions);
   } else {
     std::vector<int32_t> all;
     for (int32_t p = 0; p < partitions; ++p) all.push_back(p);

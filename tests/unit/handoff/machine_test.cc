@@ -164,7 +164,7 @@ TEST(MachineTest, TheWholeSalesPathMovesThroughTheStageModel) {
   const HandoffConfig c = MakeConfig();
   v1::HandoffState s = HandedOff(c, "anna");
 
-  Effects accept = OnFeedback(s, Accept("k1", "anna"), c, kT0 + 20 * kMinute, kT0);
+  Effects accept = OnFeedback(s, Accept("k1", "anna"), c, kT0 + 20 * kMinute, kT0 + 60 * kDay);
   ASSERT_EQ(accept.outcome, v1::FEEDBACK_OUTCOME_APPLIED);
   ASSERT_EQ(accept.events.size(), 1u);
   const v1::LeadAccepted& accepted = accept.events[0].accepted();
@@ -178,7 +178,7 @@ TEST(MachineTest, TheWholeSalesPathMovesThroughTheStageModel) {
   s = accept.state;
 
   // A retry of the same answer is a duplicate: nothing new.
-  Effects retry = OnFeedback(s, Accept("k1", "anna"), c, kT0 + 21 * kMinute, kT0);
+  Effects retry = OnFeedback(s, Accept("k1", "anna"), c, kT0 + 21 * kMinute, kT0 + 60 * kDay);
   EXPECT_EQ(retry.outcome, v1::FEEDBACK_OUTCOME_DUPLICATE);
   EXPECT_EQ(retry.store, Effects::Store::kKeep);
   EXPECT_TRUE(retry.events.empty());
@@ -186,7 +186,7 @@ TEST(MachineTest, TheWholeSalesPathMovesThroughTheStageModel) {
   v1::SalesFeedback convert = Feedback("k2", "anna");
   convert.mutable_convert()->mutable_criteria()->set_need(true);
   convert.mutable_convert()->mutable_criteria()->set_budget(true);
-  Effects converted = OnFeedback(s, convert, c, kT0 + kDay, kT0);
+  Effects converted = OnFeedback(s, convert, c, kT0 + kDay, kT0 + 60 * kDay);
   ASSERT_EQ(converted.outcome, v1::FEEDBACK_OUTCOME_APPLIED);
   EXPECT_EQ(converted.events[0].envelope().stage_change().to_stage(), v1::STAGE_SQL);
   EXPECT_TRUE(converted.routing.empty()) << "only a pending handoff holds a capacity slot";
@@ -198,7 +198,7 @@ TEST(MachineTest, TheWholeSalesPathMovesThroughTheStageModel) {
   open.mutable_opportunity_opened()->mutable_amount()->set_amount_micros(50'000'000'000);
   open.mutable_opportunity_opened()->add_product_ids("core");
   open.mutable_opportunity_opened()->add_product_ids("analytics");
-  Effects opened = OnFeedback(s, open, c, kT0 + 2 * kDay, kT0);
+  Effects opened = OnFeedback(s, open, c, kT0 + 2 * kDay, kT0 + 60 * kDay);
   ASSERT_EQ(opened.outcome, v1::FEEDBACK_OUTCOME_APPLIED);
   const v1::LeadOpportunityOpened& o = opened.events[0].opportunity_opened();
   EXPECT_TRUE(o.comp().marketing_sourced()) << o.comp().marketing_sourced_reason().text();
@@ -212,7 +212,7 @@ TEST(MachineTest, TheWholeSalesPathMovesThroughTheStageModel) {
   close.mutable_opportunity_closed()->set_outcome(v1::OPPORTUNITY_OUTCOME_WON);
   close.mutable_opportunity_closed()->mutable_amount()->set_amount_micros(48'000'000'000);
   close.mutable_opportunity_closed()->set_competitor("rivalcorp");
-  Effects closed = OnFeedback(s, close, c, kT0 + 30 * kDay, kT0);
+  Effects closed = OnFeedback(s, close, c, kT0 + 30 * kDay, kT0 + 60 * kDay);
   ASSERT_EQ(closed.outcome, v1::FEEDBACK_OUTCOME_APPLIED);
   const v1::LeadOpportunityClosed& won = closed.events[0].opportunity_closed();
   EXPECT_EQ(closed.events[0].envelope().stage_change().to_stage(), v1::STAGE_WON);
@@ -413,6 +413,62 @@ TEST(MachineTest, StaleRoutingAnswersAndWithdrawalsGiveSlotsBack) {
   Effects next = OnQualified(w.state, Qualified("lead-1", 2, v1::FIT_GRADE_B), c);
   EXPECT_EQ(next.state.handoff().cycle(), 2);
   EXPECT_EQ(next.state.stage(), v1::STAGE_MQL);
+}
+
+TEST(MachineTest, RecycledWhileWithSalesIsWithdrawnAndErasureForgets) {
+  const HandoffConfig c = MakeConfig();
+  const v1::HandoffState s = HandedOff(c, "anna");
+  v1::LeadEvent recycled;
+  recycled.mutable_envelope()->set_lead_id("lead-1");
+  recycled.mutable_envelope()->set_cycle(1);
+  recycled.mutable_recycled();
+  Effects w = OnRecycled(s, recycled);
+  EXPECT_EQ(w.state.handoff().status(), v1::HANDOFF_STATUS_WITHDRAWN);
+  EXPECT_EQ(w.state.stage(), v1::STAGE_NURTURE);
+  EXPECT_EQ(w.timer, Effects::Timer::kCancel);
+  ASSERT_EQ(w.routing.size(), 1u);
+  EXPECT_TRUE(w.routing[0].has_release());
+  // The rep's late accept is refused by the stage model.
+  Effects late = OnFeedback(w.state, Accept("late", "anna"), c, kT0, kT0 + kMinute);
+  ASSERT_TRUE(late.refusal.has_value());
+  EXPECT_NE(late.detail.find("not allowed while the lead is NURTURE"), std::string::npos);
+  // A recycle of another cycle changes nothing.
+  recycled.mutable_envelope()->set_cycle(2);
+  EXPECT_EQ(OnRecycled(s, recycled).store, Effects::Store::kKeep);
+
+  Effects erased = OnErased(s);
+  EXPECT_EQ(erased.store, Effects::Store::kDelete);
+  EXPECT_EQ(erased.timer, Effects::Timer::kCancel);
+  EXPECT_EQ(erased.routing.size(), 1u) << "the slot of a pending handoff is given back";
+}
+
+TEST(MachineTest, AnswerIdsAreScopedByLeadAndTimesByTheHandoff) {
+  const HandoffConfig c = MakeConfig();
+  const v1::HandoffState s1 = HandedOff(c, "anna");
+  v1::HandoffState s2 = s1;
+  s2.mutable_handoff()->set_lead_id("lead-2");
+  Effects a1 = OnFeedback(s1, Accept("same-key", "anna"), c, kT0 + kMinute, kT0 + kHour);
+  Effects a2 = OnFeedback(s2, Accept("same-key", "anna"), c, kT0 + kMinute, kT0 + kHour);
+  ASSERT_EQ(a1.events.size(), 1u);
+  ASSERT_EQ(a2.events.size(), 1u);
+  EXPECT_NE(a1.events[0].envelope().event_id(), a2.events[0].envelope().event_id())
+      << "two leads answered with the same idempotency key are two events";
+  EXPECT_EQ(a1.events[0].envelope().causation_id(), "feedback:crm:same-key");
+  // A time before the handoff or in the future is held to the handoff and now.
+  Effects early = OnFeedback(s1, Accept("early", "anna"), c, kT0 - kDay, kT0 + kHour);
+  EXPECT_EQ(early.events[0].accepted().time_to_accept().seconds(), 0);
+  Effects future = OnFeedback(s1, Accept("future", "anna"), c, kT0 + kDay, kT0 + 10 * kMinute);
+  EXPECT_EQ(future.events[0].accepted().time_to_accept().seconds(), 10 * 60);
+}
+
+TEST(MachineTest, AnAcceptAfterTheChainRanOutIsNotWithinTheSla) {
+  const HandoffConfig c = MakeConfig(v1::SLA_EXHAUSTED_ACTION_QUEUE);
+  v1::HandoffState s = HandedOff(c, "anna");
+  s.set_escalation_steps(3);
+  Effects queued = OnSlaTimer(s, kT0 + kHour, c, kT0 + kHour);
+  Effects taken = OnFeedback(queued.state, Accept("b", "bob"), c, kT0 + 2 * kHour, kT0 + 2 * kHour);
+  ASSERT_EQ(taken.events.size(), 1u);
+  EXPECT_FALSE(taken.events[0].accepted().within_sla());
 }
 
 TEST(CompTest, MarketingSourcedFollowsThePlanInPlainWords) {

@@ -286,7 +286,7 @@ TEST(RecycleMachineTest, OpsRequestsAreIdempotentAndRefusedWithTheReason) {
   Effects r = OnCommand(nurturing, release, c, kT0 + 2 * kDay);
   ASSERT_EQ(r.events.size(), 1u);
   EXPECT_EQ(r.events[0].nurture_released().trigger(), v1::RELEASE_TRIGGER_MANUAL);
-  EXPECT_EQ(r.events[0].envelope().causation_id(), "ops:ops-1");
+  EXPECT_EQ(r.events[0].envelope().causation_id(), "ops:ops-1@lead-1/1");
   EXPECT_TRUE(OnCommand(r.state, release, c, kT0).duplicate);
   // Releasing again under a new id: not in nurture any more.
   release.set_request_id("ops-2");
@@ -315,6 +315,27 @@ TEST(RecycleMachineTest, OpsRequestsAreIdempotentAndRefusedWithTheReason) {
   EXPECT_EQ(OnCommand(sal, recycle, c, kT0).detail,
             "recycle: not allowed while the lead is SAL (cycle 2)");
   EXPECT_EQ(*OnCommand(std::nullopt, recycle, c, kT0).refusal, v1::DEAD_LETTER_REASON_UNKNOWN_LEAD);
+}
+
+TEST(RecycleMachineTest, SalesEventsOfACycleThatLeftSalesChangeNothing) {
+  const RecycleConfig c = MakeConfig();
+  // An operator recycles an MQL; its handoff then expires in the same cycle.
+  v1::LeadEvent q = Event("qualified", 1);
+  q.mutable_qualified();
+  Effects mql = OnEvent(std::nullopt, q, c, kT0);
+  v1::RecycleCommand recycle;
+  recycle.set_request_id("ops-1");
+  recycle.set_reason("not now");
+  recycle.mutable_recycle();
+  Effects recycled = OnCommand(mql.state, recycle, c, kT0);
+  ASSERT_EQ(recycled.events.size(), 1u);
+  Effects expired =
+      OnEvent(recycled.state, Rejected("sla", v1::REJECTION_REASON_SLA_EXPIRED), c, kT0 + kDay);
+  EXPECT_TRUE(expired.events.empty()) << "no second recycle";
+  EXPECT_EQ(expired.store, Effects::Store::kKeep);
+  v1::LeadEvent accepted = Event("accepted", 1);
+  accepted.mutable_accepted();
+  EXPECT_EQ(OnEvent(recycled.state, accepted, c, kT0).store, Effects::Store::kKeep);
 }
 
 TEST(RecycleMachineTest, NurtureConfigValidationAndTheShippedFile) {
