@@ -1,0 +1,317 @@
+#include "services/reporting/aggregates.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "services/common/base/strings.h"
+#include "services/common/events/lead_events.h"
+
+namespace leadflow::reporting {
+namespace {
+
+using events::MillisFromTimestamp;
+using events::TimestampFromMillis;
+
+template <typename C, typename V>
+bool In(const C& c, const V& v) {
+  return c.empty() || std::find(c.begin(), c.end(), v) != c.end();
+}
+
+const v1::Source& Touch(const v1::LeadCycleFacts& r, const v1::ReportQuery& q) {
+  return q.attribution() == v1::ATTRIBUTION_TOUCH_LAST ? r.last_touch() : r.first_touch();
+}
+
+struct Range {
+  int64_t start = 0;
+  int64_t end = 0;
+  bool Contains(int64_t t) const { return t >= start && t < end; }
+};
+
+absl::StatusOr<Range> RangeOf(const v1::ReportQuery& q, int64_t now_ms) {
+  Range r;
+  r.start = q.range().has_start() ? MillisFromTimestamp(q.range().start()) : 0;
+  r.end = q.range().has_end() ? MillisFromTimestamp(q.range().end()) : now_ms + 1;
+  if (r.end <= r.start) return absl::InvalidArgumentError("query.range: end must be after start");
+  return r;
+}
+
+// The start of `t`'s bucket (UTC), or nullopt without bucketing.
+std::optional<int64_t> BucketStart(v1::TimeBucket bucket, int64_t t) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  const absl::CivilDay day = absl::ToCivilDay(absl::FromUnixMillis(t), utc);
+  auto ms = [&](absl::CivilDay d) { return absl::ToUnixMillis(absl::FromCivil(d, utc)); };
+  switch (bucket) {
+    case v1::TIME_BUCKET_DAY:
+      return ms(day);
+    case v1::TIME_BUCKET_WEEK:
+      return ms(absl::PrevWeekday(day + 1, absl::Weekday::monday));
+    case v1::TIME_BUCKET_MONTH:
+      return ms(absl::CivilDay(absl::CivilMonth(day)));
+    case v1::TIME_BUCKET_QUARTER: {
+      const absl::CivilMonth m(day);
+      return ms(absl::CivilDay(absl::CivilMonth(m.year(), 1 + (m.month() - 1) / 3 * 3)));
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+absl::StatusOr<std::string> DimensionValueOf(const v1::LeadCycleFacts& r, const v1::ReportQuery& q,
+                                             v1::ReportDimension d) {
+  switch (d) {
+    case v1::REPORT_DIMENSION_SOURCE_SYSTEM:
+      return Touch(r, q).source_system();
+    case v1::REPORT_DIMENSION_CHANNEL:
+      return Touch(r, q).channel() == v1::CHANNEL_UNSPECIFIED
+                 ? std::string()
+                 : v1::Channel_Name(Touch(r, q).channel());
+    case v1::REPORT_DIMENSION_CAMPAIGN:
+      return Touch(r, q).campaign_id();
+    case v1::REPORT_DIMENSION_FIT_GRADE:
+      return r.fit_grade() == v1::FIT_GRADE_UNSPECIFIED ? std::string()
+                                                        : v1::FitGrade_Name(r.fit_grade());
+    case v1::REPORT_DIMENSION_SEGMENT:
+      return r.segment();
+    case v1::REPORT_DIMENSION_TERRITORY:
+      return r.territory();
+    case v1::REPORT_DIMENSION_QUEUE:
+      return r.queue();
+    case v1::REPORT_DIMENSION_REP:
+      return r.rep_id();
+    case v1::REPORT_DIMENSION_CYCLE:
+      return std::to_string(r.cycle());
+    case v1::REPORT_DIMENSION_MQL_BASIS:
+      return r.mql_basis() == v1::MQL_BASIS_UNSPECIFIED ? std::string()
+                                                        : v1::MqlBasis_Name(r.mql_basis());
+    case v1::REPORT_DIMENSION_REJECTION_REASON:
+      return r.rejection_reason() == v1::REJECTION_REASON_UNSPECIFIED
+                 ? std::string()
+                 : v1::RejectionReason_Name(r.rejection_reason());
+    case v1::REPORT_DIMENSION_OUTCOME_REASON:
+      return r.outcome_reason().code();
+    case v1::REPORT_DIMENSION_COMPETITOR:
+      return r.competitor();
+    case v1::REPORT_DIMENSION_CURRENCY:
+      return r.amount().currency_code();
+    default:
+      return absl::InvalidArgumentError(
+          StrCat("query.group_by: ", v1::ReportDimension_Name(d), " is not supported here"));
+  }
+}
+
+// Rows grouped: the key's text (for ordering and lookup) → the RowKey.
+absl::StatusOr<std::pair<std::string, v1::RowKey>> KeyOf(const v1::LeadCycleFacts& r,
+                                                         const v1::ReportQuery& q, int64_t t) {
+  v1::RowKey key;
+  std::string text;
+  for (int d : q.group_by()) {
+    const auto dimension = static_cast<v1::ReportDimension>(d);
+    absl::StatusOr<std::string> value = DimensionValueOf(r, q, dimension);
+    if (!value.ok()) return value.status();
+    v1::DimensionValue& dv = *key.add_group();
+    dv.set_dimension(dimension);
+    dv.set_value(*value);
+    StrAppend(&text, *value, "\x1f");
+  }
+  if (std::optional<int64_t> b = BucketStart(q.bucket(), t); b.has_value()) {
+    *key.mutable_bucket_start() = TimestampFromMillis(*b);
+    StrAppend(&text, absl::StrFormat("%020d", *b));
+  }
+  return std::make_pair(std::move(text), std::move(key));
+}
+
+std::optional<int64_t> Entered(const v1::LeadCycleFacts& r, v1::Stage s) {
+  auto it = r.entered_at_ms().find(s);
+  if (it == r.entered_at_ms().end()) return std::nullopt;
+  return it->second;
+}
+
+// The stage pairs of a conversion or velocity request.
+absl::StatusOr<std::vector<std::pair<v1::Stage, v1::Stage>>> Pairs(
+    v1::Stage from, v1::Stage to, const std::vector<v1::Stage>& stages) {
+  const std::vector<v1::Stage> path = MainPath(stages);
+  std::vector<std::pair<v1::Stage, v1::Stage>> out;
+  if (from == v1::STAGE_UNSPECIFIED) {
+    if (to != v1::STAGE_UNSPECIFIED) {
+      return absl::InvalidArgumentError("from_stage: required when to_stage is set");
+    }
+    for (size_t i = 0; i + 1 < path.size(); ++i) out.emplace_back(path[i], path[i + 1]);
+    return out;
+  }
+  if (to == v1::STAGE_UNSPECIFIED) {
+    auto it = std::find(path.begin(), path.end(), from);
+    if (it == path.end() || it + 1 == path.end()) {
+      return absl::InvalidArgumentError(
+          StrCat("to_stage: required (", v1::Stage_Name(from), " has no next stage on the path)"));
+    }
+    to = *(it + 1);
+  }
+  out.emplace_back(from, to);
+  return out;
+}
+
+google::protobuf::Duration DurationOf(double ms) {
+  google::protobuf::Duration d;
+  const int64_t whole = static_cast<int64_t>(ms);
+  d.set_seconds(whole / 1000);
+  d.set_nanos(static_cast<int32_t>((whole % 1000) * 1000000));
+  return d;
+}
+
+double Quantile(std::vector<int64_t> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  // Nearest rank: the smallest value with at least q of the sample at or below it.
+  size_t rank = static_cast<size_t>(q * static_cast<double>(v.size()) + 0.999999);
+  rank = std::clamp<size_t>(rank, 1, v.size());
+  return static_cast<double>(v[rank - 1]);
+}
+
+}  // namespace
+
+bool Matches(const v1::LeadCycleFacts& r, const v1::ReportFilter& f) {
+  return In(f.source_systems(), r.first_touch().source_system()) &&
+         In(f.channels(), r.first_touch().channel()) &&
+         In(f.campaign_ids(), r.first_touch().campaign_id()) && In(f.fit_grades(), r.fit_grade()) &&
+         In(f.segments(), r.segment()) && In(f.territories(), r.territory()) &&
+         In(f.queues(), r.queue()) && In(f.rep_ids(), r.rep_id()) && In(f.cycles(), r.cycle()) &&
+         (!f.marketing_sourced_only() || r.marketing_sourced());
+}
+
+std::vector<v1::Stage> MainPath(const std::vector<v1::Stage>& model_order) {
+  static const v1::Stage kPath[] = {v1::STAGE_INQUIRY, v1::STAGE_MQL,         v1::STAGE_SAL,
+                                    v1::STAGE_SQL,     v1::STAGE_OPPORTUNITY, v1::STAGE_WON};
+  std::vector<v1::Stage> out;
+  for (v1::Stage s : model_order) {
+    if (std::find(std::begin(kPath), std::end(kPath), s) != std::end(kPath)) out.push_back(s);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::GetFunnelResponse> Funnel(const std::vector<v1::LeadCycleFacts>& rows,
+                                             const v1::GetFunnelRequest& request,
+                                             const std::vector<v1::Stage>& stages, int64_t now_ms) {
+  const v1::ReportQuery& q = request.query();
+  absl::StatusOr<Range> range = RangeOf(q, now_ms);
+  if (!range.ok()) return range.status();
+  const bool period = request.mode() == v1::FUNNEL_MODE_PERIOD;
+  std::map<std::string, v1::FunnelRow> out;
+  auto row_for = [&](const std::pair<std::string, v1::RowKey>& key) -> v1::FunnelRow& {
+    auto [it, fresh] = out.try_emplace(key.first);
+    if (fresh) {
+      *it->second.mutable_key() = key.second;
+      for (v1::Stage s : stages) it->second.add_stages()->set_stage(s);
+    }
+    return it->second;
+  };
+  for (const v1::LeadCycleFacts& r : rows) {
+    if (!Matches(r, q.filter())) continue;
+    for (size_t i = 0; i < stages.size(); ++i) {
+      const std::optional<int64_t> at = Entered(r, stages[i]);
+      if (!at.has_value()) continue;
+      const int64_t t = period ? *at : r.started_at_ms();
+      if (!range->Contains(t)) continue;
+      absl::StatusOr<std::pair<std::string, v1::RowKey>> key = KeyOf(r, q, t);
+      if (!key.ok()) return key.status();
+      v1::StageCount& c = *row_for(*key).mutable_stages(static_cast<int>(i));
+      c.set_entered(c.entered() + 1);
+      if (r.stage() == stages[i]) c.set_current(c.current() + 1);
+    }
+  }
+  v1::GetFunnelResponse resp;
+  *resp.mutable_metadata()->mutable_generated_at() = TimestampFromMillis(now_ms);
+  for (auto& [text, row] : out) *resp.add_rows() = std::move(row);
+  return resp;
+}
+
+absl::StatusOr<v1::GetConversionResponse> Conversion(const std::vector<v1::LeadCycleFacts>& rows,
+                                                     const v1::GetConversionRequest& request,
+                                                     const std::vector<v1::Stage>& stages,
+                                                     int64_t now_ms) {
+  const v1::ReportQuery& q = request.query();
+  absl::StatusOr<Range> range = RangeOf(q, now_ms);
+  if (!range.ok()) return range.status();
+  absl::StatusOr<std::vector<std::pair<v1::Stage, v1::Stage>>> pairs =
+      Pairs(request.from_stage(), request.to_stage(), stages);
+  if (!pairs.ok()) return pairs.status();
+  std::map<std::pair<std::string, size_t>, v1::ConversionRow> out;
+  for (const v1::LeadCycleFacts& r : rows) {
+    if (!Matches(r, q.filter())) continue;
+    for (size_t p = 0; p < pairs->size(); ++p) {
+      const auto [from, to] = (*pairs)[p];
+      const std::optional<int64_t> at = Entered(r, from);
+      if (!at.has_value() || !range->Contains(*at)) continue;
+      absl::StatusOr<std::pair<std::string, v1::RowKey>> key = KeyOf(r, q, *at);
+      if (!key.ok()) return key.status();
+      auto [it, fresh] = out.try_emplace({key->first, p});
+      v1::ConversionRow& row = it->second;
+      if (fresh) {
+        *row.mutable_key() = key->second;
+        row.set_from_stage(from);
+        row.set_to_stage(to);
+      }
+      row.set_entered(row.entered() + 1);
+      if (Entered(r, to).has_value()) row.set_converted(row.converted() + 1);
+    }
+  }
+  v1::GetConversionResponse resp;
+  *resp.mutable_metadata()->mutable_generated_at() = TimestampFromMillis(now_ms);
+  for (auto& [k, row] : out) {
+    row.set_rate(row.entered() == 0
+                     ? 0
+                     : static_cast<double>(row.converted()) / static_cast<double>(row.entered()));
+    *resp.add_rows() = std::move(row);
+  }
+  return resp;
+}
+
+absl::StatusOr<v1::GetVelocityResponse> Velocity(const std::vector<v1::LeadCycleFacts>& rows,
+                                                 const v1::GetVelocityRequest& request,
+                                                 const std::vector<v1::Stage>& stages,
+                                                 int64_t now_ms) {
+  const v1::ReportQuery& q = request.query();
+  absl::StatusOr<Range> range = RangeOf(q, now_ms);
+  if (!range.ok()) return range.status();
+  absl::StatusOr<std::vector<std::pair<v1::Stage, v1::Stage>>> pairs =
+      Pairs(request.from_stage(), request.to_stage(), stages);
+  if (!pairs.ok()) return pairs.status();
+  struct Acc {
+    v1::RowKey key;
+    std::vector<int64_t> ms;
+  };
+  std::map<std::pair<std::string, size_t>, Acc> out;
+  for (const v1::LeadCycleFacts& r : rows) {
+    if (!Matches(r, q.filter())) continue;
+    for (size_t p = 0; p < pairs->size(); ++p) {
+      const std::optional<int64_t> from = Entered(r, (*pairs)[p].first);
+      const std::optional<int64_t> to = Entered(r, (*pairs)[p].second);
+      if (!from.has_value() || !to.has_value() || !range->Contains(*to)) continue;
+      absl::StatusOr<std::pair<std::string, v1::RowKey>> key = KeyOf(r, q, *to);
+      if (!key.ok()) return key.status();
+      Acc& acc = out[{key->first, p}];
+      acc.key = key->second;
+      acc.ms.push_back(std::max<int64_t>(0, *to - *from));
+    }
+  }
+  v1::GetVelocityResponse resp;
+  *resp.mutable_metadata()->mutable_generated_at() = TimestampFromMillis(now_ms);
+  for (auto& [k, acc] : out) {
+    v1::VelocityRow& row = *resp.add_rows();
+    *row.mutable_key() = acc.key;
+    row.set_from_stage((*pairs)[k.second].first);
+    row.set_to_stage((*pairs)[k.second].second);
+    row.set_count(static_cast<int64_t>(acc.ms.size()));
+    double sum = 0;
+    for (int64_t v : acc.ms) sum += static_cast<double>(v);
+    *row.mutable_mean() = DurationOf(sum / static_cast<double>(acc.ms.size()));
+    *row.mutable_median() = DurationOf(Quantile(acc.ms, 0.5));
+    *row.mutable_p90() = DurationOf(Quantile(acc.ms, 0.9));
+  }
+  return resp;
+}
+
+}  // namespace leadflow::reporting

@@ -1,0 +1,43 @@
+// Reports computed from lead-cycle fact rows (facts.h), pure: the request's filter, grouping, time
+// bucketing and time range applied to every row, so every report is exact under any combination of
+// filters. Rows come from a scan of the reporting store; `now_ms` closes an open time range.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "leadflow/v1/reporting_service.pb.h"
+#include "leadflow/v1/reporting_state.pb.h"
+
+namespace leadflow::reporting {
+
+// Whether a row passes the filter.
+bool Matches(const v1::LeadCycleFacts& row, const v1::ReportFilter& filter);
+
+// The main path of the stage model, in its order: INQUIRY, MQL, SAL, SQL, OPPORTUNITY, WON (those
+// the model defines).
+std::vector<v1::Stage> MainPath(const std::vector<v1::Stage>& model_order);
+
+// Lead-cycles entering each stage of `stages` (the model's order). COHORT: cycles that started in
+// the range, grouped and bucketed by their start; PERIOD: stage entries in the range, by entry
+// time.
+absl::StatusOr<v1::GetFunnelResponse> Funnel(const std::vector<v1::LeadCycleFacts>& rows,
+                                             const v1::GetFunnelRequest& request,
+                                             const std::vector<v1::Stage>& stages, int64_t now_ms);
+
+// Conversion from one stage to another within a cycle, by the time from_stage was entered.
+absl::StatusOr<v1::GetConversionResponse> Conversion(const std::vector<v1::LeadCycleFacts>& rows,
+                                                     const v1::GetConversionRequest& request,
+                                                     const std::vector<v1::Stage>& stages,
+                                                     int64_t now_ms);
+
+// Time from entering one stage to entering another within a cycle, by the time to_stage was
+// reached: count, mean, median, p90.
+absl::StatusOr<v1::GetVelocityResponse> Velocity(const std::vector<v1::LeadCycleFacts>& rows,
+                                                 const v1::GetVelocityRequest& request,
+                                                 const std::vector<v1::Stage>& stages,
+                                                 int64_t now_ms);
+
+}  // namespace leadflow::reporting
