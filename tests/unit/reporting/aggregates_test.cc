@@ -17,7 +17,7 @@
 namespace leadflow::reporting {
 namespace {
 
-constexpr int64_t kT0 = 1'790'000'000'000;  // a Monday, 2026-09-21
+constexpr int64_t kT0 = 1'790'000'000'000;  // 2026-09-21
 constexpr int64_t kHour = 3'600'000;
 constexpr int64_t kDay = 24 * kHour;
 
@@ -142,11 +142,6 @@ std::map<std::pair<std::string, int>, Cycle> BruteForce(const std::vector<v1::Le
     if (e.has_captured() || e.has_nurture_released()) c.start = t;
     c.channel = channel[lead];
     if (e.has_qualified()) c.grade = e.qualified().score().fit_grade();
-    if (e.has_nurture_released()) {
-      // It also ends the previous cycle, which stays in NURTURE.
-      Cycle& prev = out[{lead, cycle - 1}];
-      (void)prev;
-    }
     if (e.envelope().has_stage_change()) {
       const v1::Stage to = e.envelope().stage_change().to_stage();
       c.entered.emplace(to, t);
@@ -157,7 +152,7 @@ std::map<std::pair<std::string, int>, Cycle> BruteForce(const std::vector<v1::Le
 }
 
 int64_t WeekStart(int64_t t) {
-  // kT0 is a Monday 00:00 UTC? Not necessarily: compute Monday 00:00 UTC of t directly.
+  // Monday 00:00 UTC of the week of t.
   const int64_t days = t / kDay;           // days since 1970-01-01 (a Thursday)
   const int64_t weekday = (days + 3) % 7;  // 0 = Monday
   return (days - weekday) * kDay;
