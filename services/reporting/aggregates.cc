@@ -171,6 +171,48 @@ double Quantile(std::vector<int64_t> v, double q) {
   return static_cast<double>(v[rank - 1]);
 }
 
+// A running sum of money in one currency; mixing currencies is an error the caller reports.
+struct Sum {
+  std::string currency;
+  int64_t micros = 0;
+  bool mixed = false;
+  void Add(const v1::Money& m) {
+    if (m.amount_micros() == 0 && m.currency_code().empty()) return;
+    if (currency.empty()) currency = m.currency_code();
+    if (m.currency_code() != currency) mixed = true;
+    micros += m.amount_micros();
+  }
+  v1::Money Money() const {
+    v1::Money m;
+    m.set_currency_code(currency);
+    m.set_amount_micros(micros);
+    return m;
+  }
+};
+
+absl::Status MixedCurrencies() {
+  return absl::InvalidArgumentError(
+      "amounts in several currencies in one row: group by REPORT_DIMENSION_CURRENCY");
+}
+
+// Reason counts, most frequent first (then by code).
+void AddReasons(const std::map<std::string, int64_t>& counts,
+                google::protobuf::RepeatedPtrField<v1::ReasonCount>* out) {
+  std::vector<std::pair<std::string, int64_t>> v(counts.begin(), counts.end());
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  for (const auto& [code, n] : v) {
+    v1::ReasonCount& r = *out->Add();
+    r.mutable_reason()->set_code(code);
+    r.set_count(n);
+  }
+}
+
+double Ratio(int64_t a, int64_t b) {
+  return b == 0 ? 0 : static_cast<double>(a) / static_cast<double>(b);
+}
+
 }  // namespace
 
 bool Matches(const v1::LeadCycleFacts& r, const v1::ReportFilter& f) {
@@ -310,6 +352,138 @@ absl::StatusOr<v1::GetVelocityResponse> Velocity(const std::vector<v1::LeadCycle
     *row.mutable_mean() = DurationOf(sum / static_cast<double>(acc.ms.size()));
     *row.mutable_median() = DurationOf(Quantile(acc.ms, 0.5));
     *row.mutable_p90() = DurationOf(Quantile(acc.ms, 0.9));
+  }
+  return resp;
+}
+
+absl::StatusOr<v1::GetLeadQualityResponse> LeadQuality(const std::vector<v1::LeadCycleFacts>& rows,
+                                                       const v1::GetLeadQualityRequest& request,
+                                                       int64_t rejected_lead_cost_micros,
+                                                       int64_t now_ms) {
+  const v1::ReportQuery& q = request.query();
+  absl::StatusOr<Range> range = RangeOf(q, now_ms);
+  if (!range.ok()) return range.status();
+  struct Acc {
+    v1::LeadQualityRow row;
+    std::map<std::string, int64_t> reasons;
+    Sum pipeline, won;
+  };
+  std::map<std::string, Acc> out;
+  auto has = [](const v1::LeadCycleFacts& r, v1::Stage s) { return r.entered_at_ms().contains(s); };
+  for (const v1::LeadCycleFacts& r : rows) {
+    if (!Matches(r, q.filter()) || !range->Contains(r.started_at_ms())) continue;
+    absl::StatusOr<std::pair<std::string, v1::RowKey>> key = KeyOf(r, q, r.started_at_ms());
+    if (!key.ok()) return key.status();
+    Acc& acc = out[key->first];
+    v1::LeadQualityRow& row = acc.row;
+    *row.mutable_key() = key->second;
+    row.set_leads(row.leads() + 1);
+    row.set_mql(row.mql() + (has(r, v1::STAGE_MQL) ? 1 : 0));
+    row.set_disqualified(row.disqualified() + (has(r, v1::STAGE_DISQUALIFIED) ? 1 : 0));
+    row.set_accepted(row.accepted() + (has(r, v1::STAGE_SAL) ? 1 : 0));
+    row.set_sql(row.sql() + (has(r, v1::STAGE_SQL) ? 1 : 0));
+    row.set_opportunities(row.opportunities() + (has(r, v1::STAGE_OPPORTUNITY) ? 1 : 0));
+    row.set_won(row.won() + (has(r, v1::STAGE_WON) ? 1 : 0));
+    if (has(r, v1::STAGE_REJECTED)) {
+      row.set_rejected(row.rejected() + 1);
+      ++acc.reasons[r.rejection_reason() == v1::REJECTION_REASON_UNSPECIFIED
+                        ? std::string("unspecified")
+                        : AsciiStrToLower(
+                              v1::RejectionReason_Name(r.rejection_reason()).substr(17))];
+    }
+    if (has(r, v1::STAGE_OPPORTUNITY)) acc.pipeline.Add(r.amount());
+    if (has(r, v1::STAGE_WON)) acc.won.Add(r.amount());
+  }
+  v1::GetLeadQualityResponse resp;
+  *resp.mutable_metadata()->mutable_generated_at() = TimestampFromMillis(now_ms);
+  for (auto& [k, acc] : out) {
+    if (acc.pipeline.mixed || acc.won.mixed ||
+        (!acc.pipeline.currency.empty() && !acc.won.currency.empty() &&
+         acc.pipeline.currency != acc.won.currency)) {
+      return MixedCurrencies();
+    }
+    v1::LeadQualityRow& row = acc.row;
+    row.set_acceptance_rate(Ratio(row.accepted(), row.accepted() + row.rejected()));
+    AddReasons(acc.reasons, row.mutable_rejection_reasons());
+    *row.mutable_pipeline_amount() = acc.pipeline.Money();
+    *row.mutable_won_amount() = acc.won.Money();
+    v1::Money& value = *row.mutable_value_per_lead();
+    value.set_currency_code(acc.won.currency.empty() ? acc.pipeline.currency : acc.won.currency);
+    const int64_t net = acc.won.micros - rejected_lead_cost_micros * row.rejected();
+    value.set_amount_micros(row.leads() == 0 ? 0 : net / row.leads());
+    *resp.add_rows() = std::move(row);
+  }
+  return resp;
+}
+
+absl::StatusOr<v1::GetWinLossResponse> WinLoss(const std::vector<v1::LeadCycleFacts>& rows,
+                                               const v1::GetWinLossRequest& request,
+                                               int64_t now_ms) {
+  const v1::ReportQuery& q = request.query();
+  absl::StatusOr<Range> range = RangeOf(q, now_ms);
+  if (!range.ok()) return range.status();
+  struct Acc {
+    v1::WinLossRow row;
+    std::map<std::string, int64_t> win_reasons, loss_reasons;
+    std::map<std::string, std::pair<int64_t, int64_t>> competitors;
+    Sum won, lost;
+    std::vector<int64_t> cycle_ms;
+  };
+  std::map<std::string, Acc> out;
+  for (const v1::LeadCycleFacts& r : rows) {
+    if (!Matches(r, q.filter())) continue;
+    const std::optional<int64_t> won_at = Entered(r, v1::STAGE_WON);
+    const std::optional<int64_t> lost_at = Entered(r, v1::STAGE_LOST);
+    const std::optional<int64_t> closed = won_at.has_value() ? won_at : lost_at;
+    if (!closed.has_value() || !range->Contains(*closed)) continue;
+    absl::StatusOr<std::pair<std::string, v1::RowKey>> key = KeyOf(r, q, *closed);
+    if (!key.ok()) return key.status();
+    Acc& acc = out[key->first];
+    *acc.row.mutable_key() = key->second;
+    const bool won = won_at.has_value();
+    if (won) {
+      acc.row.set_won(acc.row.won() + 1);
+      acc.won.Add(r.amount());
+      if (!r.outcome_reason().code().empty()) ++acc.win_reasons[r.outcome_reason().code()];
+    } else {
+      acc.row.set_lost(acc.row.lost() + 1);
+      acc.lost.Add(r.amount());
+      if (!r.outcome_reason().code().empty()) ++acc.loss_reasons[r.outcome_reason().code()];
+    }
+    if (!r.competitor().empty()) {
+      auto& c = acc.competitors[r.competitor()];
+      (won ? c.first : c.second) += 1;
+    }
+    if (const std::optional<int64_t> opened = Entered(r, v1::STAGE_OPPORTUNITY); opened) {
+      acc.cycle_ms.push_back(std::max<int64_t>(0, *closed - *opened));
+    }
+  }
+  v1::GetWinLossResponse resp;
+  *resp.mutable_metadata()->mutable_generated_at() = TimestampFromMillis(now_ms);
+  for (auto& [k, acc] : out) {
+    if (acc.won.mixed || acc.lost.mixed) return MixedCurrencies();
+    v1::WinLossRow& row = acc.row;
+    row.set_win_rate(Ratio(row.won(), row.won() + row.lost()));
+    *row.mutable_won_amount() = acc.won.Money();
+    *row.mutable_lost_amount() = acc.lost.Money();
+    AddReasons(acc.win_reasons, row.mutable_win_reasons());
+    AddReasons(acc.loss_reasons, row.mutable_loss_reasons());
+    std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> comps(acc.competitors.begin(),
+                                                                           acc.competitors.end());
+    std::sort(comps.begin(), comps.end(), [](const auto& a, const auto& b) {
+      const int64_t na = a.second.first + a.second.second;
+      const int64_t nb = b.second.first + b.second.second;
+      return na != nb ? na > nb : a.first < b.first;
+    });
+    for (const auto& [name, wl] : comps) {
+      v1::CompetitorCount& c = *row.add_competitors();
+      c.set_competitor(name);
+      c.set_won(wl.first);
+      c.set_lost(wl.second);
+    }
+    if (!acc.cycle_ms.empty())
+      *row.mutable_median_sales_cycle() = DurationOf(Quantile(acc.cycle_ms, 0.5));
+    *resp.add_rows() = std::move(row);
   }
   return resp;
 }

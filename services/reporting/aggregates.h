@@ -40,4 +40,19 @@ absl::StatusOr<v1::GetVelocityResponse> Velocity(const std::vector<v1::LeadCycle
                                                  const std::vector<v1::Stage>& stages,
                                                  int64_t now_ms);
 
+// Lead quality by the time the lead-cycle started (group by source system, channel, campaign):
+// how far leads got, acceptance, rejection reasons, pipeline and won amounts, and the net value of
+// a lead — won revenue minus `rejected_lead_cost` for every lead sales rejected, per lead. Amounts
+// in more than one currency in a row need grouping by REPORT_DIMENSION_CURRENCY.
+absl::StatusOr<v1::GetLeadQualityResponse> LeadQuality(const std::vector<v1::LeadCycleFacts>& rows,
+                                                       const v1::GetLeadQualityRequest& request,
+                                                       int64_t rejected_lead_cost_micros,
+                                                       int64_t now_ms);
+
+// Win-loss by the time the opportunity closed: won, lost, win rate, amounts, win and loss reasons,
+// competitors, and the median time from opened to closed.
+absl::StatusOr<v1::GetWinLossResponse> WinLoss(const std::vector<v1::LeadCycleFacts>& rows,
+                                               const v1::GetWinLossRequest& request,
+                                               int64_t now_ms);
+
 }  // namespace leadflow::reporting

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "gtest/gtest.h"
+#include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
 #include "services/reporting/facts.h"
 
@@ -73,12 +74,22 @@ Population Generate(int leads, uint32_t seed) {
           out.events.back().mutable_converted();
           if (chance(0.7)) {
             out.events.push_back(event(cycle, v1::STAGE_SQL, v1::STAGE_OPPORTUNITY));
-            out.events.back().mutable_opportunity_opened();
+            const int64_t amount = static_cast<int64_t>(1 + rng() % 50) * 1'000'000'000;
+            out.events.back().mutable_opportunity_opened()->mutable_amount()->set_currency_code(
+                "EUR");
+            out.events.back().mutable_opportunity_opened()->mutable_amount()->set_amount_micros(
+                amount);
             const bool won = chance(0.5);
             out.events.push_back(
                 event(cycle, v1::STAGE_OPPORTUNITY, won ? v1::STAGE_WON : v1::STAGE_LOST));
-            out.events.back().mutable_opportunity_closed()->set_outcome(
-                won ? v1::OPPORTUNITY_OUTCOME_WON : v1::OPPORTUNITY_OUTCOME_LOST);
+            v1::LeadOpportunityClosed& closed = *out.events.back().mutable_opportunity_closed();
+            closed.set_outcome(won ? v1::OPPORTUNITY_OUTCOME_WON : v1::OPPORTUNITY_OUTCOME_LOST);
+            closed.mutable_amount()->set_currency_code("EUR");
+            closed.mutable_amount()->set_amount_micros(amount);
+            static const char* kReasons[] = {"price", "timing", "features"};
+            static const char* kCompetitors[] = {"", "rival", "other"};
+            closed.mutable_reason()->set_code(kReasons[rng() % 3]);
+            closed.set_competitor(kCompetitors[rng() % 3]);
             if (won) break;
             last = v1::STAGE_LOST;
           } else {
@@ -89,7 +100,10 @@ Population Generate(int leads, uint32_t seed) {
         }
       } else {
         out.events.push_back(event(cycle, v1::STAGE_MQL, v1::STAGE_REJECTED));
-        out.events.back().mutable_rejected();
+        static const v1::RejectionReason kRejections[] = {v1::REJECTION_REASON_BAD_TIMING,
+                                                          v1::REJECTION_REASON_NO_BUDGET,
+                                                          v1::REJECTION_REASON_NOT_ICP};
+        out.events.back().mutable_rejected()->set_reason_code(kRejections[rng() % 3]);
         last = v1::STAGE_REJECTED;
       }
       out.events.push_back(event(cycle, last, v1::STAGE_NURTURE));
@@ -124,6 +138,10 @@ std::vector<v1::LeadCycleFacts> FoldAll(const std::vector<v1::LeadEvent>& events
 // The brute force: straight from the events, per (lead, cycle).
 struct Cycle {
   int64_t start = 0;
+  int64_t amount = 0;
+  std::string rejection;  // lower-case reason
+  std::string outcome_reason;
+  std::string competitor;
   v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
   v1::FitGrade grade = v1::FIT_GRADE_UNSPECIFIED;
   std::map<v1::Stage, int64_t> entered;
@@ -142,6 +160,15 @@ std::map<std::pair<std::string, int>, Cycle> BruteForce(const std::vector<v1::Le
     if (e.has_captured() || e.has_nurture_released()) c.start = t;
     c.channel = channel[lead];
     if (e.has_qualified()) c.grade = e.qualified().score().fit_grade();
+    if (e.has_opportunity_opened()) c.amount = e.opportunity_opened().amount().amount_micros();
+    if (e.has_rejected()) {
+      c.rejection =
+          AsciiStrToLower(v1::RejectionReason_Name(e.rejected().reason_code()).substr(17));
+    }
+    if (e.has_opportunity_closed()) {
+      c.outcome_reason = e.opportunity_closed().reason().code();
+      c.competitor = e.opportunity_closed().competitor();
+    }
     if (e.envelope().has_stage_change()) {
       const v1::Stage to = e.envelope().stage_change().to_stage();
       c.entered.emplace(to, t);
@@ -276,6 +303,110 @@ TEST(AggregatesTest, FunnelConversionAndVelocityEqualTheBruteForce) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(std::string(bad.status().message()).find("REPORT_DIMENSION_PRODUCT"),
             std::string::npos);
+}
+
+TEST(AggregatesTest, LeadQualityAndWinLossEqualTheBruteForce) {
+  const Population pop = Generate(600, 7);
+  const std::vector<v1::LeadCycleFacts> rows = FoldAll(pop.events);
+  const auto truth = BruteForce(pop.events);
+  const int64_t now = kT0 + 400 * kDay;
+  constexpr int64_t kCost = 200'000'000;  // 200 EUR of sales time per rejected lead
+
+  v1::GetLeadQualityRequest quality;
+  quality.mutable_query()->add_group_by(v1::REPORT_DIMENSION_CHANNEL);
+  auto got = LeadQuality(rows, quality, kCost, now);
+  ASSERT_TRUE(got.ok()) << got.status();
+  struct Want {
+    int64_t leads = 0, mql = 0, accepted = 0, rejected = 0, won = 0, won_amount = 0, pipeline = 0;
+    std::map<std::string, int64_t> reasons;
+  };
+  std::map<std::string, Want> want;
+  for (const auto& [k, c] : truth) {
+    Want& w = want[v1::Channel_Name(c.channel)];
+    ++w.leads;
+    w.mql += c.entered.count(v1::STAGE_MQL);
+    w.accepted += c.entered.count(v1::STAGE_SAL);
+    if (c.entered.count(v1::STAGE_REJECTED)) {
+      ++w.rejected;
+      ++w.reasons[c.rejection];
+    }
+    if (c.entered.count(v1::STAGE_OPPORTUNITY)) w.pipeline += c.amount;
+    if (c.entered.count(v1::STAGE_WON)) {
+      ++w.won;
+      w.won_amount += c.amount;
+    }
+  }
+  ASSERT_EQ(got->rows_size(), static_cast<int>(want.size()));
+  for (const v1::LeadQualityRow& r : got->rows()) {
+    SCOPED_TRACE(r.key().group(0).value());
+    const Want& w = want.at(r.key().group(0).value());
+    EXPECT_EQ(r.leads(), w.leads);
+    EXPECT_EQ(r.mql(), w.mql);
+    EXPECT_EQ(r.accepted(), w.accepted);
+    EXPECT_EQ(r.rejected(), w.rejected);
+    EXPECT_EQ(r.won(), w.won);
+    EXPECT_EQ(r.won_amount().amount_micros(), w.won_amount);
+    EXPECT_EQ(r.pipeline_amount().amount_micros(), w.pipeline);
+    EXPECT_DOUBLE_EQ(r.acceptance_rate(), static_cast<double>(w.accepted) /
+                                              static_cast<double>(w.accepted + w.rejected));
+    EXPECT_EQ(r.value_per_lead().amount_micros(), (w.won_amount - kCost * w.rejected) / w.leads);
+    std::map<std::string, int64_t> reasons;
+    for (const v1::ReasonCount& rc : r.rejection_reasons())
+      reasons[rc.reason().code()] = rc.count();
+    EXPECT_EQ(reasons, w.reasons);
+    for (int i = 1; i < r.rejection_reasons_size(); ++i) {
+      EXPECT_GE(r.rejection_reasons(i - 1).count(), r.rejection_reasons(i).count());
+    }
+  }
+
+  v1::GetWinLossRequest winloss;
+  winloss.mutable_query()->add_group_by(v1::REPORT_DIMENSION_FIT_GRADE);
+  auto wl = WinLoss(rows, winloss, now);
+  ASSERT_TRUE(wl.ok()) << wl.status();
+  struct WantWl {
+    int64_t won = 0, lost = 0, won_amount = 0, lost_amount = 0;
+    std::map<std::string, int64_t> loss_reasons;
+    std::map<std::string, std::pair<int64_t, int64_t>> competitors;
+  };
+  std::map<std::string, WantWl> want_wl;
+  for (const auto& [k, c] : truth) {
+    const bool won = c.entered.count(v1::STAGE_WON) > 0;
+    if (!won && !c.entered.count(v1::STAGE_LOST)) continue;
+    WantWl& w = want_wl[v1::FitGrade_Name(c.grade)];
+    (won ? w.won : w.lost) += 1;
+    (won ? w.won_amount : w.lost_amount) += c.amount;
+    if (!won) ++w.loss_reasons[c.outcome_reason];
+    if (!c.competitor.empty()) {
+      auto& cc = w.competitors[c.competitor];
+      (won ? cc.first : cc.second) += 1;
+    }
+  }
+  ASSERT_EQ(wl->rows_size(), static_cast<int>(want_wl.size()));
+  for (const v1::WinLossRow& r : wl->rows()) {
+    SCOPED_TRACE(r.key().group(0).value());
+    const WantWl& w = want_wl.at(r.key().group(0).value());
+    EXPECT_EQ(r.won(), w.won);
+    EXPECT_EQ(r.lost(), w.lost);
+    EXPECT_EQ(r.won_amount().amount_micros(), w.won_amount);
+    EXPECT_EQ(r.lost_amount().amount_micros(), w.lost_amount);
+    std::map<std::string, int64_t> losses;
+    for (const v1::ReasonCount& rc : r.loss_reasons()) losses[rc.reason().code()] = rc.count();
+    EXPECT_EQ(losses, w.loss_reasons);
+    std::map<std::string, std::pair<int64_t, int64_t>> comps;
+    for (const v1::CompetitorCount& cc : r.competitors())
+      comps[cc.competitor()] = {cc.won(), cc.lost()};
+    EXPECT_EQ(comps, w.competitors);
+  }
+
+  // Two currencies in one row are refused, not summed.
+  std::vector<v1::LeadCycleFacts> mixed = rows;
+  for (v1::LeadCycleFacts& r : mixed) {
+    if (r.entered_at_ms().contains(v1::STAGE_WON)) {
+      r.mutable_amount()->set_currency_code("USD");
+      break;
+    }
+  }
+  EXPECT_FALSE(WinLoss(mixed, v1::GetWinLossRequest(), now).ok());
 }
 
 }  // namespace
