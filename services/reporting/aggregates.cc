@@ -488,4 +488,66 @@ absl::StatusOr<v1::GetWinLossResponse> WinLoss(const std::vector<v1::LeadCycleFa
   return resp;
 }
 
+absl::StatusOr<v1::GetSlaComplianceResponse> SlaCompliance(
+    const std::vector<v1::LeadCycleFacts>& rows, const v1::GetSlaComplianceRequest& request,
+    int64_t now_ms) {
+  const v1::ReportQuery& q = request.query();
+  absl::StatusOr<Range> range = RangeOf(q, now_ms);
+  if (!range.ok()) return range.status();
+  struct Acc {
+    v1::SlaComplianceRow row;
+    std::vector<int64_t> answer_ms;
+  };
+  std::map<std::string, Acc> out;
+  for (const v1::LeadCycleFacts& r : rows) {
+    if (!Matches(r, q.filter()) || r.handed_off_at_ms() == 0 ||
+        !range->Contains(r.handed_off_at_ms())) {
+      continue;
+    }
+    absl::StatusOr<std::pair<std::string, v1::RowKey>> key = KeyOf(r, q, r.handed_off_at_ms());
+    if (!key.ok()) return key.status();
+    Acc& acc = out[key->first];
+    v1::SlaComplianceRow& row = acc.row;
+    *row.mutable_key() = key->second;
+    row.set_handed_off(row.handed_off() + 1);
+    row.set_escalated(row.escalated() + r.escalations());
+    row.set_reassigned(row.reassigned() + r.reassignments());
+    const std::optional<int64_t> accepted = Entered(r, v1::STAGE_SAL);
+    const std::optional<int64_t> rejected =
+        r.sla_expired() ? std::nullopt : Entered(r, v1::STAGE_REJECTED);
+    if (r.sla_expired()) {
+      row.set_expired(row.expired() + 1);
+    } else if (accepted.has_value()) {
+      acc.answer_ms.push_back(std::max<int64_t>(0, *accepted - r.handed_off_at_ms()));
+      if (r.accepted_within_sla()) {
+        row.set_accepted_within_sla(row.accepted_within_sla() + 1);
+      } else {
+        row.set_answered_late(row.answered_late() + 1);
+      }
+    } else if (rejected.has_value()) {
+      acc.answer_ms.push_back(std::max<int64_t>(0, *rejected - r.handed_off_at_ms()));
+      if (r.sla_deadline_ms() == 0 || *rejected <= r.sla_deadline_ms()) {
+        row.set_rejected_within_sla(row.rejected_within_sla() + 1);
+      } else {
+        row.set_answered_late(row.answered_late() + 1);
+      }
+    } else if (r.stage() == v1::STAGE_MQL) {
+      row.set_pending(row.pending() + 1);
+    }
+  }
+  v1::GetSlaComplianceResponse resp;
+  *resp.mutable_metadata()->mutable_generated_at() = TimestampFromMillis(now_ms);
+  for (auto& [k, acc] : out) {
+    v1::SlaComplianceRow& row = acc.row;
+    row.set_compliance_rate(Ratio(row.accepted_within_sla() + row.rejected_within_sla(),
+                                  row.handed_off() - row.pending()));
+    if (!acc.answer_ms.empty()) {
+      *row.mutable_median_time_to_answer() = DurationOf(Quantile(acc.answer_ms, 0.5));
+      *row.mutable_p90_time_to_answer() = DurationOf(Quantile(acc.answer_ms, 0.9));
+    }
+    *resp.add_rows() = std::move(row);
+  }
+  return resp;
+}
+
 }  // namespace leadflow::reporting

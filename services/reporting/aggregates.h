@@ -55,4 +55,12 @@ absl::StatusOr<v1::GetWinLossResponse> WinLoss(const std::vector<v1::LeadCycleFa
                                                const v1::GetWinLossRequest& request,
                                                int64_t now_ms);
 
+// Acceptance SLA compliance by the time the lead was (first) handed off in its cycle: answered
+// within the deadline (accepted or rejected by a rep), answered late, escalations, reassignments,
+// expiries, still pending; the time to answer (median, p90). One handoff per lead-cycle: the
+// attempts of a reassigned handoff count as one, with its reassignments.
+absl::StatusOr<v1::GetSlaComplianceResponse> SlaCompliance(
+    const std::vector<v1::LeadCycleFacts>& rows, const v1::GetSlaComplianceRequest& request,
+    int64_t now_ms);
+
 }  // namespace leadflow::reporting

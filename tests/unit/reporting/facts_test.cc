@@ -3,6 +3,8 @@
 // row per cycle with the stages entered, the SLA facts, the outcome and the attribution.
 #include "services/reporting/facts.h"
 
+#include "services/reporting/aggregates.h"
+
 #include <map>
 
 #include "gtest/gtest.h"
@@ -146,6 +148,54 @@ TEST(FactsTest, OneRowPerCycleWithStagesSlaOutcomeAndAttribution) {
   EXPECT_TRUE(c2.entered_at_ms().contains(v1::STAGE_INQUIRY));
   EXPECT_FALSE(c2.recycled());
   EXPECT_EQ(CycleKey("lead-1", 2), "lead-1/000002");
+}
+
+TEST(FactsTest, SlaComplianceFromHandoffFacts) {
+  // Five handoffs by rep: accepted in time, accepted late, rejected in time, expired, pending.
+  auto row = [](const std::string& id, const std::string& rep) {
+    v1::LeadCycleFacts f;
+    f.set_lead_id(id);
+    f.set_cycle(1);
+    f.set_rep_id(rep);
+    f.set_handed_off_at_ms(kT0);
+    f.set_sla_deadline_ms(kT0 + kHour);
+    f.set_stage(v1::STAGE_MQL);
+    return f;
+  };
+  std::vector<v1::LeadCycleFacts> rows;
+  rows.push_back(row("a", "rep-a"));
+  (*rows.back().mutable_entered_at_ms())[v1::STAGE_SAL] = kT0 + 10 * 60'000;
+  rows.back().set_accepted_within_sla(true);
+  rows.push_back(row("b", "rep-a"));
+  (*rows.back().mutable_entered_at_ms())[v1::STAGE_SAL] = kT0 + 3 * kHour;
+  rows.back().set_escalations(1);
+  rows.push_back(row("c", "rep-a"));
+  (*rows.back().mutable_entered_at_ms())[v1::STAGE_REJECTED] = kT0 + 30 * 60'000;
+  rows.push_back(row("d", "rep-a"));
+  (*rows.back().mutable_entered_at_ms())[v1::STAGE_REJECTED] = kT0 + 9 * kHour;
+  rows.back().set_sla_expired(true);
+  rows.back().set_escalations(2);
+  rows.back().set_reassignments(1);
+  rows.push_back(row("e", "rep-b"));
+  v1::GetSlaComplianceRequest request;
+  request.mutable_query()->add_group_by(v1::REPORT_DIMENSION_REP);
+  auto got = SlaCompliance(rows, request, kT0 + 10 * kHour);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->rows_size(), 2);
+  const v1::SlaComplianceRow& a = got->rows(0);
+  EXPECT_EQ(a.key().group(0).value(), "rep-a");
+  EXPECT_EQ(a.handed_off(), 4);
+  EXPECT_EQ(a.accepted_within_sla(), 1);
+  EXPECT_EQ(a.rejected_within_sla(), 1);
+  EXPECT_EQ(a.answered_late(), 1);
+  EXPECT_EQ(a.expired(), 1);
+  EXPECT_EQ(a.escalated(), 3);
+  EXPECT_EQ(a.reassigned(), 1);
+  EXPECT_EQ(a.pending(), 0);
+  EXPECT_DOUBLE_EQ(a.compliance_rate(), 0.5);
+  EXPECT_EQ(a.median_time_to_answer().seconds(), 30 * 60) << "10 min, 30 min, 3 h";
+  EXPECT_EQ(got->rows(1).pending(), 1);
+  EXPECT_DOUBLE_EQ(got->rows(1).compliance_rate(), 0) << "nothing answered yet";
 }
 
 }  // namespace
