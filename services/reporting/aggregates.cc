@@ -550,4 +550,62 @@ absl::StatusOr<v1::GetSlaComplianceResponse> SlaCompliance(
   return resp;
 }
 
+absl::StatusOr<v1::GetMarketingSourcedRevenueResponse> MarketingSourcedRevenue(
+    const std::vector<v1::LeadCycleFacts>& rows,
+    const v1::GetMarketingSourcedRevenueRequest& request, const v1::CompSummary& comp,
+    int64_t comp_version, int64_t now_ms) {
+  if (request.comp_summary_version() != 0 && request.comp_summary_version() != comp_version) {
+    return absl::InvalidArgumentError(
+        StrCat("comp_summary_version: only the recorded annotations (0) or the version in force (",
+               comp_version, ") can be used"));
+  }
+  const v1::ReportQuery& q = request.query();
+  absl::StatusOr<Range> range = RangeOf(q, now_ms);
+  if (!range.ok()) return range.status();
+  struct Acc {
+    v1::MarketingSourcedRevenueRow row;
+    Sum won, sourced;
+    int64_t credit = 0;
+  };
+  std::map<std::string, Acc> out;
+  for (const v1::LeadCycleFacts& r : rows) {
+    const std::optional<int64_t> won_at = Entered(r, v1::STAGE_WON);
+    if (!Matches(r, q.filter()) || !won_at.has_value() || !range->Contains(*won_at)) continue;
+    absl::StatusOr<std::pair<std::string, v1::RowKey>> key = KeyOf(r, q, *won_at);
+    if (!key.ok()) return key.status();
+    Acc& acc = out[key->first];
+    *acc.row.mutable_key() = key->second;
+    acc.row.set_won_deals(acc.row.won_deals() + 1);
+    acc.won.Add(r.amount());
+    if (!r.marketing_sourced()) continue;
+    acc.row.set_marketing_sourced_deals(acc.row.marketing_sourced_deals() + 1);
+    acc.sourced.Add(r.amount());
+    int percent = 100;
+    for (const std::string& id : r.product_ids()) {
+      for (const v1::CompProduct& p : comp.products()) {
+        if (p.product_id() == id) percent = std::max(percent, p.accelerator_percent());
+      }
+    }
+    acc.credit += r.amount().amount_micros() / 100 * percent;
+  }
+  v1::GetMarketingSourcedRevenueResponse resp;
+  *resp.mutable_metadata()->mutable_generated_at() = TimestampFromMillis(now_ms);
+  resp.set_comp_summary_version(request.comp_summary_version());
+  resp.set_comp_summary_text(comp.summary_text());
+  for (auto& [k, acc] : out) {
+    if (acc.won.mixed) return MixedCurrencies();
+    v1::MarketingSourcedRevenueRow& row = acc.row;
+    *row.mutable_won_amount() = acc.won.Money();
+    *row.mutable_marketing_sourced_amount() = acc.sourced.Money();
+    row.mutable_marketing_sourced_amount()->set_currency_code(acc.won.currency);
+    row.mutable_accelerated_credit()->set_currency_code(acc.won.currency);
+    row.mutable_accelerated_credit()->set_amount_micros(acc.credit);
+    row.set_marketing_sourced_share(acc.won.micros == 0 ? 0
+                                                        : static_cast<double>(acc.sourced.micros) /
+                                                              static_cast<double>(acc.won.micros));
+    *resp.add_rows() = std::move(row);
+  }
+  return resp;
+}
+
 }  // namespace leadflow::reporting

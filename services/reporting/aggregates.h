@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "leadflow/v1/config.pb.h"
 #include "leadflow/v1/reporting_service.pb.h"
 #include "leadflow/v1/reporting_state.pb.h"
 
@@ -62,5 +63,14 @@ absl::StatusOr<v1::GetWinLossResponse> WinLoss(const std::vector<v1::LeadCycleFa
 absl::StatusOr<v1::GetSlaComplianceResponse> SlaCompliance(
     const std::vector<v1::LeadCycleFacts>& rows, const v1::GetSlaComplianceRequest& request,
     int64_t now_ms);
+
+// Marketing-sourced revenue by the time deals closed won, under the annotation recorded on each
+// deal (the comp summary in force when its opportunity opened): won deals and amounts, the
+// marketing-sourced ones, their share, and their quota credit with `comp`'s accelerators (the
+// highest accelerator among a deal's products; 100% when none).
+absl::StatusOr<v1::GetMarketingSourcedRevenueResponse> MarketingSourcedRevenue(
+    const std::vector<v1::LeadCycleFacts>& rows,
+    const v1::GetMarketingSourcedRevenueRequest& request, const v1::CompSummary& comp,
+    int64_t comp_version, int64_t now_ms);
 
 }  // namespace leadflow::reporting

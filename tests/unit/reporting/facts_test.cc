@@ -198,5 +198,48 @@ TEST(FactsTest, SlaComplianceFromHandoffFacts) {
   EXPECT_DOUBLE_EQ(got->rows(1).compliance_rate(), 0) << "nothing answered yet";
 }
 
+TEST(FactsTest, MarketingSourcedRevenueWithAccelerators) {
+  auto won = [](const std::string& id, int64_t eur, bool sourced,
+                std::vector<std::string> products) {
+    v1::LeadCycleFacts f;
+    f.set_lead_id(id);
+    f.set_cycle(1);
+    (*f.mutable_entered_at_ms())[v1::STAGE_WON] = kT0;
+    f.mutable_amount()->set_currency_code("EUR");
+    f.mutable_amount()->set_amount_micros(eur * 1'000'000);
+    f.set_marketing_sourced(sourced);
+    for (std::string& p : products) f.add_product_ids(std::move(p));
+    return f;
+  };
+  std::vector<v1::LeadCycleFacts> rows = {won("a", 1000, true, {"core", "analytics"}),
+                                          won("b", 3000, false, {"analytics"}),
+                                          won("c", 1000, true, {"core"})};
+  v1::LeadCycleFacts lost = won("d", 5000, true, {});
+  lost.mutable_entered_at_ms()->clear();
+  (*lost.mutable_entered_at_ms())[v1::STAGE_LOST] = kT0;
+  rows.push_back(lost);
+  v1::CompSummary comp;
+  comp.set_summary_text("plan");
+  comp.add_products()->set_product_id("core");
+  comp.mutable_products(0)->set_accelerator_percent(100);
+  comp.add_products()->set_product_id("analytics");
+  comp.mutable_products(1)->set_accelerator_percent(150);
+  auto got =
+      MarketingSourcedRevenue(rows, v1::GetMarketingSourcedRevenueRequest(), comp, 4, kT0 + kHour);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->rows_size(), 1);
+  const v1::MarketingSourcedRevenueRow& r = got->rows(0);
+  EXPECT_EQ(r.won_deals(), 3);
+  EXPECT_EQ(r.marketing_sourced_deals(), 2);
+  EXPECT_EQ(r.won_amount().amount_micros(), 5000'000'000);
+  EXPECT_EQ(r.marketing_sourced_amount().amount_micros(), 2000'000'000);
+  EXPECT_EQ(r.accelerated_credit().amount_micros(), 2500'000'000) << "1000 × 1.5 + 1000 × 1.0";
+  EXPECT_DOUBLE_EQ(r.marketing_sourced_share(), 0.4);
+  EXPECT_EQ(got->comp_summary_text(), "plan");
+  v1::GetMarketingSourcedRevenueRequest other;
+  other.set_comp_summary_version(3);
+  EXPECT_FALSE(MarketingSourcedRevenue(rows, other, comp, 4, kT0).ok());
+}
+
 }  // namespace
 }  // namespace leadflow::reporting
