@@ -107,6 +107,7 @@ int RunHandoffBench(const HandoffBenchOptions& o) {
   so.global_tables = {topics.config};
   so.state_dir = StrCat("/tmp/", app_id);
   so.kafka = {{"bootstrap.servers", o.bootstrap}};
+  if (o.app_fetch_wait_ms > 0) so.kafka["fetch.wait.max.ms"] = std::to_string(o.app_fetch_wait_ms);
   so.changelog_topic = StrCat(app_id, ".changelog");
   so.guarantee = stream::Guarantee::kExactlyOnce;
   auto app = stream::StreamApp::Create(
@@ -189,8 +190,9 @@ int RunHandoffBench(const HandoffBenchOptions& o) {
               Percentile(latencies_ms, 1.0), latencies_ms.size(), total);
   std::printf(
       "(%d partitions, exactly-once, commit interval %lld ms, shipped routing/SLA/comp; the "
-      "subscriber reads with fetch.wait.max.ms=%d)\n",
-      o.partitions, static_cast<long long>(so.commit_interval.count()), o.reader_fetch_wait_ms);
+      "subscriber reads with fetch.wait.max.ms=%d, the app with %s)\n",
+      o.partitions, static_cast<long long>(so.commit_interval.count()), o.reader_fetch_wait_ms,
+      o.app_fetch_wait_ms > 0 ? std::to_string(o.app_fetch_wait_ms).c_str() : "the default");
   return latencies_ms.size() == static_cast<size_t>(total) ? 0 : 1;
 }
 

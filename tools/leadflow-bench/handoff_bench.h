@@ -20,6 +20,8 @@ struct HandoffBenchOptions {
   // The subscriber's fetch.wait.max.ms: 500 is librdkafka's default (what a sales tool with default
   // settings sees); a read_committed fetch may wait that long after a transaction committed.
   int reader_fetch_wait_ms = 500;
+  // The handoff app's own consumer's fetch.wait.max.ms; 0 = librdkafka's default (500).
+  int app_fetch_wait_ms = 0;
   std::string config_dir = "config";  // routing.yaml, sla.yaml, stages.yaml, comp.yaml
 };
 

@@ -314,6 +314,10 @@ int main(int argc, char** argv) {
       ->add_option("--reader-fetch-wait-ms", ho.reader_fetch_wait_ms,
                    "fetch.wait.max.ms of the measuring subscriber")
       ->capture_default_str();
+  handoff
+      ->add_option("--app-fetch-wait-ms", ho.app_fetch_wait_ms,
+                   "fetch.wait.max.ms of the handoff app's consumer (0 = librdkafka's default)")
+      ->capture_default_str();
   handoff->add_option("--config-dir", ho.config_dir, "directory of the config files")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
