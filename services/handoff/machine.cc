@@ -151,6 +151,36 @@ Effects Put(v1::HandoffState s, const HandoffConfig& config) {
   return out;
 }
 
+// The lead was taken from `from` after an SLA breach; `attempt` is the new one (to: "" = the
+// queue).
+v1::LeadEvent Reassigned(const v1::EventEnvelope& cause, int attempt, const std::string& from,
+                         const std::string& to, const HandoffConfig& config, int64_t now_ms) {
+  v1::LeadEvent r = Derive(cause, "reassigned", attempt, config, now_ms);
+  v1::LeadReassigned& m = *r.mutable_reassigned();
+  m.set_from_rep_id(from);
+  m.set_to_rep_id(to);
+  m.set_reason_code(v1::REASSIGN_REASON_SLA_BREACH);
+  m.set_attempt(attempt - 1);
+  return r;
+}
+
+// Takes the handoff away from sales into `stage`: a pending one gives its rep's slot back and stops
+// its SLA timer; later answers are refused by the stage model.
+Effects Withdraw(v1::HandoffState s, v1::Stage stage) {
+  Effects out;
+  if (s.stage() == v1::STAGE_MQL) {
+    out.routing.push_back(Release(s));
+    out.timer = Effects::Timer::kCancel;
+  }
+  s.set_stage(stage);
+  s.set_awaiting_route(false);
+  s.mutable_handoff()->set_status(v1::HANDOFF_STATUS_WITHDRAWN);
+  s.mutable_handoff()->clear_sla_deadline();
+  out.store = Effects::Store::kPut;
+  out.state = std::move(s);
+  return out;
+}
+
 }  // namespace
 
 std::string SlaTimerKey(std::string_view lead_id) { return StrCat("sla/", lead_id); }
@@ -271,17 +301,7 @@ Effects OnDisqualified(std::optional<v1::HandoffState> state, const v1::LeadEven
   if (!state.has_value() || state->stage() != v1::STAGE_MQL) return {};
   const int cycle = disqualified.envelope().cycle();
   if (cycle != 0 && cycle != state->handoff().cycle()) return {};
-  Effects out;
-  out.routing.push_back(Release(*state));
-  out.timer = Effects::Timer::kCancel;
-  v1::HandoffState& s = *state;
-  s.set_stage(v1::STAGE_DISQUALIFIED);
-  s.set_awaiting_route(false);
-  s.mutable_handoff()->set_status(v1::HANDOFF_STATUS_WITHDRAWN);
-  s.mutable_handoff()->clear_sla_deadline();
-  out.store = Effects::Store::kPut;
-  out.state = std::move(s);
-  return out;
+  return Withdraw(std::move(*state), v1::STAGE_DISQUALIFIED);
 }
 
 Effects OnRecycled(std::optional<v1::HandoffState> state, const v1::LeadEvent& recycled) {
@@ -291,20 +311,7 @@ Effects OnRecycled(std::optional<v1::HandoffState> state, const v1::LeadEvent& r
   const bool with_sales = stage == v1::STAGE_MQL || stage == v1::STAGE_SAL ||
                           stage == v1::STAGE_SQL || stage == v1::STAGE_OPPORTUNITY;
   if (!with_sales || (cycle != 0 && cycle != state->handoff().cycle())) return {};
-  Effects out;
-  if (stage == v1::STAGE_MQL) {
-    // Still waiting for an answer: the rep's slot and the SLA timer go.
-    out.routing.push_back(Release(*state));
-    out.timer = Effects::Timer::kCancel;
-  }
-  v1::HandoffState& s = *state;
-  s.set_stage(v1::STAGE_NURTURE);
-  s.set_awaiting_route(false);
-  s.mutable_handoff()->set_status(v1::HANDOFF_STATUS_WITHDRAWN);
-  s.mutable_handoff()->clear_sla_deadline();
-  out.store = Effects::Store::kPut;
-  out.state = std::move(s);
-  return out;
+  return Withdraw(std::move(*state), v1::STAGE_NURTURE);
 }
 
 Effects OnErased(std::optional<v1::HandoffState> state) {
@@ -348,13 +355,8 @@ Effects OnAssignment(std::optional<v1::HandoffState> state, const v1::RoutingAss
   }
   Effects out;
   if (h.attempt() > 1) {
-    v1::LeadEvent r = Derive(s.handoff_cause(), "reassigned", h.attempt(), config, now_ms);
-    v1::LeadReassigned& m = *r.mutable_reassigned();
-    m.set_from_rep_id(s.reassign_from_rep_id());
-    m.set_to_rep_id(a.rep_id());
-    m.set_reason_code(v1::REASSIGN_REASON_SLA_BREACH);
-    m.set_attempt(h.attempt() - 1);
-    out.events.push_back(std::move(r));
+    out.events.push_back(Reassigned(s.handoff_cause(), h.attempt(), s.reassign_from_rep_id(),
+                                    a.rep_id(), config, now_ms));
   }
   s.clear_reassign_from_rep_id();
   s.clear_reassign_deadline_ms();
@@ -645,12 +647,7 @@ Effects OnSlaTimer(const v1::HandoffState& state, int64_t due_ms, const HandoffC
     s.set_escalation_steps(s.escalation_steps() + 1);
     h.set_attempt(h.attempt() + 1);
     *s.mutable_handoff_cause() = cause;
-    v1::LeadEvent r = Derive(cause, "reassigned", h.attempt(), config, now_ms);
-    v1::LeadReassigned& m = *r.mutable_reassigned();
-    m.set_from_rep_id(from);
-    m.set_reason_code(v1::REASSIGN_REASON_SLA_BREACH);
-    m.set_attempt(h.attempt() - 1);
-    events.push_back(std::move(r));
+    events.push_back(Reassigned(cause, h.attempt(), from, "", config, now_ms));
     h.clear_owner_rep_id();
     h.clear_sla_deadline();
     *h.mutable_handed_off_at() = TimestampFromMillis(now_ms);

@@ -233,6 +233,12 @@ class Machine {
                t->release().release_on().end();
   }
 
+  // An event or timer asked for a step the stage model does not allow from the lead's stage:
+  // nothing happens, and the processor logs and counts why (never silently).
+  void NotDone(std::string why) {
+    if (!why.empty()) out_.not_done.push_back(std::move(why));
+  }
+
   void Touch() { changed_ = true; }
   v1::RecycleState& state() { return s_; }
   Effects& effects() { return out_; }
@@ -316,7 +322,7 @@ Effects OnEvent(std::optional<v1::RecycleState> state, const v1::LeadEvent& even
       if (s.stage() != v1::STAGE_NURTURE) break;
       s.set_engagements(s.engagements() + 1);
       if (m.ReleasesAtOnce(en.type()) || m.ThresholdsMet()) {
-        (void)m.Release(env, v1::RELEASE_TRIGGER_RE_ENGAGEMENT, &en);
+        m.NotDone(m.Release(env, v1::RELEASE_TRIGGER_RE_ENGAGEMENT, &en));
       }
       break;
     }
@@ -331,7 +337,7 @@ Effects OnEvent(std::optional<v1::RecycleState> state, const v1::LeadEvent& even
       }
       if (!s.scores_reset()) break;
       s.set_engagement_score(sc.score().engagement_score());
-      if (m.ThresholdsMet()) (void)m.Release(env, v1::RELEASE_TRIGGER_RE_ENGAGEMENT, nullptr);
+      if (m.ThresholdsMet()) m.NotDone(m.Release(env, v1::RELEASE_TRIGGER_RE_ENGAGEMENT, nullptr));
       break;
     }
     case v1::LeadEvent::kQualified:
@@ -347,16 +353,18 @@ Effects OnEvent(std::optional<v1::RecycleState> state, const v1::LeadEvent& even
       s.set_stage(v1::STAGE_DISQUALIFIED);
       m.effects().timers.push_back({InquiryTimerKey(s.lead_id()), std::nullopt});
       if (!d.nurture_allowed()) {
-        (void)m.Archive(env, v1::ARCHIVE_REASON_NOT_NURTURABLE,
-                        MakeReason("nurture.not_nurturable",
-                                   StrCat("disqualified (", d.reason().text(),
-                                          "): the nurture config does not nurture this reason")));
+        if (!m.Archive(env, v1::ARCHIVE_REASON_NOT_NURTURABLE,
+                       MakeReason("nurture.not_nurturable",
+                                  StrCat("disqualified (", d.reason().text(),
+                                         "): the nurture config does not nurture this reason")))) {
+          m.NotDone(StrCat("archive: not allowed while the lead is ", StageName(s.stage())));
+        }
         break;
       }
       RecycleInput in;
       in.reason = v1::RECYCLE_REASON_DISQUALIFIED;
       in.disqualification = d.reason_code();
-      (void)m.Recycle(env, in, d.reason(), "", nullptr);
+      m.NotDone(m.Recycle(env, in, d.reason(), "", nullptr));
       break;
     }
     case v1::LeadEvent::kHandedOff:
@@ -377,7 +385,7 @@ Effects OnEvent(std::optional<v1::RecycleState> state, const v1::LeadEvent& even
       RecycleInput in;
       in.reason = v1::RECYCLE_REASON_REJECTED;
       in.rejection = r.reason_code();
-      (void)m.Recycle(env, in, r.reason(), r.rep_id(), nullptr);
+      m.NotDone(m.Recycle(env, in, r.reason(), r.rep_id(), nullptr));
       break;
     }
     case v1::LeadEvent::kOpportunityClosed: {
@@ -390,11 +398,11 @@ Effects OnEvent(std::optional<v1::RecycleState> state, const v1::LeadEvent& even
       RecycleInput in;
       in.reason = v1::RECYCLE_REASON_LOST;
       in.loss_reason_code = c.reason().code();
-      (void)m.Recycle(env, in, c.reason(), c.rep_id(), nullptr);
+      m.NotDone(m.Recycle(env, in, c.reason(), c.rep_id(), nullptr));
       break;
     }
     default:
-      break;  // the rest changes nothing recycle keeps (its own events come back here too)
+      break;  // the rest changes nothing recycle keeps
   }
   return m.Finish();
 }
@@ -476,11 +484,11 @@ Effects OnTimer(const v1::RecycleState& state, std::string_view key, int64_t due
         SyntheticCause(s, StrCat("timer:", key, "/", s.cycle(), "/", due_ms), due_ms);
     RecycleInput in;
     in.reason = v1::RECYCLE_REASON_NOT_READY;
-    (void)m.Recycle(cause, in,
-                    MakeReason("not_ready",
-                               "did not become a marketing qualified lead within the "
-                               "INQUIRY stage's time"),
-                    "", nullptr);
+    m.NotDone(m.Recycle(cause, in,
+                        MakeReason("not_ready",
+                                   "did not become a marketing qualified lead within the "
+                                   "INQUIRY stage's time"),
+                        "", nullptr));
     return m.Finish();
   }
   if (key != NurtureTimerKey(s.lead_id()) || s.stage() != v1::STAGE_NURTURE ||
@@ -490,10 +498,10 @@ Effects OnTimer(const v1::RecycleState& state, std::string_view key, int64_t due
   const v1::EventEnvelope cause =
       SyntheticCause(s, StrCat("timer:", key, "/", s.recycle_count(), "/", due_ms), due_ms);
   if (m.ThresholdsMet()) {
-    (void)m.Release(cause, v1::RELEASE_TRIGGER_RECHECK, nullptr);
+    m.NotDone(m.Release(cause, v1::RELEASE_TRIGGER_RECHECK, nullptr));
   } else if (s.expires_at_ms() > 0 && due_ms >= s.expires_at_ms()) {
     const v1::NurtureTrack* t = FindTrack(config.nurture, s.nurture_track_id());
-    (void)m.Archive(
+    const bool archived = m.Archive(
         cause, v1::ARCHIVE_REASON_NURTURE_EXPIRED,
         MakeReason(
             "nurture.expired",
@@ -503,6 +511,7 @@ Effects OnTimer(const v1::RecycleState& state, std::string_view key, int64_t due
                                     : static_cast<double>(Millis(t->max_duration())) / 86'400'000.0,
                                 1),
                    " days")));
+    if (!archived) m.NotDone("archive: not allowed while the lead is NURTURE");
   } else {
     const v1::NurtureTrack* t = FindTrack(config.nurture, s.nurture_track_id());
     const int64_t interval = t == nullptr ? 86'400'000 : Millis(t->recheck_interval());

@@ -50,6 +50,9 @@ struct Effects {
   std::optional<v1::DeadLetterReason> refusal;  // the input is refused (DLQ, API error)
   std::string detail;
   bool duplicate = false;  // an ops request seen before (applied)
+  // Steps an event or timer called for that the stage model did not allow: nothing happened, and
+  // the processor logs and counts each.
+  std::vector<std::string> not_done;
 };
 
 // A lead, qualification or handoff event.

@@ -65,6 +65,9 @@ struct RecycleProcessor::Metrics {
       : recycled(Event(r, "recycled")),
         released(Event(r, "nurture_released")),
         archived(Event(r, "archived")),
+        not_done(r->GetCounter("leadflow_recycle_steps_not_allowed_total",
+                               "Recycles, releases or archives an event or timer called for that "
+                               "the stage model does not allow from the lead's stage.")),
         refused(r->GetCounter("leadflow_recycle_commands_refused_total",
                               "Ops requests refused (not in nurture, not allowed from the stage, "
                               "unknown lead): dead-lettered.")),
@@ -80,6 +83,7 @@ struct RecycleProcessor::Metrics {
   metrics::Counter& recycled;
   metrics::Counter& released;
   metrics::Counter& archived;
+  metrics::Counter& not_done;
   metrics::Counter& refused;
   metrics::Counter& config_errors;
   metrics::Gauge& config_version;
@@ -183,6 +187,10 @@ absl::Status RecycleProcessor::Apply(const std::string& lead_id, Effects effects
     if (e.has_nurture_released()) metrics_->released.Increment();
     if (e.has_archived()) metrics_->archived.Increment();
     ctx.Emit(events::LeadEventRecord(topics_.output, e));
+  }
+  for (const std::string& why : effects.not_done) {
+    metrics_->not_done.Increment();
+    log::Warn("recycle step not allowed by the stage model", {{"lead_id", lead_id}, {"why", why}});
   }
   for (const Effects::TimerOp& t : effects.timers) {
     if (t.due_ms.has_value()) {
