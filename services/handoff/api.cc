@@ -3,18 +3,15 @@
 #include <set>
 
 #include "services/common/base/strings.h"
+#include "services/common/events/follow.h"
 #include "services/common/events/lead_events.h"
 #include "services/common/http/json_api.h"
-#include "services/common/kafka/topic_follower.h"
-#include "services/common/log/log.h"
 #include "services/common/rpc/status.h"
 #include "services/handoff/machine.h"
 #include "services/handoff/processor.h"
 
 namespace leadflow::handoff {
 namespace {
-
-constexpr auto kWatchPoll = std::chrono::milliseconds(200);
 
 const v1::FeedbackRecord* FindFeedback(const v1::HandoffState& state, const std::string& key) {
   for (const v1::FeedbackRecord& r : state.feedback()) {
@@ -205,52 +202,38 @@ absl::Status HandoffCore::Watch(const v1::WatchHandoffsRequest& request,
                                 const std::function<bool()>& cancelled) {
   const int partitions = app_ == nullptr ? -1 : app_->input_partitions();
   if (partitions <= 0) return absl::UnavailableError("the handoff stream has not started yet");
-  kafka::TopicFollower::StartAt start;
-  if (!request.resume_token().empty()) {
-    start.token = request.resume_token();
-  } else if (request.has_since()) {
-    start.timestamp_ms = events::MillisFromTimestamp(request.since());
-  }
-  absl::StatusOr<std::unique_ptr<kafka::TopicFollower>> follower = kafka::TopicFollower::Create(
-      options_.kafka, options_.handoffs_topic, partitions, start, options_.ack_timeout);
-  if (!follower.ok()) return follower.status();
+  events::FollowOptions follow;
+  follow.kafka = options_.kafka;
+  follow.topic = options_.handoffs_topic;
+  follow.partitions = partitions;
+  follow.resume_token = request.resume_token();
+  if (request.has_since()) follow.since = request.since();
+  follow.timeout = options_.ack_timeout;
   const std::set<std::string> reps(request.rep_ids().begin(), request.rep_ids().end());
   const std::set<std::string> queues(request.queues().begin(), request.queues().end());
-  while (!cancelled()) {
-    absl::StatusOr<std::optional<kafka::ConsumedRecord>> record = (*follower)->Next(kWatchPoll);
-    if (!record.ok()) {
-      if (record.status().code() == absl::StatusCode::kUnavailable) continue;  // transient
-      return record.status();
-    }
-    if (!record->has_value()) continue;
-    v1::WatchHandoffsResponse out;
-    v1::LeadEvent& e = *out.mutable_event();
-    const std::string_view value = (*record)->value();
-    if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      log::Error("a record on the handoffs topic does not parse; not streamed",
-                 {{"topic", options_.handoffs_topic},
-                  {"partition", (*record)->partition()},
-                  {"offset", (*record)->offset()}});
-      continue;
-    }
-    if (!reps.empty()) {
-      bool match = false;
-      for (const std::string& r : RepsOf(e)) match = match || reps.count(r) > 0;
-      if (!match) continue;
-    }
-    if (!queues.empty()) {
-      std::string queue = e.has_handed_off() ? e.handed_off().queue() : "";
-      if (queue.empty()) {
-        absl::StatusOr<std::optional<v1::HandoffState>> s =
-            LoadState(e.envelope().lead_id(), nullptr);
-        if (s.ok() && s->has_value()) queue = (*s)->handoff().queue();
-      }
-      if (queues.count(queue) == 0) continue;
-    }
-    out.set_resume_token((*follower)->Token());
-    if (!write(out)) return absl::OkStatus();
-  }
-  return absl::OkStatus();
+  return events::FollowLeadEvents(
+      follow,
+      [&](const v1::LeadEvent& e, const std::string& token) {
+        if (!reps.empty()) {
+          bool match = false;
+          for (const std::string& r : RepsOf(e)) match = match || reps.count(r) > 0;
+          if (!match) return true;
+        }
+        if (!queues.empty()) {
+          std::string queue = e.has_handed_off() ? e.handed_off().queue() : "";
+          if (queue.empty()) {
+            absl::StatusOr<std::optional<v1::HandoffState>> s =
+                LoadState(e.envelope().lead_id(), nullptr);
+            if (s.ok() && s->has_value()) queue = (*s)->handoff().queue();
+          }
+          if (queues.count(queue) == 0) return true;
+        }
+        v1::WatchHandoffsResponse out;
+        *out.mutable_event() = e;
+        out.set_resume_token(token);
+        return write(out);
+      },
+      cancelled);
 }
 
 // ---- gRPC ----

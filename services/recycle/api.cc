@@ -7,16 +7,14 @@
 #include "absl/time/time.h"
 #include "services/common/base/strings.h"
 #include "services/common/config/proto_yaml.h"
+#include "services/common/events/follow.h"
 #include "services/common/events/lead_events.h"
 #include "services/common/http/json_api.h"
-#include "services/common/kafka/topic_follower.h"
-#include "services/common/log/log.h"
 #include "services/common/rpc/status.h"
 
 namespace leadflow::recycle {
 namespace {
 
-constexpr auto kWatchPoll = std::chrono::milliseconds(200);
 constexpr int kDefaultPage = 100;
 constexpr int kMaxPage = 1000;
 
@@ -225,45 +223,31 @@ absl::Status RecycleCore::Watch(const v1::WatchRecycledRequest& request,
                                 const std::function<bool()>& cancelled) {
   const int partitions = app_ == nullptr ? -1 : app_->input_partitions();
   if (partitions <= 0) return absl::UnavailableError("the recycle stream has not started yet");
-  kafka::TopicFollower::StartAt start;
-  if (!request.resume_token().empty()) {
-    start.token = request.resume_token();
-  } else if (request.has_since()) {
-    start.timestamp_ms = events::MillisFromTimestamp(request.since());
-  }
-  absl::StatusOr<std::unique_ptr<kafka::TopicFollower>> follower = kafka::TopicFollower::Create(
-      options_.kafka, options_.recycle_topic, partitions, start, options_.ack_timeout);
-  if (!follower.ok()) return follower.status();
+  events::FollowOptions follow;
+  follow.kafka = options_.kafka;
+  follow.topic = options_.recycle_topic;
+  follow.partitions = partitions;
+  follow.resume_token = request.resume_token();
+  if (request.has_since()) follow.since = request.since();
+  follow.timeout = options_.ack_timeout;
   const std::set<std::string> tracks(request.nurture_track_ids().begin(),
                                      request.nurture_track_ids().end());
-  while (!cancelled()) {
-    absl::StatusOr<std::optional<kafka::ConsumedRecord>> record = (*follower)->Next(kWatchPoll);
-    if (!record.ok()) {
-      if (record.status().code() == absl::StatusCode::kUnavailable) continue;
-      return record.status();
-    }
-    if (!record->has_value()) continue;
-    v1::WatchRecycledResponse out;
-    v1::LeadEvent& e = *out.mutable_event();
-    const std::string_view value = (*record)->value();
-    if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      log::Error("a record on the recycle topic does not parse; not streamed",
-                 {{"topic", options_.recycle_topic},
-                  {"partition", (*record)->partition()},
-                  {"offset", (*record)->offset()}});
-      continue;
-    }
-    if (!tracks.empty()) {
-      const std::string& track = e.has_recycled() ? e.recycled().nurture_track_id()
-                                 : e.has_nurture_released()
-                                     ? e.nurture_released().nurture_track_id()
-                                     : std::string();
-      if (tracks.count(track) == 0) continue;
-    }
-    out.set_resume_token((*follower)->Token());
-    if (!write(out)) return absl::OkStatus();
-  }
-  return absl::OkStatus();
+  return events::FollowLeadEvents(
+      follow,
+      [&](const v1::LeadEvent& e, const std::string& token) {
+        if (!tracks.empty()) {
+          const std::string& track = e.has_recycled() ? e.recycled().nurture_track_id()
+                                     : e.has_nurture_released()
+                                         ? e.nurture_released().nurture_track_id()
+                                         : std::string();
+          if (tracks.count(track) == 0) return true;
+        }
+        v1::WatchRecycledResponse out;
+        *out.mutable_event() = e;
+        out.set_resume_token(token);
+        return write(out);
+      },
+      cancelled);
 }
 
 // ---- gRPC ----
