@@ -13,8 +13,34 @@ std::string FirstViolation(const std::vector<config::ConfigViolation>& v) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<HandoffConfigSource>> HandoffConfigSource::Create(
-    const HandoffFiles& files) {
+namespace {
+
+absl::StatusOr<std::shared_ptr<const HandoffConfig>> Build(const config::ConfigSet& set) {
+  const v1::ConfigRecord* routing = set.Get("routing");
+  const v1::ConfigRecord* sla = set.Get("sla");
+  const v1::ConfigRecord* stages = set.Get("stage_model");
+  const v1::ConfigRecord* comp = set.Get("comp_summary");
+  absl::StatusOr<Router> router = Router::Create(routing->routing());
+  if (!router.ok()) return router.status();
+  absl::StatusOr<Sla> s = Sla::Create(sla->sla());
+  if (!s.ok()) return s.status();
+  auto out = std::make_shared<HandoffConfig>();
+  out->version = set.version();
+  out->router = std::move(*router);
+  out->routing_version = routing->version().version();
+  out->sla = std::move(*s);
+  out->sla_config = sla->sla();
+  out->stages = stages->stage_model();
+  if (comp != nullptr) {
+    out->comp = comp->comp_summary();
+    out->comp_version = comp->version().version();
+  }
+  return std::shared_ptr<const HandoffConfig>(std::move(out));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HandoffConfigSource>> LoadHandoffConfig(const HandoffFiles& files) {
   absl::StatusOr<v1::RoutingConfig> routing = LoadRoutingFile(files.routing);
   if (!routing.ok()) return routing.status();
   absl::StatusOr<v1::SlaConfig> sla = LoadSlaFile(files.sla);
@@ -43,52 +69,7 @@ absl::StatusOr<std::unique_ptr<HandoffConfigSource>> HandoffConfigSource::Create
       {"comp_summary", comp,
        [](const v1::ConfigRecord& c) { return FirstViolation(ValidateComp(c.comp_summary())); }},
   };
-  std::unique_ptr<HandoffConfigSource> out(
-      new HandoffConfigSource(config::ConfigSet(std::move(kinds))));
-  absl::StatusOr<std::shared_ptr<const HandoffConfig>> built = out->Build();
-  if (!built.ok()) return built.status();
-  out->current_ = std::move(*built);
-  return out;
-}
-
-absl::StatusOr<std::shared_ptr<const HandoffConfig>> HandoffConfigSource::Build() const {
-  const v1::ConfigRecord* routing = set_.Get("routing");
-  const v1::ConfigRecord* sla = set_.Get("sla");
-  const v1::ConfigRecord* stages = set_.Get("stage_model");
-  const v1::ConfigRecord* comp = set_.Get("comp_summary");
-  absl::StatusOr<Router> router = Router::Create(routing->routing());
-  if (!router.ok()) return router.status();
-  absl::StatusOr<Sla> s = Sla::Create(sla->sla());
-  if (!s.ok()) return s.status();
-  auto out = std::make_shared<HandoffConfig>();
-  out->version = set_.version();
-  out->router = std::move(*router);
-  out->routing_version = routing->version().version();
-  out->sla = std::move(*s);
-  out->sla_config = sla->sla();
-  out->stages = stages->stage_model();
-  if (comp != nullptr) {
-    out->comp = comp->comp_summary();
-    out->comp_version = comp->version().version();
-  }
-  return std::shared_ptr<const HandoffConfig>(std::move(out));
-}
-
-absl::StatusOr<HandoffConfigSource::Update> HandoffConfigSource::Refresh(
-    uint64_t generation, const config::ConfigRecords::Getter& get) {
-  Update out;
-  absl::StatusOr<config::ConfigSet::Update> update = set_.Refresh(generation, get);
-  if (!update.ok()) return update.status();
-  out.errors = std::move(update->errors);
-  if (update->changed.empty()) return out;
-  absl::StatusOr<std::shared_ptr<const HandoffConfig>> built = Build();
-  if (!built.ok()) {
-    out.errors.push_back(std::string(built.status().message()));
-    return out;
-  }
-  current_ = std::move(*built);
-  out.changed = true;
-  return out;
+  return HandoffConfigSource::Create(config::ConfigSet(std::move(kinds)), Build);
 }
 
 }  // namespace leadflow::handoff

@@ -36,24 +36,9 @@ struct HandoffFiles {
   std::string comp = "config/comp.yaml";  // "" = no local comp summary
 };
 
-class HandoffConfigSource {
- public:
-  static absl::StatusOr<std::unique_ptr<HandoffConfigSource>> Create(const HandoffFiles& files);
+using HandoffConfigSource = config::Snapshots<HandoffConfig>;
 
-  struct Update {
-    bool changed = false;
-    std::vector<std::string> errors;
-  };
-  absl::StatusOr<Update> Refresh(uint64_t generation, const config::ConfigRecords::Getter& get);
-
-  std::shared_ptr<const HandoffConfig> current() const { return current_; }
-
- private:
-  explicit HandoffConfigSource(config::ConfigSet set) : set_(std::move(set)) {}
-  absl::StatusOr<std::shared_ptr<const HandoffConfig>> Build() const;
-
-  config::ConfigSet set_;
-  std::shared_ptr<const HandoffConfig> current_;
-};
+// The config source of the local files (validated; any error names file, line and field).
+absl::StatusOr<std::unique_ptr<HandoffConfigSource>> LoadHandoffConfig(const HandoffFiles& files);
 
 }  // namespace leadflow::handoff

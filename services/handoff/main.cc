@@ -74,8 +74,8 @@ int main(int argc, char** argv) {
   files.stages = settings.GetString("handoff.stages_file");
   files.comp = settings.GetString("handoff.comp_file");
   // Two config sources from the same files: one for the stream thread, one for the API.
-  auto processor_config = h::HandoffConfigSource::Create(files);
-  auto api_config = h::HandoffConfigSource::Create(files);
+  auto processor_config = h::LoadHandoffConfig(files);
+  auto api_config = h::LoadHandoffConfig(files);
   for (const absl::Status& s : {processor_config.status(), api_config.status()}) {
     if (!s.ok()) {
       leadflow::log::Error("config files are invalid", {{"error", std::string(s.message())}});

@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
   const std::string nurture_file = settings.GetString("recycle.nurture_file");
   const std::string stages_file = settings.GetString("recycle.stages_file");
   // Two config sources from the same files: one for the stream thread, one for the API.
-  auto processor_config = r::RecycleConfigSource::Create(nurture_file, stages_file);
-  auto api_config = r::RecycleConfigSource::Create(nurture_file, stages_file);
+  auto processor_config = r::LoadRecycleConfig(nurture_file, stages_file);
+  auto api_config = r::LoadRecycleConfig(nurture_file, stages_file);
   for (const absl::Status& s : {processor_config.status(), api_config.status()}) {
     if (!s.ok()) {
       leadflow::log::Error("config files are invalid", {{"error", std::string(s.message())}});

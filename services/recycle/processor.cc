@@ -17,7 +17,7 @@ std::string FirstViolation(const std::vector<config::ConfigViolation>& v) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<RecycleConfigSource>> RecycleConfigSource::Create(
+absl::StatusOr<std::unique_ptr<RecycleConfigSource>> LoadRecycleConfig(
     const std::string& nurture_file, const std::string& stages_file) {
   absl::StatusOr<v1::NurtureConfig> nurture = LoadNurtureFile(nurture_file);
   if (!nurture.ok()) return nurture.status();
@@ -26,38 +26,24 @@ absl::StatusOr<std::unique_ptr<RecycleConfigSource>> RecycleConfigSource::Create
   v1::ConfigRecord n, m;
   *n.mutable_nurture() = std::move(*nurture);
   *m.mutable_stage_model() = std::move(*stages);
-  std::unique_ptr<RecycleConfigSource> out(new RecycleConfigSource(config::ConfigSet({
-      {"nurture", n,
-       [](const v1::ConfigRecord& c) { return FirstViolation(ValidateNurture(c.nurture())); }},
-      {"stage_model", m,
-       [](const v1::ConfigRecord& c) {
-         return FirstViolation(lifecycle::ValidateStageModel(c.stage_model()));
-       }},
-  })));
-  out->Build();
-  return out;
-}
-
-void RecycleConfigSource::Build() {
-  auto c = std::make_shared<RecycleConfig>();
-  const v1::ConfigRecord* nurture = set_.Get("nurture");
-  c->version = set_.version();
-  c->nurture = nurture->nurture();
-  c->nurture_version = nurture->version().version();
-  c->stages = set_.Get("stage_model")->stage_model();
-  current_ = std::move(c);
-}
-
-absl::StatusOr<RecycleConfigSource::Update> RecycleConfigSource::Refresh(
-    uint64_t generation, const config::ConfigRecords::Getter& get) {
-  Update out;
-  absl::StatusOr<config::ConfigSet::Update> update = set_.Refresh(generation, get);
-  if (!update.ok()) return update.status();
-  out.errors = std::move(update->errors);
-  if (update->changed.empty()) return out;
-  Build();
-  out.changed = true;
-  return out;
+  return RecycleConfigSource::Create(
+      config::ConfigSet({
+          {"nurture", n,
+           [](const v1::ConfigRecord& c) { return FirstViolation(ValidateNurture(c.nurture())); }},
+          {"stage_model", m,
+           [](const v1::ConfigRecord& c) {
+             return FirstViolation(lifecycle::ValidateStageModel(c.stage_model()));
+           }},
+      }),
+      [](const config::ConfigSet& set) -> absl::StatusOr<std::shared_ptr<const RecycleConfig>> {
+        auto c = std::make_shared<RecycleConfig>();
+        const v1::ConfigRecord* record = set.Get("nurture");
+        c->version = set.version();
+        c->nurture = record->nurture();
+        c->nurture_version = record->version().version();
+        c->stages = set.Get("stage_model")->stage_model();
+        return std::shared_ptr<const RecycleConfig>(std::move(c));
+      });
 }
 
 struct RecycleProcessor::Metrics {

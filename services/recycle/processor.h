@@ -30,23 +30,10 @@ struct RecycleTopics {
 
 // The nurture config and the stage model: published on the config topic, or the local files until
 // a kind is published (version 0).
-class RecycleConfigSource {
- public:
-  static absl::StatusOr<std::unique_ptr<RecycleConfigSource>> Create(
-      const std::string& nurture_file, const std::string& stages_file);
-  struct Update {
-    bool changed = false;
-    std::vector<std::string> errors;
-  };
-  absl::StatusOr<Update> Refresh(uint64_t generation, const config::ConfigRecords::Getter& get);
-  std::shared_ptr<const RecycleConfig> current() const { return current_; }
+using RecycleConfigSource = config::Snapshots<RecycleConfig>;
 
- private:
-  explicit RecycleConfigSource(config::ConfigSet set) : set_(std::move(set)) {}
-  void Build();
-  config::ConfigSet set_;
-  std::shared_ptr<const RecycleConfig> current_;
-};
+absl::StatusOr<std::unique_ptr<RecycleConfigSource>> LoadRecycleConfig(
+    const std::string& nurture_file, const std::string& stages_file);
 
 class RecycleProcessor : public stream::Processor {
  public:

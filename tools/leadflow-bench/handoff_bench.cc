@@ -94,7 +94,7 @@ int RunHandoffBench(const HandoffBenchOptions& o) {
   files.sla = o.config_dir + "/sla.yaml";
   files.stages = o.config_dir + "/stages.yaml";
   files.comp = o.config_dir + "/comp.yaml";
-  auto source = handoff::HandoffConfigSource::Create(files);
+  auto source = handoff::LoadHandoffConfig(files);
   if (Fail(source.status(), "config")) return 1;
   std::atomic<int64_t> first_ns{0};
   std::atomic<bool> stop{false};

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,6 +76,51 @@ class ConfigSet {
   std::vector<Kind> kinds_;
   ConfigRecords records_;
   std::map<std::string, v1::ConfigRecord, std::less<>> good_;
+};
+
+// A service's config snapshot of type T, built from a ConfigSet and rebuilt whenever a kind in it
+// changes. A snapshot that does not build keeps the previous one in force (reported as an error).
+template <typename T>
+class Snapshots {
+ public:
+  using Build = std::function<absl::StatusOr<std::shared_ptr<const T>>(const ConfigSet&)>;
+
+  // Builds the first snapshot (from the local files' records).
+  static absl::StatusOr<std::unique_ptr<Snapshots>> Create(ConfigSet set, Build build) {
+    std::unique_ptr<Snapshots> out(new Snapshots(std::move(set), std::move(build)));
+    absl::StatusOr<std::shared_ptr<const T>> first = out->build_(out->set_);
+    if (!first.ok()) return first.status();
+    out->current_ = std::move(*first);
+    return out;
+  }
+
+  struct Update {
+    bool changed = false;             // current() is a new snapshot
+    std::vector<std::string> errors;  // published records (or snapshots) that could not be used
+  };
+  absl::StatusOr<Update> Refresh(uint64_t generation, const ConfigRecords::Getter& get) {
+    Update out;
+    absl::StatusOr<ConfigSet::Update> update = set_.Refresh(generation, get);
+    if (!update.ok()) return update.status();
+    out.errors = std::move(update->errors);
+    if (update->changed.empty()) return out;
+    absl::StatusOr<std::shared_ptr<const T>> built = build_(set_);
+    if (!built.ok()) {
+      out.errors.push_back(std::string(built.status().message()));
+      return out;
+    }
+    current_ = std::move(*built);
+    out.changed = true;
+    return out;
+  }
+
+  std::shared_ptr<const T> current() const { return current_; }
+
+ private:
+  Snapshots(ConfigSet set, Build build) : set_(std::move(set)), build_(std::move(build)) {}
+  ConfigSet set_;
+  Build build_;
+  std::shared_ptr<const T> current_;
 };
 
 }  // namespace leadflow::config
