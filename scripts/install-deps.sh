@@ -27,6 +27,8 @@ DEB_PACKAGES=(
   default-jdk-headless maven kcat
   # scripts
   curl procps iproute2 netcat-openbsd python3
+  # the reporting dashboard's test (headless)
+  chromium
 )
 
 missing=()

@@ -50,6 +50,9 @@ for i in "${started[@]}"; do
   printf '  %-12s grpc 127.0.0.1:%s   http http://127.0.0.1:%s  (/healthz /readyz /metrics)\n' \
     "${SERVICE_NAMES[$i]}" "${SERVICE_GRPC_PORTS[$i]}" "${SERVICE_HTTP_PORTS[$i]}"
 done
+if [[ -x "${bin_dir}/leadflow-reporting" ]]; then
+  echo "  dashboard    http://127.0.0.1:8085/dashboard/"
+fi
 if ((${#missing[@]})); then
   echo "  not built yet: ${missing[*]} (each arrives with its issue; see docs/architecture.md)"
 fi

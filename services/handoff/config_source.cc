@@ -1,11 +1,13 @@
 #include "services/handoff/config_source.h"
 
 #include "services/common/base/strings.h"
+#include "services/common/lifecycle/comp.h"
 #include "services/common/lifecycle/stage_model.h"
-#include "services/handoff/comp.h"
 
 namespace leadflow::handoff {
 namespace {
+using lifecycle::LoadCompFile;
+using lifecycle::ValidateComp;
 
 std::string FirstViolation(const std::vector<config::ConfigViolation>& v) {
   return v.empty() ? std::string() : StrCat(v.front().path, ": ", v.front().why);

@@ -6,11 +6,12 @@
 #include "services/common/base/words.h"
 #include "services/common/events/ids.h"
 #include "services/common/events/lead_events.h"
+#include "services/common/lifecycle/comp.h"
 #include "services/common/lifecycle/stage_model.h"
-#include "services/handoff/comp.h"
 
 namespace leadflow::handoff {
 namespace {
+using lifecycle::Annotate;
 
 using events::MillisFromTimestamp;
 using events::TimestampFromMillis;

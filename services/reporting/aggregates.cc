@@ -2,13 +2,17 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
+#include "services/reporting/facts.h"
 
 namespace leadflow::reporting {
 namespace {
@@ -60,8 +64,11 @@ std::optional<int64_t> BucketStart(v1::TimeBucket bucket, int64_t t) {
   }
 }
 
+// `r`'s value of dimension `d`; `currency`, when set, is the row's currency instead of its
+// amount's (a report whose money is not the row's own amount).
 absl::StatusOr<std::string> DimensionValueOf(const v1::LeadCycleFacts& r, const v1::ReportQuery& q,
-                                             v1::ReportDimension d) {
+                                             v1::ReportDimension d,
+                                             const std::string* currency = nullptr) {
   switch (d) {
     case v1::REPORT_DIMENSION_SOURCE_SYSTEM:
       return Touch(r, q).source_system();
@@ -96,7 +103,13 @@ absl::StatusOr<std::string> DimensionValueOf(const v1::LeadCycleFacts& r, const 
     case v1::REPORT_DIMENSION_COMPETITOR:
       return r.competitor();
     case v1::REPORT_DIMENSION_CURRENCY:
-      return r.amount().currency_code();
+      return currency != nullptr ? *currency : r.amount().currency_code();
+    case v1::REPORT_DIMENSION_RECYCLE_REASON:
+      return r.recycle_reason() == v1::RECYCLE_REASON_UNSPECIFIED
+                 ? std::string()
+                 : v1::RecycleReason_Name(r.recycle_reason());
+    case v1::REPORT_DIMENSION_NURTURE_TRACK:
+      return r.nurture_track_id();
     default:
       return absl::InvalidArgumentError(
           StrCat("query.group_by: ", v1::ReportDimension_Name(d), " is not supported here"));
@@ -105,12 +118,13 @@ absl::StatusOr<std::string> DimensionValueOf(const v1::LeadCycleFacts& r, const 
 
 // Rows grouped: the key's text (for ordering and lookup) → the RowKey.
 absl::StatusOr<std::pair<std::string, v1::RowKey>> KeyOf(const v1::LeadCycleFacts& r,
-                                                         const v1::ReportQuery& q, int64_t t) {
+                                                         const v1::ReportQuery& q, int64_t t,
+                                                         const std::string* currency = nullptr) {
   v1::RowKey key;
   std::string text;
   for (int d : q.group_by()) {
     const auto dimension = static_cast<v1::ReportDimension>(d);
-    absl::StatusOr<std::string> value = DimensionValueOf(r, q, dimension);
+    absl::StatusOr<std::string> value = DimensionValueOf(r, q, dimension, currency);
     if (!value.ok()) return value.status();
     v1::DimensionValue& dv = *key.add_group();
     dv.set_dimension(dimension);
@@ -356,10 +370,9 @@ absl::StatusOr<v1::GetVelocityResponse> Velocity(const std::vector<v1::LeadCycle
   return resp;
 }
 
-absl::StatusOr<v1::GetLeadQualityResponse> LeadQuality(const std::vector<v1::LeadCycleFacts>& rows,
-                                                       const v1::GetLeadQualityRequest& request,
-                                                       int64_t rejected_lead_cost_micros,
-                                                       int64_t now_ms) {
+absl::StatusOr<v1::GetSourceQualityResponse> LeadQuality(
+    const std::vector<v1::LeadCycleFacts>& rows, const v1::GetSourceQualityRequest& request,
+    int64_t rejected_lead_cost_micros, int64_t now_ms) {
   const v1::ReportQuery& q = request.query();
   absl::StatusOr<Range> range = RangeOf(q, now_ms);
   if (!range.ok()) return range.status();
@@ -394,7 +407,7 @@ absl::StatusOr<v1::GetLeadQualityResponse> LeadQuality(const std::vector<v1::Lea
     if (has(r, v1::STAGE_OPPORTUNITY)) acc.pipeline.Add(r.amount());
     if (has(r, v1::STAGE_WON)) acc.won.Add(r.amount());
   }
-  v1::GetLeadQualityResponse resp;
+  v1::GetSourceQualityResponse resp;
   *resp.mutable_metadata()->mutable_generated_at() = TimestampFromMillis(now_ms);
   for (auto& [k, acc] : out) {
     if (acc.pipeline.mixed || acc.won.mixed ||
@@ -550,10 +563,9 @@ absl::StatusOr<v1::GetSlaComplianceResponse> SlaCompliance(
   return resp;
 }
 
-absl::StatusOr<v1::GetMarketingSourcedRevenueResponse> MarketingSourcedRevenue(
-    const std::vector<v1::LeadCycleFacts>& rows,
-    const v1::GetMarketingSourcedRevenueRequest& request, const v1::CompSummary& comp,
-    int64_t comp_version, int64_t now_ms) {
+absl::StatusOr<v1::GetAttributionResponse> MarketingSourcedRevenue(
+    const std::vector<v1::LeadCycleFacts>& rows, const v1::GetAttributionRequest& request,
+    const v1::CompSummary& comp, int64_t comp_version, int64_t now_ms) {
   if (request.comp_summary_version() != 0 && request.comp_summary_version() != comp_version) {
     return absl::InvalidArgumentError(
         StrCat("comp_summary_version: only the recorded annotations (0) or the version in force (",
@@ -588,7 +600,7 @@ absl::StatusOr<v1::GetMarketingSourcedRevenueResponse> MarketingSourcedRevenue(
     }
     acc.credit += r.amount().amount_micros() / 100 * percent;
   }
-  v1::GetMarketingSourcedRevenueResponse resp;
+  v1::GetAttributionResponse resp;
   *resp.mutable_metadata()->mutable_generated_at() = TimestampFromMillis(now_ms);
   resp.set_comp_summary_version(request.comp_summary_version());
   resp.set_comp_summary_text(comp.summary_text());
@@ -603,6 +615,102 @@ absl::StatusOr<v1::GetMarketingSourcedRevenueResponse> MarketingSourcedRevenue(
     row.set_marketing_sourced_share(acc.won.micros == 0 ? 0
                                                         : static_cast<double>(acc.sourced.micros) /
                                                               static_cast<double>(acc.won.micros));
+    *resp.add_rows() = std::move(row);
+  }
+  return resp;
+}
+
+absl::StatusOr<v1::GetRecycleEffectivenessResponse> RecycleEffectiveness(
+    const std::vector<v1::LeadCycleFacts>& rows, const v1::GetRecycleEffectivenessRequest& request,
+    int64_t now_ms) {
+  const v1::ReportQuery& q = request.query();
+  absl::StatusOr<Range> range = RangeOf(q, now_ms);
+  if (!range.ok()) return range.status();
+  const bool by_currency = std::find(q.group_by().begin(), q.group_by().end(),
+                                     v1::REPORT_DIMENSION_CURRENCY) != q.group_by().end();
+  // When a row was recycled: recycled_at_ms, or for rows folded before it existed, the entry into
+  // nurture; nullopt for rows not recycled (or with no time at all).
+  auto recycled_at = [](const v1::LeadCycleFacts& r) -> std::optional<int64_t> {
+    if (!r.recycled()) return std::nullopt;
+    if (r.recycled_at_ms() != 0) return r.recycled_at_ms();
+    return Entered(r, v1::STAGE_NURTURE);
+  };
+  // The cycles of every lead with a recycled row in the report, in cycle order.
+  std::map<std::string_view, std::vector<const v1::LeadCycleFacts*>> leads;
+  for (const v1::LeadCycleFacts& r : rows) {
+    const std::optional<int64_t> at = recycled_at(r);
+    if (at.has_value() && range->Contains(*at) && Matches(r, q.filter())) leads[r.lead_id()];
+  }
+  for (const v1::LeadCycleFacts& r : rows) {
+    if (auto it = leads.find(r.lead_id()); it != leads.end()) it->second.push_back(&r);
+  }
+  struct Acc {
+    v1::RecycleEffectivenessRow row;
+    Sum won_later;
+    std::vector<int64_t> requalify_ms;
+  };
+  std::map<std::string, Acc> out;
+  for (auto& [lead, cycles] : leads) {
+    std::stable_sort(cycles.begin(), cycles.end(),
+                     [](const v1::LeadCycleFacts* a, const v1::LeadCycleFacts* b) {
+                       return a->cycle() < b->cycle();
+                     });
+    for (size_t i = 0; i < cycles.size(); ++i) {
+      const v1::LeadCycleFacts& r = *cycles[i];
+      const std::optional<int64_t> at = recycled_at(r);
+      if (!at.has_value() || !range->Contains(*at) || !Matches(r, q.filter())) continue;
+      // What the lead did in the cycles after this one (and only those).
+      bool released = false, accepted = false, won = false;
+      std::optional<int64_t> requalified_at;
+      Sum won_amount;
+      for (size_t j = i + 1; j < cycles.size(); ++j) {
+        const v1::LeadCycleFacts& later = *cycles[j];
+        if (later.cycle() <= r.cycle()) continue;  // a duplicate of this cycle: not later
+        released = true;
+        if (const std::optional<int64_t> mql = Entered(later, v1::STAGE_MQL); mql.has_value()) {
+          requalified_at = requalified_at.has_value() ? std::min(*requalified_at, *mql) : *mql;
+        }
+        accepted = accepted || Entered(later, v1::STAGE_SAL).has_value();
+        if (Entered(later, v1::STAGE_WON).has_value()) {
+          won = true;
+          won_amount.Add(later.amount());
+        }
+      }
+      if (won_amount.mixed) {
+        if (!by_currency) return MixedCurrencies();
+        return absl::InvalidArgumentError(
+            StrCat("lead-cycle ", CycleKey(r.lead_id(), r.cycle()),
+                   " was won later in several currencies: it cannot be split by currency"));
+      }
+      absl::StatusOr<std::pair<std::string, v1::RowKey>> key =
+          KeyOf(r, q, *at, &won_amount.currency);
+      if (!key.ok()) return key.status();
+      Acc& acc = out[key->first];
+      v1::RecycleEffectivenessRow& row = acc.row;
+      *row.mutable_key() = key->second;
+      row.set_recycled(row.recycled() + 1);
+      row.set_released(row.released() + (released ? 1 : 0));
+      row.set_requalified(row.requalified() + (requalified_at.has_value() ? 1 : 0));
+      row.set_accepted_later(row.accepted_later() + (accepted ? 1 : 0));
+      row.set_won_later(row.won_later() + (won ? 1 : 0));
+      row.set_archived(row.archived() + (r.archived() ? 1 : 0));
+      row.set_nurturing(row.nurturing() + (!r.archived() && !released ? 1 : 0));
+      if (won) acc.won_later.Add(won_amount.Money());
+      if (requalified_at.has_value()) {
+        acc.requalify_ms.push_back(std::max<int64_t>(0, *requalified_at - *at));
+      }
+    }
+  }
+  v1::GetRecycleEffectivenessResponse resp;
+  *resp.mutable_metadata()->mutable_generated_at() = TimestampFromMillis(now_ms);
+  for (auto& [k, acc] : out) {
+    if (acc.won_later.mixed) return MixedCurrencies();
+    v1::RecycleEffectivenessRow& row = acc.row;
+    row.set_requalify_rate(Ratio(row.requalified(), row.recycled()));
+    *row.mutable_won_later_amount() = acc.won_later.Money();
+    if (!acc.requalify_ms.empty()) {
+      *row.mutable_median_time_to_requalify() = DurationOf(Quantile(acc.requalify_ms, 0.5));
+    }
     *resp.add_rows() = std::move(row);
   }
   return resp;

@@ -45,10 +45,9 @@ absl::StatusOr<v1::GetVelocityResponse> Velocity(const std::vector<v1::LeadCycle
 // how far leads got, acceptance, rejection reasons, pipeline and won amounts, and the net value of
 // a lead — won revenue minus `rejected_lead_cost` for every lead sales rejected, per lead. Amounts
 // in more than one currency in a row need grouping by REPORT_DIMENSION_CURRENCY.
-absl::StatusOr<v1::GetLeadQualityResponse> LeadQuality(const std::vector<v1::LeadCycleFacts>& rows,
-                                                       const v1::GetLeadQualityRequest& request,
-                                                       int64_t rejected_lead_cost_micros,
-                                                       int64_t now_ms);
+absl::StatusOr<v1::GetSourceQualityResponse> LeadQuality(
+    const std::vector<v1::LeadCycleFacts>& rows, const v1::GetSourceQualityRequest& request,
+    int64_t rejected_lead_cost_micros, int64_t now_ms);
 
 // Win-loss by the time the opportunity closed: won, lost, win rate, amounts, win and loss reasons,
 // competitors, and the median time from opened to closed.
@@ -68,9 +67,31 @@ absl::StatusOr<v1::GetSlaComplianceResponse> SlaCompliance(
 // deal (the comp summary in force when its opportunity opened): won deals and amounts, the
 // marketing-sourced ones, their share, and their quota credit with `comp`'s accelerators (the
 // highest accelerator among a deal's products; 100% when none).
-absl::StatusOr<v1::GetMarketingSourcedRevenueResponse> MarketingSourcedRevenue(
-    const std::vector<v1::LeadCycleFacts>& rows,
-    const v1::GetMarketingSourcedRevenueRequest& request, const v1::CompSummary& comp,
-    int64_t comp_version, int64_t now_ms);
+absl::StatusOr<v1::GetAttributionResponse> MarketingSourcedRevenue(
+    const std::vector<v1::LeadCycleFacts>& rows, const v1::GetAttributionRequest& request,
+    const v1::CompSummary& comp, int64_t comp_version, int64_t now_ms);
+
+// Recycle effectiveness by the time lead-cycles were recycled (`recycled_at_ms`; rows folded before
+// that field existed fall back to their entry into STAGE_NURTURE): for each recycled lead-cycle
+// that passes the filter, what the same lead did in its later cycles (cycle > the recycled one),
+// as known at `now_ms`: released (a later cycle exists), requalified (a later cycle entered MQL),
+// accepted (SAL) and won (WON) later, archived from nurture, still nurturing (neither archived nor
+// released), the median time from the recycle to the first later MQL entry, and the amounts won in
+// later cycles.
+//
+// Each recycled lead-cycle counts what happened in the cycles after it, so a lead recycled twice
+// (cycles 1 and 2) and won in cycle 3 counts that win — and its amount — under both recycles: the
+// sum of won_later_amount over rows is the revenue each recycle led to, not a revenue total. Within
+// one recycled lead-cycle every later won cycle counts once.
+//
+// Rows may come in any order (they are grouped by lead_id here); a lead-cycle must appear once.
+// Grouping dimensions and the filter apply to the recycled row (its reason, track, attribution,
+// routing, cycle...), except REPORT_DIMENSION_CURRENCY, which here is the currency of the amounts
+// won later ("" when none). Later wins in more than one currency in a report row need grouping by
+// currency; a single recycled lead-cycle whose later wins mix currencies cannot be split and is
+// INVALID_ARGUMENT.
+absl::StatusOr<v1::GetRecycleEffectivenessResponse> RecycleEffectiveness(
+    const std::vector<v1::LeadCycleFacts>& rows, const v1::GetRecycleEffectivenessRequest& request,
+    int64_t now_ms);
 
 }  // namespace leadflow::reporting

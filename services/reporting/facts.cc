@@ -13,9 +13,23 @@ using events::MillisFromTimestamp;
 void Enter(v1::LeadCycleFacts* f, v1::Stage stage, int64_t at_ms) {
   if (stage == v1::STAGE_UNSPECIFIED) return;
   auto& entered = *f->mutable_entered_at_ms();
-  if (entered.find(stage) == entered.end()) entered[stage] = at_ms;
-  f->set_stage(stage);
-  f->set_stage_since_ms(at_ms);
+  auto it = entered.find(stage);
+  if (it == entered.end()) {
+    entered[stage] = at_ms;
+  } else if (at_ms < it->second) {
+    it->second = at_ms;  // events of several topics may arrive out of order
+  }
+  // The current stage is the latest entry, whatever order the topics' events arrive in.
+  if (f->stage() == v1::STAGE_UNSPECIFIED || at_ms >= f->stage_since_ms()) {
+    f->set_stage(stage);
+    f->set_stage_since_ms(at_ms);
+  }
+}
+
+void SetScore(v1::LeadCycleFacts* f, const v1::ScoreSnapshot& score) {
+  f->set_fit_grade(score.fit_grade());
+  f->set_fit_score(score.fit_score());
+  f->set_engagement_score(score.engagement_score());
 }
 
 }  // namespace
@@ -31,6 +45,7 @@ int CycleOf(const v1::LeadEvent& event, int current) {
     return previous > 0 ? previous : std::max(1, event.envelope().cycle() - 1);
   }
   if (event.envelope().cycle() > 0) return event.envelope().cycle();
+  if (event.has_captured()) return 1;  // first sight, whatever was folded before it
   return std::max(1, current);
 }
 
@@ -51,7 +66,7 @@ std::vector<v1::LeadCycleFacts> Fold(std::optional<v1::LeadCycleFacts> facts,
 
   switch (event.event_case()) {
     case v1::LeadEvent::kCaptured:
-      f.set_started_at_ms(at);
+      f.set_started_at_ms(std::min(f.started_at_ms(), at));
       *f.mutable_first_touch() = event.captured().first_touch();
       if (!f.has_last_touch()) *f.mutable_last_touch() = event.captured().first_touch();
       Enter(&f, v1::STAGE_INQUIRY, at);
@@ -60,21 +75,24 @@ std::vector<v1::LeadCycleFacts> Fold(std::optional<v1::LeadCycleFacts> facts,
       if (event.updated().has_last_touch()) *f.mutable_last_touch() = event.updated().last_touch();
       break;
     case v1::LeadEvent::kScored:
-      if (!f.entered_at_ms().contains(v1::STAGE_MQL)) {
-        f.set_fit_grade(event.scored().score().fit_grade());
-      }
+      if (!f.entered_at_ms().contains(v1::STAGE_MQL)) SetScore(&f, event.scored().score());
       break;
     case v1::LeadEvent::kQualified: {
       const v1::LeadQualified& q = event.qualified();
-      f.set_fit_grade(q.score().fit_grade());
+      SetScore(&f, q.score());
       f.set_mql_basis(q.basis());
       if (q.has_first_touch()) *f.mutable_first_touch() = q.first_touch();
       if (q.has_last_touch()) *f.mutable_last_touch() = q.last_touch();
       if (!q.company().segment().empty()) f.set_segment(q.company().segment());
+      f.set_industry(q.company().industry());
+      f.set_employee_count(q.company().employee_count());
+      f.set_country_code(q.company().country_code());
+      f.set_seniority(q.person().seniority());
+      f.set_department(q.person().department());
       break;
     }
     case v1::LeadEvent::kDisqualified:
-      f.set_fit_grade(event.disqualified().score().fit_grade());
+      SetScore(&f, event.disqualified().score());
       break;
     case v1::LeadEvent::kHandedOff: {
       const v1::LeadHandedOff& h = event.handed_off();
@@ -120,6 +138,7 @@ std::vector<v1::LeadCycleFacts> Fold(std::optional<v1::LeadCycleFacts> facts,
     }
     case v1::LeadEvent::kRecycled:
       f.set_recycled(true);
+      if (f.recycled_at_ms() == 0) f.set_recycled_at_ms(at);
       f.set_recycle_reason(event.recycled().reason_code());
       f.set_nurture_track_id(event.recycled().nurture_track_id());
       break;
@@ -132,8 +151,8 @@ std::vector<v1::LeadCycleFacts> Fold(std::optional<v1::LeadCycleFacts> facts,
       next.set_lead_id(f.lead_id());
       next.set_cycle(env.cycle() > 0 ? env.cycle() : f.cycle() + 1);
       next.set_started_at_ms(at);
-      *next.mutable_first_touch() = f.first_touch();
-      *next.mutable_last_touch() = f.last_touch();
+      if (f.has_first_touch()) *next.mutable_first_touch() = f.first_touch();
+      if (f.has_last_touch()) *next.mutable_last_touch() = f.last_touch();
       next.set_events(1);
       Enter(&next, v1::STAGE_INQUIRY, at);
       out.push_back(std::move(f));
@@ -146,6 +165,21 @@ std::vector<v1::LeadCycleFacts> Fold(std::optional<v1::LeadCycleFacts> facts,
   if (env.has_stage_change()) Enter(&f, env.stage_change().to_stage(), at);
   out.push_back(std::move(f));
   return out;
+}
+
+v1::LeadCycleFacts MergeStart(v1::LeadCycleFacts existing, const v1::LeadCycleFacts& start) {
+  existing.set_started_at_ms(start.started_at_ms());
+  if (!existing.has_first_touch() && start.has_first_touch()) {
+    *existing.mutable_first_touch() = start.first_touch();
+  }
+  if (!existing.has_last_touch() && start.has_last_touch()) {
+    *existing.mutable_last_touch() = start.last_touch();
+  }
+  existing.set_events(existing.events() + start.events());
+  for (const auto& [stage, at] : start.entered_at_ms()) {
+    Enter(&existing, static_cast<v1::Stage>(stage), at);
+  }
+  return existing;
 }
 
 }  // namespace leadflow::reporting

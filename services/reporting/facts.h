@@ -25,4 +25,9 @@ int CycleOf(const v1::LeadEvent& event, int current);
 std::vector<v1::LeadCycleFacts> Fold(std::optional<v1::LeadCycleFacts> facts,
                                      const v1::LeadEvent& event);
 
+// The first row of a cycle (Fold's second row on a release) merged into the row already stored
+// for that cycle, when the cycle's later events were folded before the release (the topics are
+// read in parallel): the start, attribution and INQUIRY entry come from `start`, the rest stays.
+v1::LeadCycleFacts MergeStart(v1::LeadCycleFacts existing, const v1::LeadCycleFacts& start);
+
 }  // namespace leadflow::reporting

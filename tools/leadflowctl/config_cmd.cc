@@ -14,8 +14,8 @@
 #include "services/common/events/lead_events.h"
 #include "services/common/kafka/consumer.h"
 #include "services/common/kafka/sender.h"
+#include "services/common/lifecycle/comp.h"
 #include "services/common/lifecycle/stage_model.h"
-#include "services/handoff/comp.h"
 #include "services/handoff/routing.h"
 #include "services/handoff/sla.h"
 #include "services/qualification/icp_config.h"
@@ -73,7 +73,7 @@ absl::StatusOr<std::map<std::string, v1::ConfigRecord>> LoadConfigDir(const std:
            }},
           {"comp.yaml",
            [](const std::string& path, v1::ConfigRecord* r) {
-             absl::StatusOr<v1::CompSummary> comp = handoff::LoadCompFile(path);
+             absl::StatusOr<v1::CompSummary> comp = lifecycle::LoadCompFile(path);
              if (comp.ok()) *r->mutable_comp_summary() = std::move(*comp);
              return comp.status();
            }},

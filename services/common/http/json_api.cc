@@ -8,9 +8,10 @@
 
 namespace leadflow::http {
 
-Response JsonResponse(int status, const google::protobuf::Message& message) {
+Response JsonResponse(int status, const google::protobuf::Message& message, bool print_defaults) {
   google::protobuf::util::JsonPrintOptions o;
   o.preserve_proto_field_names = false;
+  o.always_print_primitive_fields = print_defaults;
   std::string body;
   if (!google::protobuf::util::MessageToJsonString(message, &body, o).ok()) {
     return {500, "application/json", R"({"error":"response could not be encoded"})"};

@@ -14,8 +14,11 @@
 
 namespace leadflow::http {
 
-// `message` in the protobuf JSON mapping (lowerCamelCase names) with `status`.
-Response JsonResponse(int status, const google::protobuf::Message& message);
+// `message` in the protobuf JSON mapping (lowerCamelCase names) with `status`. `print_defaults`:
+// also the fields at their default (zero counts, empty lists), for reports read by scripts and the
+// dashboard.
+Response JsonResponse(int status, const google::protobuf::Message& message,
+                      bool print_defaults = false);
 
 // {"error": message, "violations": [...]}; text that is not UTF-8 is replaced, never thrown on.
 Response ErrorResponse(int status, std::string_view message,

@@ -265,9 +265,12 @@ AttributeValue LeadAttribute::Of(const v1::Lead& lead) const {
     }
     case Kind::kChannel: {
       // Channel names without the enum prefix, lower-case, compared against e.g. "webinar".
-      const v1::Channel c = lead.first_touch().channel();
-      if (c != v1::CHANNEL_UNSPECIFIED)
-        text = std::string_view(v1::Channel_Name(c)).substr(8);  // "CHANNEL_"
+      // A channel number this build does not know (a newer producer) has no name: no value.
+      const std::string_view name = v1::Channel_Name(lead.first_touch().channel());
+      constexpr std::string_view kPrefix = "CHANNEL_";
+      if (name.size() > kPrefix.size() && name != "CHANNEL_UNSPECIFIED") {
+        text = name.substr(kPrefix.size());
+      }
       break;
     }
     case Kind::kCampaign:

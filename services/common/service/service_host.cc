@@ -1,8 +1,10 @@
 #include "services/common/service/service_host.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "services/common/base/strings.h"
@@ -98,6 +100,11 @@ stream::StreamApp* ServiceHost::AddStream(std::unique_ptr<stream::StreamApp> app
   return streams_.back().get();
 }
 
+void ServiceHost::AddPeriodic(std::string name, std::chrono::milliseconds period,
+                              std::function<void()> job) {
+  periodic_.push_back({std::move(name), period, std::move(job)});
+}
+
 int ServiceHost::Run() {
   for (const absl::Status& s : {http_->Start(), grpc_->Start()}) {
     if (!s.ok()) {
@@ -115,6 +122,20 @@ int ServiceHost::Run() {
     threads.emplace_back([&, i] {
       results[i] = streams_[i]->Run(stop);
       shutdown_->Request();  // one stream ending (fatal or not) ends the process
+    });
+  }
+  std::mutex periodic_mu;
+  std::condition_variable periodic_stop;
+  bool stopping = false;
+  for (const Periodic& p : periodic_) {
+    threads.emplace_back([&, p] {
+      std::unique_lock<std::mutex> lock(periodic_mu);
+      while (!periodic_stop.wait_for(lock, p.period, [&] { return stopping; })) {
+        lock.unlock();
+        log::Debug("periodic job", {{"job", p.name}});
+        p.job();
+        lock.lock();
+      }
     });
   }
   // Ready while every stream runs tasks (restored and processing).
@@ -136,6 +157,11 @@ int ServiceHost::Run() {
   grpc_->Shutdown();
   http_->Stop();
   stop.store(true);
+  {
+    std::lock_guard<std::mutex> lock(periodic_mu);
+    stopping = true;
+  }
+  periodic_stop.notify_all();
   for (std::thread& t : threads) t.join();
   int code = 0;
   for (size_t i = 0; i < results.size(); ++i) {

@@ -5,6 +5,8 @@
 // A service's main() declares its settings, builds its processors and API, and calls Run().
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +49,11 @@ class ServiceHost {
   // Adds a stream app; Run() runs it on its own thread. The host keeps it alive.
   stream::StreamApp* AddStream(std::unique_ptr<stream::StreamApp> app);
 
+  // Runs `job` every `period` (the first time one period after the start) on a thread of its own
+  // while the service runs (a periodic background job, e.g. reporting's model training). Run()
+  // waits for a job in progress at shutdown; a job should not run much longer than a period.
+  void AddPeriodic(std::string name, std::chrono::milliseconds period, std::function<void()> job);
+
   // The servers, for registering gRPC services and HTTP routes before Run().
   rpc::GrpcServer& grpc() { return *grpc_; }
   http::HttpServer& http() { return *http_; }
@@ -67,6 +74,12 @@ class ServiceHost {
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<rpc::GrpcServer> grpc_;
   std::vector<std::unique_ptr<stream::StreamApp>> streams_;
+  struct Periodic {
+    std::string name;
+    std::chrono::milliseconds period;
+    std::function<void()> job;
+  };
+  std::vector<Periodic> periodic_;
 };
 
 }  // namespace leadflow::service

@@ -8,11 +8,14 @@
 #include "services/common/config/proto_yaml.h"
 #include "services/common/config/yaml_file.h"
 #include "services/common/events/lead_events.h"
+#include "services/common/lifecycle/comp.h"
 #include "services/common/lifecycle/stage_model.h"
-#include "services/handoff/comp.h"
 
 namespace leadflow::handoff {
 namespace {
+using lifecycle::Annotate;
+using lifecycle::LoadCompFile;
+using lifecycle::ValidateComp;
 
 constexpr int64_t kMinute = 60'000;
 constexpr int64_t kHour = 60 * kMinute;

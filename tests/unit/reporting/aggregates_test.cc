@@ -1,11 +1,14 @@
 // Reports against a brute-force recomputation: a deterministic population of leads goes through
 // random paths over up to three cycles (qualified or not, accepted or rejected, won or lost,
-// recycled and released); the events are folded into fact rows (facts.h) and reported
-// (aggregates.h), and the same numbers are computed again straight from the raw events by a
-// separate, simple code path here. Funnel (cohort and period), conversion and velocity must agree
+// recycled with a reason and a nurture track, then released or archived or left in nurture); the
+// events are folded into fact rows (facts.h) and reported (aggregates.h), and the same numbers are
+// computed again straight from the raw events by a separate, simple code path here. Funnel (cohort
+// and period), conversion, velocity, lead quality, win-loss and recycle effectiveness must agree
 // exactly, grouped, bucketed and filtered.
 #include "services/reporting/aggregates.h"
 
+#include <array>
+#include <cmath>
 #include <map>
 #include <random>
 #include <set>
@@ -56,59 +59,77 @@ Population Generate(int leads, uint32_t seed) {
     captured.mutable_captured()->mutable_first_touch()->set_channel(channel);
     out.events.push_back(captured);
     for (int cycle = 1; cycle <= 3; ++cycle) {
-      if (!chance(0.7)) break;  // never qualifies this cycle
-      v1::LeadEvent q = event(cycle, v1::STAGE_INQUIRY, v1::STAGE_MQL);
-      q.mutable_qualified()->mutable_score()->set_fit_grade(
-          static_cast<v1::FitGrade>(1 + rng() % 3));
-      out.events.push_back(q);
-      v1::LeadEvent h = event(cycle, v1::STAGE_UNSPECIFIED, v1::STAGE_UNSPECIFIED);
-      h.mutable_handed_off()->set_owner_rep_id(chance(0.5) ? "rep-a" : "rep-b");
-      out.events.push_back(h);
-      v1::Stage last = v1::STAGE_MQL;
-      if (chance(0.75)) {
-        out.events.push_back(event(cycle, v1::STAGE_MQL, v1::STAGE_SAL));
-        out.events.back().mutable_accepted();
-        last = v1::STAGE_SAL;
-        if (chance(0.6)) {
-          out.events.push_back(event(cycle, v1::STAGE_SAL, v1::STAGE_SQL));
-          out.events.back().mutable_converted();
-          if (chance(0.7)) {
-            out.events.push_back(event(cycle, v1::STAGE_SQL, v1::STAGE_OPPORTUNITY));
-            const int64_t amount = static_cast<int64_t>(1 + rng() % 50) * 1'000'000'000;
-            out.events.back().mutable_opportunity_opened()->mutable_amount()->set_currency_code(
-                "EUR");
-            out.events.back().mutable_opportunity_opened()->mutable_amount()->set_amount_micros(
-                amount);
-            const bool won = chance(0.5);
-            out.events.push_back(
-                event(cycle, v1::STAGE_OPPORTUNITY, won ? v1::STAGE_WON : v1::STAGE_LOST));
-            v1::LeadOpportunityClosed& closed = *out.events.back().mutable_opportunity_closed();
-            closed.set_outcome(won ? v1::OPPORTUNITY_OUTCOME_WON : v1::OPPORTUNITY_OUTCOME_LOST);
-            closed.mutable_amount()->set_currency_code("EUR");
-            closed.mutable_amount()->set_amount_micros(amount);
-            static const char* kReasons[] = {"price", "timing", "features"};
-            static const char* kCompetitors[] = {"", "rival", "other"};
-            closed.mutable_reason()->set_code(kReasons[rng() % 3]);
-            closed.set_competitor(kCompetitors[rng() % 3]);
-            if (won) break;
-            last = v1::STAGE_LOST;
+      v1::Stage last = v1::STAGE_INQUIRY;
+      if (!chance(0.7)) {
+        if (chance(0.5)) break;  // never qualifies this cycle and stays an inquiry
+        // Never qualifies this cycle: recycled as not ready (below).
+      } else {
+        v1::LeadEvent q = event(cycle, v1::STAGE_INQUIRY, v1::STAGE_MQL);
+        q.mutable_qualified()->mutable_score()->set_fit_grade(
+            static_cast<v1::FitGrade>(1 + rng() % 3));
+        out.events.push_back(q);
+        v1::LeadEvent h = event(cycle, v1::STAGE_UNSPECIFIED, v1::STAGE_UNSPECIFIED);
+        h.mutable_handed_off()->set_owner_rep_id(chance(0.5) ? "rep-a" : "rep-b");
+        out.events.push_back(h);
+        last = v1::STAGE_MQL;
+        if (chance(0.75)) {
+          out.events.push_back(event(cycle, v1::STAGE_MQL, v1::STAGE_SAL));
+          out.events.back().mutable_accepted();
+          last = v1::STAGE_SAL;
+          if (chance(0.6)) {
+            out.events.push_back(event(cycle, v1::STAGE_SAL, v1::STAGE_SQL));
+            out.events.back().mutable_converted();
+            if (chance(0.7)) {
+              out.events.push_back(event(cycle, v1::STAGE_SQL, v1::STAGE_OPPORTUNITY));
+              const int64_t amount = static_cast<int64_t>(1 + rng() % 50) * 1'000'000'000;
+              out.events.back().mutable_opportunity_opened()->mutable_amount()->set_currency_code(
+                  "EUR");
+              out.events.back().mutable_opportunity_opened()->mutable_amount()->set_amount_micros(
+                  amount);
+              const bool won = chance(0.5);
+              out.events.push_back(
+                  event(cycle, v1::STAGE_OPPORTUNITY, won ? v1::STAGE_WON : v1::STAGE_LOST));
+              v1::LeadOpportunityClosed& closed = *out.events.back().mutable_opportunity_closed();
+              closed.set_outcome(won ? v1::OPPORTUNITY_OUTCOME_WON : v1::OPPORTUNITY_OUTCOME_LOST);
+              closed.mutable_amount()->set_currency_code("EUR");
+              closed.mutable_amount()->set_amount_micros(amount);
+              static const char* kReasons[] = {"price", "timing", "features"};
+              static const char* kCompetitors[] = {"", "rival", "other"};
+              closed.mutable_reason()->set_code(kReasons[rng() % 3]);
+              closed.set_competitor(kCompetitors[rng() % 3]);
+              if (won) break;
+              last = v1::STAGE_LOST;
+            } else {
+              break;  // stays SQL
+            }
           } else {
-            break;  // stays SQL
+            break;  // stays SAL
           }
         } else {
-          break;  // stays SAL
+          out.events.push_back(event(cycle, v1::STAGE_MQL, v1::STAGE_REJECTED));
+          static const v1::RejectionReason kRejections[] = {v1::REJECTION_REASON_BAD_TIMING,
+                                                            v1::REJECTION_REASON_NO_BUDGET,
+                                                            v1::REJECTION_REASON_NOT_ICP};
+          out.events.back().mutable_rejected()->set_reason_code(kRejections[rng() % 3]);
+          last = v1::STAGE_REJECTED;
         }
-      } else {
-        out.events.push_back(event(cycle, v1::STAGE_MQL, v1::STAGE_REJECTED));
-        static const v1::RejectionReason kRejections[] = {v1::REJECTION_REASON_BAD_TIMING,
-                                                          v1::REJECTION_REASON_NO_BUDGET,
-                                                          v1::REJECTION_REASON_NOT_ICP};
-        out.events.back().mutable_rejected()->set_reason_code(kRejections[rng() % 3]);
-        last = v1::STAGE_REJECTED;
       }
-      out.events.push_back(event(cycle, last, v1::STAGE_NURTURE));
-      out.events.back().mutable_recycled();
-      if (!chance(0.6)) break;  // stays in nurture
+      static const char* kTracks[] = {"track-a", "track-b", "track-c"};
+      v1::LeadEvent recycle = event(cycle, last, v1::STAGE_NURTURE);
+      v1::LeadRecycled& recycled = *recycle.mutable_recycled();
+      recycled.set_reason_code(last == v1::STAGE_INQUIRY    ? v1::RECYCLE_REASON_NOT_READY
+                               : last == v1::STAGE_REJECTED ? v1::RECYCLE_REASON_REJECTED
+                                                            : v1::RECYCLE_REASON_LOST);
+      if (chance(0.1)) recycled.set_reason_code(v1::RECYCLE_REASON_MANUAL);
+      recycled.set_nurture_track_id(kTracks[rng() % 3]);
+      out.events.push_back(recycle);
+      if (!chance(0.6)) {
+        if (chance(0.5)) {  // archived from nurture; else stays in nurture
+          out.events.push_back(event(cycle, v1::STAGE_NURTURE, v1::STAGE_ARCHIVED));
+          out.events.back().mutable_archived();
+        }
+        break;
+      }
       v1::LeadEvent released = event(cycle + 1, v1::STAGE_NURTURE, v1::STAGE_INQUIRY);
       released.mutable_nurture_released()->set_previous_cycle(cycle);
       out.events.push_back(released);
@@ -146,6 +167,11 @@ struct Cycle {
   v1::FitGrade grade = v1::FIT_GRADE_UNSPECIFIED;
   std::map<v1::Stage, int64_t> entered;
   v1::Stage last = v1::STAGE_UNSPECIFIED;
+  int64_t recycled_at = 0;     // the first LeadRecycled of the cycle; 0 = not recycled
+  std::string recycle_reason;  // RecycleReason value name
+  std::string track;
+  bool archived = false;
+  int64_t won_amount = 0;  // the closing amount of a won opportunity
 };
 
 std::map<std::pair<std::string, int>, Cycle> BruteForce(const std::vector<v1::LeadEvent>& events) {
@@ -168,7 +194,16 @@ std::map<std::pair<std::string, int>, Cycle> BruteForce(const std::vector<v1::Le
     if (e.has_opportunity_closed()) {
       c.outcome_reason = e.opportunity_closed().reason().code();
       c.competitor = e.opportunity_closed().competitor();
+      if (e.opportunity_closed().outcome() == v1::OPPORTUNITY_OUTCOME_WON) {
+        c.won_amount = e.opportunity_closed().amount().amount_micros();
+      }
     }
+    if (e.has_recycled()) {
+      if (c.recycled_at == 0) c.recycled_at = t;
+      c.recycle_reason = v1::RecycleReason_Name(e.recycled().reason_code());
+      c.track = e.recycled().nurture_track_id();
+    }
+    if (e.has_archived()) c.archived = true;
     if (e.envelope().has_stage_change()) {
       const v1::Stage to = e.envelope().stage_change().to_stage();
       c.entered.emplace(to, t);
@@ -312,7 +347,7 @@ TEST(AggregatesTest, LeadQualityAndWinLossEqualTheBruteForce) {
   const int64_t now = kT0 + 400 * kDay;
   constexpr int64_t kCost = 200'000'000;  // 200 EUR of sales time per rejected lead
 
-  v1::GetLeadQualityRequest quality;
+  v1::GetSourceQualityRequest quality;
   quality.mutable_query()->add_group_by(v1::REPORT_DIMENSION_CHANNEL);
   auto got = LeadQuality(rows, quality, kCost, now);
   ASSERT_TRUE(got.ok()) << got.status();
@@ -407,6 +442,301 @@ TEST(AggregatesTest, LeadQualityAndWinLossEqualTheBruteForce) {
     }
   }
   EXPECT_FALSE(WinLoss(mixed, v1::GetWinLossRequest(), now).ok());
+}
+
+// Recycle effectiveness by hand, from the brute force's cycles: for each recycled cycle, what the
+// same lead did in its later cycles. The values, in order: recycled, released, requalified,
+// accepted_later, won_later, archived, nurturing, won_later_amount (micros), median time to
+// requalify (ms, nearest rank), and the requalify rate in millionths.
+using RecycleNumbers = std::array<int64_t, 10>;
+
+template <typename KeyFn, typename KeepFn>
+std::map<std::string, RecycleNumbers> RecycleByHand(
+    const std::map<std::pair<std::string, int>, Cycle>& truth, int64_t start, int64_t end,
+    KeyFn key_of, KeepFn keep) {
+  std::map<std::string, RecycleNumbers> out;
+  std::map<std::string, std::vector<int64_t>> requalify;
+  for (const auto& [k, c] : truth) {
+    if (c.recycled_at == 0 || c.recycled_at < start || c.recycled_at >= end || !keep(k, c)) {
+      continue;
+    }
+    bool released = false, requalified = false, accepted = false, won = false;
+    int64_t amount = 0, first_mql = 0;
+    for (auto it = truth.upper_bound(k); it != truth.end() && it->first.first == k.first; ++it) {
+      const Cycle& later = it->second;
+      released = true;
+      if (later.entered.count(v1::STAGE_MQL)) {
+        const int64_t at = later.entered.at(v1::STAGE_MQL);
+        if (!requalified || at < first_mql) first_mql = at;
+        requalified = true;
+      }
+      accepted = accepted || later.entered.count(v1::STAGE_SAL) > 0;
+      if (later.entered.count(v1::STAGE_WON)) {
+        won = true;
+        amount += later.won_amount;
+      }
+    }
+    const std::string key = key_of(k, c);
+    RecycleNumbers& n = out[key];
+    n[0] += 1;
+    n[1] += released;
+    n[2] += requalified;
+    n[3] += accepted;
+    n[4] += won;
+    n[5] += c.archived;
+    n[6] += !c.archived && !released;
+    n[7] += amount;
+    if (requalified) requalify[key].push_back(first_mql - c.recycled_at);
+  }
+  for (auto& [key, n] : out) {
+    std::vector<int64_t>& d = requalify[key];
+    std::sort(d.begin(), d.end());
+    n[8] =
+        d.empty() ? 0 : d[static_cast<size_t>(std::ceil(0.5 * static_cast<double>(d.size()))) - 1];
+    n[9] = static_cast<int64_t>(
+        std::llround(1e6 * static_cast<double>(n[2]) / static_cast<double>(n[0])));
+  }
+  return out;
+}
+
+RecycleNumbers NumbersOf(const v1::RecycleEffectivenessRow& r) {
+  return {r.recycled(),
+          r.released(),
+          r.requalified(),
+          r.accepted_later(),
+          r.won_later(),
+          r.archived(),
+          r.nurturing(),
+          r.won_later_amount().amount_micros(),
+          r.median_time_to_requalify().seconds() * 1000 +
+              r.median_time_to_requalify().nanos() / 1000000,
+          static_cast<int64_t>(std::llround(1e6 * r.requalify_rate()))};
+}
+
+TEST(AggregatesTest, RecycleEffectivenessEqualsTheBruteForce) {
+  const Population pop = Generate(2000, 11);
+  const std::vector<v1::LeadCycleFacts> rows = FoldAll(pop.events);
+  const auto truth = BruteForce(pop.events);
+  ASSERT_EQ(rows.size(), truth.size()) << "one row per lead-cycle";
+  const int64_t now = kT0 + 800 * kDay;
+  const int64_t start = kT0 + 20 * kDay;
+  const int64_t end = kT0 + 300 * kDay;
+
+  // The population exercises every outcome, and leads recycled twice then won (a win that counts
+  // under both recycles).
+  {
+    std::map<std::string, std::vector<int>> recycled_cycles;
+    int64_t archived = 0, nurturing = 0, won_later = 0, twice_then_won = 0;
+    std::set<std::string> reasons;
+    for (const auto& [k, c] : truth) {
+      if (c.recycled_at == 0) continue;
+      recycled_cycles[k.first].push_back(k.second);
+      reasons.insert(c.recycle_reason);
+      archived += c.archived;
+      nurturing += !c.archived && !truth.count({k.first, k.second + 1});
+    }
+    for (const auto& [k, c] : truth) {
+      if (!c.entered.count(v1::STAGE_WON) || !recycled_cycles.count(k.first)) continue;
+      const std::vector<int>& rc = recycled_cycles.at(k.first);
+      const auto before = std::count_if(rc.begin(), rc.end(), [&](int n) { return n < k.second; });
+      won_later += before > 0;
+      twice_then_won += before > 1;
+    }
+    ASSERT_GT(archived, 20);
+    ASSERT_GT(nurturing, 20);
+    ASSERT_GT(won_later, 20);
+    ASSERT_GT(twice_then_won, 2);
+    ASSERT_EQ(reasons.size(), 4u);
+  }
+
+  // By recycle reason and week.
+  v1::GetRecycleEffectivenessRequest request;
+  v1::ReportQuery& q = *request.mutable_query();
+  *q.mutable_range()->mutable_start() = events::TimestampFromMillis(start);
+  *q.mutable_range()->mutable_end() = events::TimestampFromMillis(end);
+  q.add_group_by(v1::REPORT_DIMENSION_RECYCLE_REASON);
+  q.set_bucket(v1::TIME_BUCKET_WEEK);
+  auto got = RecycleEffectiveness(rows, request, now);
+  ASSERT_TRUE(got.ok()) << got.status();
+  std::map<std::string, RecycleNumbers> have;
+  for (const v1::RecycleEffectivenessRow& r : got->rows()) {
+    ASSERT_EQ(r.key().group_size(), 1);
+    EXPECT_EQ(r.key().group(0).dimension(), v1::REPORT_DIMENSION_RECYCLE_REASON);
+    const std::string key =
+        StrCat(r.key().group(0).value(), "@", events::MillisFromTimestamp(r.key().bucket_start()));
+    EXPECT_TRUE(have.emplace(key, NumbersOf(r)).second) << "one row per key: " << key;
+    if (r.won_later() > 0) {
+      EXPECT_EQ(r.won_later_amount().currency_code(), "EUR");
+    }
+  }
+  const auto want = RecycleByHand(
+      truth, start, end,
+      [](const auto&, const Cycle& c) {
+        return StrCat(c.recycle_reason, "@", WeekStart(c.recycled_at));
+      },
+      [](const auto&, const Cycle&) { return true; });
+  EXPECT_EQ(have, want);
+  EXPECT_GT(have.size(), 100u);
+
+  // Filtered (webinar and event leads, recycled in cycle 1 or 2), by nurture track, no buckets.
+  q.clear_group_by();
+  q.add_group_by(v1::REPORT_DIMENSION_NURTURE_TRACK);
+  q.clear_bucket();
+  q.mutable_filter()->add_channels(v1::CHANNEL_WEBINAR);
+  q.mutable_filter()->add_channels(v1::CHANNEL_EVENT);
+  q.mutable_filter()->add_cycles(1);
+  q.mutable_filter()->add_cycles(2);
+  got = RecycleEffectiveness(rows, request, now);
+  ASSERT_TRUE(got.ok()) << got.status();
+  have.clear();
+  for (const v1::RecycleEffectivenessRow& r : got->rows()) {
+    EXPECT_FALSE(r.key().has_bucket_start());
+    have[r.key().group(0).value()] = NumbersOf(r);
+  }
+  const auto want_filtered = RecycleByHand(
+      truth, start, end, [](const auto&, const Cycle& c) { return c.track; },
+      [](const std::pair<std::string, int>& k, const Cycle& c) {
+        return (c.channel == v1::CHANNEL_WEBINAR || c.channel == v1::CHANNEL_EVENT) &&
+               (k.second == 1 || k.second == 2);
+      });
+  EXPECT_EQ(have, want_filtered);
+  EXPECT_EQ(have.size(), 3u);
+
+  // The new dimensions are row attributes for the other reports too: period funnel by the cycle's
+  // recycle reason.
+  v1::GetFunnelRequest funnel;
+  funnel.set_mode(v1::FUNNEL_MODE_PERIOD);
+  *funnel.mutable_query()->mutable_range() = q.range();
+  funnel.mutable_query()->add_group_by(v1::REPORT_DIMENSION_RECYCLE_REASON);
+  auto f = Funnel(rows, funnel, kStages, now);
+  ASSERT_TRUE(f.ok()) << f.status();
+  std::map<std::pair<std::string, v1::Stage>, int64_t> want_funnel, have_funnel;
+  for (const auto& [k, c] : truth) {
+    for (const auto& [stage, at] : c.entered) {
+      if (at >= start && at < end) want_funnel[{c.recycle_reason, stage}] += 1;
+    }
+  }
+  for (const v1::FunnelRow& r : f->rows()) {
+    for (const v1::StageCount& s : r.stages()) {
+      if (s.entered() > 0) have_funnel[{r.key().group(0).value(), s.stage()}] = s.entered();
+    }
+  }
+  EXPECT_EQ(have_funnel, want_funnel);
+}
+
+// Hand-made rows: each recycle counts what happened after it (a lead recycled twice and then won
+// counts its win under both recycles, once each), rows in any order, and money per currency.
+TEST(AggregatesTest, RecycleEffectivenessCountsEachRecycleAndKeepsCurrenciesApart) {
+  auto cycle = [](const std::string& lead, int n, int64_t start) {
+    v1::LeadCycleFacts f;
+    f.set_lead_id(lead);
+    f.set_cycle(n);
+    f.set_started_at_ms(start);
+    (*f.mutable_entered_at_ms())[v1::STAGE_INQUIRY] = start;
+    return f;
+  };
+  auto recycle = [](v1::LeadCycleFacts f, int64_t at, v1::RecycleReason reason) {
+    f.set_recycled(true);
+    f.set_recycled_at_ms(at);
+    f.set_recycle_reason(reason);
+    f.set_nurture_track_id("track-a");
+    (*f.mutable_entered_at_ms())[v1::STAGE_NURTURE] = at;
+    return f;
+  };
+  auto enter = [](v1::LeadCycleFacts f, v1::Stage s, int64_t at) {
+    (*f.mutable_entered_at_ms())[s] = at;
+    return f;
+  };
+  auto win = [&](v1::LeadCycleFacts f, int64_t at, const std::string& currency, int64_t micros) {
+    f = enter(enter(enter(std::move(f), v1::STAGE_MQL, at - 3), v1::STAGE_SAL, at - 2),
+              v1::STAGE_WON, at);
+    f.mutable_amount()->set_currency_code(currency);
+    f.mutable_amount()->set_amount_micros(micros);
+    return f;
+  };
+  std::vector<v1::LeadCycleFacts> rows = {
+      // a: rejected, requalified and lost, requalified and won 100 EUR.
+      recycle(cycle("a", 1, kT0), kT0 + 1 * kHour, v1::RECYCLE_REASON_REJECTED),
+      recycle(enter(cycle("a", 2, kT0 + 5 * kHour), v1::STAGE_MQL, kT0 + 10 * kHour),
+              kT0 + 20 * kHour, v1::RECYCLE_REASON_LOST),
+      win(cycle("a", 3, kT0 + 25 * kHour), kT0 + 40 * kHour, "EUR", 100'000'000),
+      // c: archived from nurture; d: still nurturing.
+      [&] {
+        v1::LeadCycleFacts f =
+            recycle(cycle("c", 1, kT0), kT0 + 3 * kHour, v1::RECYCLE_REASON_NOT_READY);
+        f.set_archived(true);
+        return f;
+      }(),
+      recycle(cycle("d", 1, kT0), kT0 + 4 * kHour, v1::RECYCLE_REASON_NOT_READY),
+  };
+  // Rows in any order: reversed.
+  std::reverse(rows.begin(), rows.end());
+  const int64_t now = kT0 + 100 * kDay;
+
+  v1::GetRecycleEffectivenessRequest request;
+  request.mutable_query()->add_group_by(v1::REPORT_DIMENSION_RECYCLE_REASON);
+  auto got = RecycleEffectiveness(rows, request, now);
+  ASSERT_TRUE(got.ok()) << got.status();
+  std::map<std::string, RecycleNumbers> have;
+  for (const v1::RecycleEffectivenessRow& r : got->rows()) {
+    have[r.key().group(0).value()] = NumbersOf(r);
+  }
+  const std::map<std::string, RecycleNumbers> want = {
+      // a's first recycle: a later MQL after 9 h, the win of cycle 3.
+      {"RECYCLE_REASON_REJECTED", {1, 1, 1, 1, 1, 0, 0, 100'000'000, 9 * kHour, 1'000'000}},
+      // a's second recycle: the same win, counted again for this recycle.
+      {"RECYCLE_REASON_LOST", {1, 1, 1, 1, 1, 0, 0, 100'000'000, 20 * kHour - 3, 1'000'000}},
+      {"RECYCLE_REASON_NOT_READY", {2, 0, 0, 0, 0, 1, 1, 0, 0, 0}},
+  };
+  EXPECT_EQ(have, want);
+
+  // b won later in USD: ungrouped, two currencies in one row are refused; by currency (the
+  // currency of what was won later) they are apart.
+  rows.push_back(recycle(cycle("b", 1, kT0), kT0 + 2 * kHour, v1::RECYCLE_REASON_REJECTED));
+  rows.push_back(win(cycle("b", 2, kT0 + 3 * kHour), kT0 + 6 * kHour, "USD", 50'000'000));
+  EXPECT_EQ(RecycleEffectiveness(rows, v1::GetRecycleEffectivenessRequest(), now).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  request.mutable_query()->clear_group_by();
+  request.mutable_query()->add_group_by(v1::REPORT_DIMENSION_CURRENCY);
+  got = RecycleEffectiveness(rows, request, now);
+  ASSERT_TRUE(got.ok()) << got.status();
+  have.clear();
+  for (const v1::RecycleEffectivenessRow& r : got->rows()) {
+    have[r.key().group(0).value()] = NumbersOf(r);
+    EXPECT_EQ(r.won_later_amount().currency_code(), r.key().group(0).value());
+  }
+  const std::map<std::string, RecycleNumbers> want_currency = {
+      {"", {2, 0, 0, 0, 0, 1, 1, 0, 0, 0}},
+      {"EUR", {2, 2, 2, 2, 2, 0, 0, 200'000'000, 9 * kHour, 1'000'000}},
+      {"USD", {1, 1, 1, 1, 1, 0, 0, 50'000'000, 4 * kHour - 3, 1'000'000}},
+  };
+  EXPECT_EQ(have, want_currency);
+
+  // Filter and range apply to the recycled row: a's second cycle only.
+  request.mutable_query()->mutable_filter()->add_cycles(2);
+  got = RecycleEffectiveness(rows, request, now);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->rows_size(), 1);
+  EXPECT_EQ(NumbersOf(got->rows(0)),
+            (RecycleNumbers{1, 1, 1, 1, 1, 0, 0, 100'000'000, 20 * kHour - 3, 1'000'000}));
+  request.mutable_query()->clear_filter();
+  *request.mutable_query()->mutable_range()->mutable_start() =
+      events::TimestampFromMillis(kT0 + 3 * kHour);
+  *request.mutable_query()->mutable_range()->mutable_end() =
+      events::TimestampFromMillis(kT0 + 5 * kHour);
+  got = RecycleEffectiveness(rows, request, now);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->rows_size(), 1);  // c and d
+  EXPECT_EQ(NumbersOf(got->rows(0)), (RecycleNumbers{2, 0, 0, 0, 0, 1, 1, 0, 0, 0}));
+
+  // One recycled lead-cycle won later in two currencies cannot be split.
+  request.mutable_query()->clear_range();
+  rows.push_back(recycle(cycle("e", 1, kT0), kT0 + 2 * kHour, v1::RECYCLE_REASON_MANUAL));
+  rows.push_back(recycle(win(cycle("e", 2, kT0 + 3 * kHour), kT0 + 6 * kHour, "EUR", 1),
+                         kT0 + 7 * kHour, v1::RECYCLE_REASON_MANUAL));
+  rows.push_back(win(cycle("e", 3, kT0 + 8 * kHour), kT0 + 9 * kHour, "USD", 2));
+  EXPECT_EQ(RecycleEffectiveness(rows, request, now).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

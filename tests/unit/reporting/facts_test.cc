@@ -224,8 +224,7 @@ TEST(FactsTest, MarketingSourcedRevenueWithAccelerators) {
   comp.mutable_products(0)->set_accelerator_percent(100);
   comp.add_products()->set_product_id("analytics");
   comp.mutable_products(1)->set_accelerator_percent(150);
-  auto got =
-      MarketingSourcedRevenue(rows, v1::GetMarketingSourcedRevenueRequest(), comp, 4, kT0 + kHour);
+  auto got = MarketingSourcedRevenue(rows, v1::GetAttributionRequest(), comp, 4, kT0 + kHour);
   ASSERT_TRUE(got.ok()) << got.status();
   ASSERT_EQ(got->rows_size(), 1);
   const v1::MarketingSourcedRevenueRow& r = got->rows(0);
@@ -236,9 +235,61 @@ TEST(FactsTest, MarketingSourcedRevenueWithAccelerators) {
   EXPECT_EQ(r.accelerated_credit().amount_micros(), 2500'000'000) << "1000 × 1.5 + 1000 × 1.0";
   EXPECT_DOUBLE_EQ(r.marketing_sourced_share(), 0.4);
   EXPECT_EQ(got->comp_summary_text(), "plan");
-  v1::GetMarketingSourcedRevenueRequest other;
+  v1::GetAttributionRequest other;
   other.set_comp_summary_version(3);
   EXPECT_FALSE(MarketingSourcedRevenue(rows, other, comp, 4, kT0).ok());
+}
+
+}  // namespace
+}  // namespace leadflow::reporting
+
+namespace leadflow::reporting {
+namespace {
+
+// The topics are read in parallel, so a lead's events may be folded in any order across topics:
+// the stages, the current stage and the start come out the same as in event order, and a release
+// folded after events of the cycle it starts merges into their row (MergeStart).
+TEST(FactsTest, OutOfOrderFoldingGivesTheSameRow) {
+  v1::LeadEvent released = At(kT0 + 10 * kHour, 2, v1::STAGE_NURTURE, v1::STAGE_INQUIRY);
+  released.mutable_nurture_released()->set_previous_cycle(1);
+  v1::LeadEvent qualified = At(kT0 + 11 * kHour, 2, v1::STAGE_INQUIRY, v1::STAGE_MQL);
+  qualified.mutable_qualified()->mutable_score()->set_fit_grade(v1::FIT_GRADE_A);
+  v1::LeadEvent rejected = At(kT0 + 12 * kHour, 2, v1::STAGE_MQL, v1::STAGE_REJECTED);
+  rejected.mutable_rejected()->set_reason_code(v1::REJECTION_REASON_BAD_TIMING);
+
+  // The release first: its second row has no attribution to copy (none known yet), and says so.
+  std::vector<v1::LeadCycleFacts> rows = Fold(std::nullopt, released);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_FALSE(rows[1].has_first_touch()) << "an unknown touch must stay absent, not empty";
+
+  // The cycle's later events first, then the release: merged, same stages and start.
+  std::vector<v1::LeadCycleFacts> late = Fold(std::nullopt, rejected);
+  late = Fold(late[0], qualified);
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].stage(), v1::STAGE_REJECTED) << "the latest entry is the current stage";
+  v1::LeadCycleFacts with_touch = rows[1];
+  with_touch.mutable_first_touch()->set_channel(v1::CHANNEL_WEBINAR);
+  const v1::LeadCycleFacts merged = MergeStart(late[0], with_touch);
+  EXPECT_EQ(merged.started_at_ms(), kT0 + 10 * kHour);
+  EXPECT_EQ(merged.entered_at_ms().at(v1::STAGE_INQUIRY), kT0 + 10 * kHour);
+  EXPECT_EQ(merged.entered_at_ms().at(v1::STAGE_MQL), kT0 + 11 * kHour);
+  EXPECT_EQ(merged.stage(), v1::STAGE_REJECTED);
+  EXPECT_EQ(merged.rejection_reason(), v1::REJECTION_REASON_BAD_TIMING);
+  EXPECT_EQ(merged.first_touch().channel(), v1::CHANNEL_WEBINAR);
+  EXPECT_EQ(merged.fit_grade(), v1::FIT_GRADE_A);
+
+  // In event order the same row results.
+  std::vector<v1::LeadCycleFacts> ordered = Fold(std::nullopt, released);
+  v1::LeadCycleFacts row2 = ordered[1];
+  row2.mutable_first_touch()->set_channel(v1::CHANNEL_WEBINAR);
+  row2 = Fold(row2, qualified)[0];
+  row2 = Fold(row2, rejected)[0];
+  using Entries = std::map<int32_t, int64_t>;
+  EXPECT_EQ(Entries(row2.entered_at_ms().begin(), row2.entered_at_ms().end()),
+            Entries(merged.entered_at_ms().begin(), merged.entered_at_ms().end()));
+  EXPECT_EQ(row2.stage(), merged.stage());
+  EXPECT_EQ(row2.started_at_ms(), merged.started_at_ms());
+  EXPECT_EQ(row2.events(), merged.events());
 }
 
 }  // namespace

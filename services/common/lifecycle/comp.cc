@@ -1,4 +1,4 @@
-#include "services/handoff/comp.h"
+#include "services/common/lifecycle/comp.h"
 
 #include <set>
 
@@ -7,7 +7,7 @@
 #include "services/common/base/words.h"
 #include "services/common/events/lead_events.h"
 
-namespace leadflow::handoff {
+namespace leadflow::lifecycle {
 namespace {
 
 int64_t Millis(const google::protobuf::Duration& d) {
@@ -170,4 +170,40 @@ v1::CompAnnotation Annotate(const v1::CompSummary& comp, int64_t version,
   return decide(true, "comp.marketing_sourced", StrCat(via, "; ", plan, " has no time window"));
 }
 
-}  // namespace leadflow::handoff
+std::string CompInWords(const v1::CompSummary& comp) {
+  const v1::MarketingSourcedRule& rule = comp.marketing_sourced();
+  std::string out = StrCat("Plan \"", comp.plan_name(), "\"");
+  if (comp.has_effective_from()) {
+    StrAppend(&out, ", from ", Day(events::MillisFromTimestamp(comp.effective_from())));
+  }
+  if (comp.has_effective_until()) {
+    StrAppend(&out, " until ", Day(events::MillisFromTimestamp(comp.effective_until())));
+  }
+  const bool first = rule.touch() != v1::ATTRIBUTION_TOUCH_LAST;
+  StrAppend(&out, ". A deal counts as marketing-sourced when the lead's ", first ? "first" : "last",
+            " touch came through ");
+  for (int i = 0; i < rule.channels_size(); ++i) {
+    if (i > 0) out += i + 1 == rule.channels_size() ? " or " : ", ";
+    out += ChannelWords(static_cast<v1::Channel>(rule.channels(i)));
+  }
+  if (rule.require_mql()) out += ", the lead became a marketing qualified lead";
+  const int64_t window = Millis(rule.attribution_window());
+  if (window > 0) {
+    StrAppend(&out, ", and the opportunity opened within ",
+              FormatNumber(static_cast<double>(window) / 86400000.0, 1), " days of that touch");
+  }
+  out += ".";
+  std::string accelerated;
+  for (const v1::CompProduct& p : comp.products()) {
+    if (p.accelerator_percent() <= 100) continue;
+    StrAppend(&accelerated, accelerated.empty() ? "" : ", ",
+              p.name().empty() ? p.product_id() : p.name(), " ",
+              FormatNumber(p.accelerator_percent() / 100.0, 2), "x");
+  }
+  out += accelerated.empty()
+             ? " No product carries an accelerator: every deal counts 1x."
+             : StrCat(" Accelerators toward quota: ", accelerated, "; everything else counts 1x.");
+  return out;
+}
+
+}  // namespace leadflow::lifecycle

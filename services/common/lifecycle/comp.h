@@ -1,8 +1,8 @@
-// The compensation summary (config/comp.yaml), pure: what it says about a handoff or an
-// opportunity — whether the lead counts as marketing-sourced and why, and which products carry an
-// accelerator — in the words marketing and sales both read. Handoff puts the result on
-// LeadHandedOff and the opportunity events (CompAnnotation); reporting applies the same rules to
-// revenue.
+// The compensation summary (config/comp.yaml), pure, shared by handoff and reporting: what it says
+// about a handoff or an opportunity — whether the lead counts as marketing-sourced and why, and
+// which products carry an accelerator — in the words marketing and sales both read. Handoff puts
+// the result on LeadHandedOff and the opportunity events (CompAnnotation); reporting applies the
+// same rules to revenue.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,7 @@
 #include "leadflow/v1/events.pb.h"
 #include "services/common/config/proto_yaml.h"
 
-namespace leadflow::handoff {
+namespace leadflow::lifecycle {
 
 // Everything wrong with a comp summary: a plan name, a period that ends after it starts, a touch
 // and at least one channel for marketing-sourced (each once), a window not negative, unique
@@ -33,4 +33,8 @@ v1::CompAnnotation Annotate(const v1::CompSummary& comp, int64_t version,
                             int64_t at_ms, bool opening, bool was_mql,
                             const std::vector<std::string>& product_ids);
 
-}  // namespace leadflow::handoff
+// The plan's rules in plain words, generated from the rules themselves (so it cannot drift from
+// them like summary_text can): the period, what counts as marketing-sourced, the accelerators.
+std::string CompInWords(const v1::CompSummary& comp);
+
+}  // namespace leadflow::lifecycle

@@ -1,0 +1,121 @@
+#include "services/reporting/processor.h"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+
+#include "leadflow/v1/reporting_state.pb.h"
+#include "services/common/base/status_macros.h"
+#include "services/common/base/strings.h"
+#include "services/reporting/facts.h"
+
+namespace leadflow::reporting {
+namespace {
+
+template <typename M>
+absl::StatusOr<std::optional<M>> Load(stream::Context& ctx, const char* store,
+                                      const std::string& key) {
+  LF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, ctx.Get(store, key));
+  if (!bytes.has_value()) return std::optional<M>();
+  M m;
+  if (!m.ParseFromString(*bytes)) {
+    return absl::DataLossError(StrCat("stored ", store, " entry ", key, " does not parse"));
+  }
+  return std::optional<M>(std::move(m));
+}
+
+}  // namespace
+
+struct ReportingProcessor::Metrics {
+  explicit Metrics(metrics::Registry* r)
+      : folded(r->GetCounter("leadflow_reporting_events_folded_total",
+                             "Lead events folded into lead-cycle fact rows.")),
+        cycles(r->GetCounter("leadflow_reporting_cycles_started_total",
+                             "Lead-cycles reporting started a fact row for.")),
+        merged(r->GetCounter("leadflow_reporting_out_of_order_starts_total",
+                             "Releases into a new cycle folded after events of that cycle (the "
+                             "topics are read in parallel); merged into the row.")),
+        backfilled(r->GetCounter("leadflow_reporting_attribution_backfills_total",
+                                 "Fact rows given the lead's attribution after they were written "
+                                 "(its event was folded after theirs).")) {}
+  metrics::Counter& folded;
+  metrics::Counter& cycles;
+  metrics::Counter& merged;
+  metrics::Counter& backfilled;
+};
+
+ReportingProcessor::ReportingProcessor(metrics::Registry* registry)
+    : metrics_(std::make_unique<Metrics>(registry)) {}
+
+ReportingProcessor::~ReportingProcessor() = default;
+
+absl::Status ReportingProcessor::Process(const stream::InputRecord& record, stream::Context& ctx) {
+  v1::LeadEvent event;
+  if (!event.ParseFromArray(record.value.data(), static_cast<int>(record.value.size()))) {
+    return stream::Reject(v1::DEAD_LETTER_REASON_MALFORMED, "not a leadflow.v1.LeadEvent");
+  }
+  const std::string lead_id(record.key);
+  if (lead_id.empty() || event.envelope().lead_id() != lead_id) {
+    return stream::Reject(v1::DEAD_LETTER_REASON_INVALID,
+                          "envelope.lead_id: empty or not the record key");
+  }
+  if (!event.envelope().has_occurred_at()) {
+    return stream::Reject(v1::DEAD_LETTER_REASON_INVALID, "envelope.occurred_at: is required");
+  }
+  LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleCursor> cursor,
+                      Load<v1::LeadCycleCursor>(ctx, kCursorsStore, lead_id));
+  const int current = cursor.has_value() ? cursor->cycle() : 0;
+  const int cycle = CycleOf(event, current);
+  LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleFacts> row,
+                      Load<v1::LeadCycleFacts>(ctx, kCyclesStore, CycleKey(lead_id, cycle)));
+  if (!row.has_value()) metrics_->cycles.Increment();
+  std::vector<v1::LeadCycleFacts> rows = Fold(std::move(row), event);
+  v1::LeadCycleCursor next = cursor.value_or(v1::LeadCycleCursor());
+  const bool had_touch = next.has_first_touch();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    v1::LeadCycleFacts& f = rows[i];
+    if (i > 0) {  // the first row of the next cycle (a release)
+      LF_ASSIGN_OR_RETURN(
+          std::optional<v1::LeadCycleFacts> existing,
+          Load<v1::LeadCycleFacts>(ctx, kCyclesStore, CycleKey(lead_id, f.cycle())));
+      if (existing.has_value()) {
+        metrics_->merged.Increment();
+        f = MergeStart(std::move(*existing), f);
+      } else {
+        metrics_->cycles.Increment();
+      }
+    }
+    next.set_cycle(std::max(next.cycle(), f.cycle()));
+    if (!next.has_first_touch() && f.has_first_touch())
+      *next.mutable_first_touch() = f.first_touch();
+    if (f.has_last_touch()) *next.mutable_last_touch() = f.last_touch();
+  }
+  // The lead's attribution on every row of it; learnt now, it goes to the rows written before.
+  std::set<int> written;
+  for (v1::LeadCycleFacts& f : rows) {
+    if (!f.has_first_touch() && next.has_first_touch())
+      *f.mutable_first_touch() = next.first_touch();
+    if (!f.has_last_touch() && next.has_last_touch()) *f.mutable_last_touch() = next.last_touch();
+    written.insert(f.cycle());
+    ctx.Put(kCyclesStore, CycleKey(lead_id, f.cycle()), f.SerializeAsString());
+  }
+  if (!had_touch && next.has_first_touch()) {
+    for (int c = 1; c <= next.cycle(); ++c) {
+      if (written.contains(c)) continue;
+      LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleFacts> earlier,
+                          Load<v1::LeadCycleFacts>(ctx, kCyclesStore, CycleKey(lead_id, c)));
+      if (!earlier.has_value() || earlier->has_first_touch()) continue;
+      *earlier->mutable_first_touch() = next.first_touch();
+      if (!earlier->has_last_touch()) *earlier->mutable_last_touch() = next.last_touch();
+      metrics_->backfilled.Increment();
+      ctx.Put(kCyclesStore, CycleKey(lead_id, c), earlier->SerializeAsString());
+    }
+  }
+  if (!cursor.has_value() || next.SerializeAsString() != cursor->SerializeAsString()) {
+    ctx.Put(kCursorsStore, lead_id, next.SerializeAsString());
+  }
+  metrics_->folded.Increment();
+  return absl::OkStatus();
+}
+
+}  // namespace leadflow::reporting
