@@ -110,7 +110,9 @@ Scored ScoreLead(const v1::QualificationState& state, const QualificationConfig&
   std::optional<double> predictive;
   if (config.model.has_value()) {
     predictive =
-        config.model->Predict(lead, out.fit, out.engagement.score, /*explain=*/false).score;
+        config.model
+            ->Predict(lead, out.fit.score, out.fit.grade, out.engagement.score, /*explain=*/false)
+            .score;
     s.set_predictive_score(*predictive);
     s.set_model_version(config.model->version());
   }
@@ -158,7 +160,8 @@ void Contributions(const QualificationConfig& config, const v1::Lead& lead, cons
   }
   if (config.model.has_value()) {
     PredictiveResult p =
-        config.model->Predict(lead, scored.fit, scored.engagement.score, /*explain=*/true);
+        config.model->Predict(lead, scored.fit.score, scored.fit.grade, scored.engagement.score,
+                              /*explain=*/true);
     for (v1::ScoreContribution& c : p.contributions) add(std::move(c));
   }
 }

@@ -15,6 +15,7 @@
 #include "leadflow/v1/config.pb.h"
 #include "leadflow/v1/lead.pb.h"
 #include "services/common/lifecycle/conditions.h"
+#include "services/common/lifecycle/scoring_model.h"
 
 namespace leadflow::qualification {
 
@@ -85,37 +86,10 @@ class CompiledIcp {
   double half_life_ms_ = 0;
 };
 
-// The predictive model (ScoringModel) compiled: features resolved once. A feature is "fit_score" or
-// "engagement_score" (0–100), a numeric attribute ("company.employee_count"), "fit_grade=<A-D>", or
-// "<attribute>=<value>" (1 when the lead's attribute equals the value, ignoring case; for
-// source.channel both "CHANNEL_WEBINAR" and "webinar" name the webinar channel).
-struct PredictiveResult {
-  double score = 0;  // 100 × sigmoid(intercept + Σ weight × value)
-  std::vector<v1::ScoreContribution> contributions;  // features with a non-zero value
-};
-
-class CompiledModel {
- public:
-  // Fails on an unknown feature name or a non-finite weight.
-  static absl::StatusOr<CompiledModel> Compile(const v1::ScoringModel& model);
-  // `explain`: also fill the contributions (texts are built only then).
-  PredictiveResult Predict(const v1::Lead& lead, const FitResult& fit, double engagement_score,
-                           bool explain) const;
-  const std::string& version() const { return version_; }
-
- private:
-  struct Feature {
-    enum class Kind : uint8_t { kFitScore, kEngagementScore, kNumber, kEquals, kGrade } kind;
-    std::optional<LeadAttribute> attr;
-    std::string value;  // lower-cased operand of kEquals
-    v1::FitGrade grade = v1::FIT_GRADE_UNSPECIFIED;
-    double weight = 0;
-    std::string name;
-  };
-  std::string version_;
-  double intercept_ = 0;
-  std::vector<Feature> features_;
-};
+// The predictive model, shared with reporting's trainer (services/common/lifecycle/
+// scoring_model.h).
+using CompiledModel = lifecycle::CompiledScoringModel;
+using lifecycle::PredictiveResult;
 
 // The total score: Σ weight × score / Σ weight over the components present (IcpConfig.blend; all
 // zero = fit 0.5, engagement 0.5), clamped to 0–100.

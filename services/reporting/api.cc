@@ -154,7 +154,7 @@ void Flatten(const pb::Message& row, const std::string& prefix,
           }
           if (key.has_bucket_start()) {
             out->emplace_back("bucket_start",
-                              absl::FormatTime(absl::RFC3339_sec,
+                              absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
                                                absl::FromUnixMillis(
                                                    events::MillisFromTimestamp(key.bucket_start())),
                                                absl::UTCTimeZone()));

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 #include <string_view>
 
 #include "absl/strings/str_format.h"
@@ -19,17 +20,6 @@ using events::TimestampFromMillis;
 // Fit and engagement scores are 0–100; the trainer works on them scaled to 0–1 so that the L2
 // penalty and the Hessian treat them like the one-hot features.
 constexpr double kScoreScale = 100.0;
-
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// As lifecycle::EqualsLower (which Predict uses): ASCII case only.
-bool EqualsLower(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (Lower(text[i]) != lower[i]) return false;
-  }
-  return true;
-}
 
 // The first touch's channel as qualification reads "source.channel": the enum name without
 // "CHANNEL_"; empty when unset or a number this build does not know.
@@ -315,125 +305,51 @@ bool IsHeldOut(const v1::LeadCycleFacts& row, double holdout_fraction) {
 }
 
 absl::StatusOr<FactRowModel> FactRowModel::Compile(const v1::ScoringModel& model) {
-  static const std::map<std::string, Feature::Text, std::less<>> kTexts = {
-      {"company.industry", Feature::Text::kIndustry},
-      {"company.country_code", Feature::Text::kCompanyCountry},
-      {"person.seniority", Feature::Text::kSeniority},
-      {"person.department", Feature::Text::kDepartment},
-      {"source.channel", Feature::Text::kChannel},
-      {"source.campaign_id", Feature::Text::kCampaign},
-      {"source.source_system", Feature::Text::kSourceSystem},
-      {"score.fit_grade", Feature::Text::kFitGrade},
-  };
-  FactRowModel out;
-  out.intercept_ = model.intercept();
-  if (!std::isfinite(out.intercept_)) {
-    return absl::InvalidArgumentError("scoring_model.intercept: is not a finite number");
-  }
+  // What fact rows record of a lead; a model using anything else (company.annual_revenue,
+  // person.job_title, custom.*) cannot be evaluated on them.
+  static const std::set<std::string, std::less<>> kRecorded = {"fit_score",
+                                                               "engagement_score",
+                                                               "fit_grade",
+                                                               "company.employee_count",
+                                                               "company.industry",
+                                                               "company.country_code",
+                                                               "person.seniority",
+                                                               "person.department",
+                                                               "source.channel",
+                                                               "source.campaign_id",
+                                                               "source.source_system",
+                                                               "score.fit_grade"};
+  absl::StatusOr<lifecycle::CompiledScoringModel> compiled =
+      lifecycle::CompiledScoringModel::Compile(model);
+  if (!compiled.ok()) return compiled.status();
   for (int i = 0; i < model.features_size(); ++i) {
-    const v1::FeatureWeight& fw = model.features(i);
-    const std::string where = StrCat("scoring_model.features[", i, "] '", fw.feature(), "'");
-    Feature f;
-    f.weight = fw.weight();
-    if (!std::isfinite(f.weight)) {
-      return absl::InvalidArgumentError(StrCat(where, ": weight is not a finite number"));
-    }
-    const std::string_view name = fw.feature();
-    const size_t eq = name.find('=');
-    if (name == "fit_score") {
-      f.kind = Feature::Kind::kFitScore;
-    } else if (name == "engagement_score") {
-      f.kind = Feature::Kind::kEngagementScore;
-    } else if (name == "company.employee_count") {
-      f.kind = Feature::Kind::kEmployeeCount;
-    } else if (eq == std::string_view::npos) {
+    const std::string_view name = model.features(i).feature();
+    if (!kRecorded.contains(name.substr(0, name.find('=')))) {
       return absl::InvalidArgumentError(
-          StrCat(where,
-                 ": not fit_score, engagement_score, company.employee_count or <attribute>=<value> "
-                 "(the numbers fact rows record)"));
-    } else if (name.substr(0, eq) == "fit_grade") {
-      const std::string grade = AsciiStrToUpper(name.substr(eq + 1));
-      v1::FitGrade g = v1::FIT_GRADE_UNSPECIFIED;
-      if (grade.size() != 1 || !v1::FitGrade_Parse(StrCat("FIT_GRADE_", grade), &g)) {
-        return absl::InvalidArgumentError(StrCat(where, ": fit_grade must be A, B, C or D"));
-      }
-      f.kind = Feature::Kind::kGrade;
-      f.grade = g;
-    } else {
-      const auto it = kTexts.find(name.substr(0, eq));
-      if (it == kTexts.end()) {
-        return absl::InvalidArgumentError(
-            StrCat(where,
-                   ": not an attribute fact rows record (company.industry, "
-                   "company.country_code, person.seniority, person.department, "
-                   "source.channel, source.campaign_id, source.source_system, "
-                   "score.fit_grade)"));
-      }
-      f.kind = Feature::Kind::kEquals;
-      f.text = it->second;
-      f.value = AsciiStrToLower(name.substr(eq + 1));
-      if (f.text == Feature::Text::kChannel && StartsWith(f.value, "channel_")) {
-        f.value = f.value.substr(8);  // as CompiledModel::Compile: both spellings name a channel
-      }
+          StrCat("scoring_model.features[", i, "] '", name,
+                 "': not an attribute fact rows record (fit_score, engagement_score, fit_grade, "
+                 "company.employee_count, company.industry, company.country_code, "
+                 "person.seniority, person.department, source.channel, source.campaign_id, "
+                 "source.source_system, score.fit_grade)"));
     }
-    out.features_.push_back(std::move(f));
   }
+  FactRowModel out;
+  out.model_ = std::move(*compiled);
   return out;
 }
 
 double FactRowModel::Logit(const v1::LeadCycleFacts& row) const {
-  double logit = intercept_;
-  for (const Feature& f : features_) {
-    double value = 0;
-    switch (f.kind) {
-      case Feature::Kind::kFitScore:
-        value = row.fit_score();
-        break;
-      case Feature::Kind::kEngagementScore:
-        value = row.engagement_score();
-        break;
-      case Feature::Kind::kEmployeeCount:
-        value = row.employee_count() > 0 ? row.employee_count() : 0;  // 0 = unknown
-        break;
-      case Feature::Kind::kGrade:
-        value = row.fit_grade() == f.grade ? 1 : 0;
-        break;
-      case Feature::Kind::kEquals: {
-        std::string_view text;
-        switch (f.text) {
-          case Feature::Text::kIndustry:
-            text = row.industry();
-            break;
-          case Feature::Text::kCompanyCountry:
-            text = row.country_code();
-            break;
-          case Feature::Text::kSeniority:
-            text = row.seniority();
-            break;
-          case Feature::Text::kDepartment:
-            text = row.department();
-            break;
-          case Feature::Text::kChannel:
-            text = ChannelText(row.first_touch().channel());
-            break;
-          case Feature::Text::kCampaign:
-            text = row.first_touch().campaign_id();
-            break;
-          case Feature::Text::kSourceSystem:
-            text = row.first_touch().source_system();
-            break;
-          case Feature::Text::kFitGrade:
-            text = GradeText(row.fit_grade());
-            break;
-        }
-        value = EqualsLower(text, f.value) ? 1 : 0;
-        break;
-      }
-    }
-    if (value == 0) continue;  // as Predict: summed in the same order, so the same double
-    logit += f.weight * value;
-  }
-  return logit;
+  // The lead as qualification saw it at qualification, from what the row recorded.
+  v1::Lead lead;
+  v1::Company& company = *lead.mutable_company();
+  company.set_industry(row.industry());
+  company.set_country_code(row.country_code());
+  company.set_employee_count(row.employee_count());
+  lead.mutable_person()->set_seniority(row.seniority());
+  lead.mutable_person()->set_department(row.department());
+  *lead.mutable_first_touch() = row.first_touch();
+  lead.mutable_score()->set_fit_grade(row.fit_grade());
+  return model_->Logit(lead, row.fit_score(), row.fit_grade(), row.engagement_score());
 }
 
 double FactRowModel::Probability(const v1::LeadCycleFacts& row) const {

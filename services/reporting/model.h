@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "leadflow/v1/config.pb.h"
 #include "leadflow/v1/reporting_state.pb.h"
+#include "services/common/lifecycle/scoring_model.h"
 
 namespace leadflow::reporting {
 
@@ -79,7 +80,8 @@ absl::StatusOr<TrainResult> Train(const std::vector<v1::LeadCycleFacts>& rows,
                                   int64_t trained_at_ms);
 
 // A ScoringModel applied to fact rows: the probability of winning that qualification would give the
-// lead the row was recorded from. Fails on a feature name CompiledModel::Compile rejects, a
+// lead the row was recorded from — qualification's own CompiledScoringModel, on the lead rebuilt
+// from the row. Fails on a feature name CompiledModel::Compile rejects, a
 // non-finite weight, and on an attribute fact rows do not record (e.g. company.annual_revenue).
 class FactRowModel {
  public:
@@ -90,27 +92,7 @@ class FactRowModel {
   double Probability(const v1::LeadCycleFacts& row) const;
 
  private:
-  struct Feature {
-    enum class Kind : uint8_t { kFitScore, kEngagementScore, kEmployeeCount, kGrade, kEquals };
-    // The fact row's text a kEquals feature compares, as the lead attribute it stands for.
-    enum class Text : uint8_t {
-      kIndustry,
-      kCompanyCountry,
-      kSeniority,
-      kDepartment,
-      kChannel,
-      kCampaign,
-      kSourceSystem,
-      kFitGrade,
-    };
-    Kind kind = Kind::kFitScore;
-    Text text = Text::kIndustry;
-    std::string value;  // lower-cased operand of kEquals
-    v1::FitGrade grade = v1::FIT_GRADE_UNSPECIFIED;
-    double weight = 0;
-  };
-  double intercept_ = 0;
-  std::vector<Feature> features_;
+  std::optional<lifecycle::CompiledScoringModel> model_;  // set by Compile
 };
 
 // `model`'s metrics on the held-out closed lead-cycles of `rows` (the ones Train holds out with

@@ -333,7 +333,8 @@ TEST(ModelTrainTest, QualificationScoresALeadAsTheTrainerScoredItsRow) {
     qualification::FitResult fit;
     fit.score = row.fit_score();
     fit.grade = row.fit_grade();
-    const double predicted = compiled->Predict(lead, fit, row.engagement_score(), false).score;
+    const double predicted =
+        compiled->Predict(lead, fit.score, fit.grade, row.engagement_score(), false).score;
     EXPECT_NEAR(predicted, 100 * trainer->Probability(row), 1e-9) << "row " << i;
     // And the training side: the same log-odds from Features() by name.
     double logit = r.model.intercept();
