@@ -1,6 +1,13 @@
-// leadflowctl: the operator's command line: is the cluster reachable, provision the topic
-// catalog, import a CSV of leads. (Submission, sales answers and reports arrive with their
-// services.) Exit codes: 0 done, 1 failed, 2 bad usage, 3 done but some rows were rejected.
+// leadflowctl: the operator's and the user's command line: is the cluster reachable, provision
+// the topic catalog, import a CSV of leads, submit leads and activities, answer handoffs as a
+// sales tool, recycle, and read the funnel, lead quality and win-loss reports.
+// Exit codes (scripts rely on them; tools/leadflowctl/exit_code.h maps gRPC statuses to them):
+//   0 done
+//   1 failed (an RPC failed: the gRPC status code and message are printed)
+//   2 bad usage (command-line errors, an unknown enum value: the allowed values are listed)
+//   3 done, but some rows were rejected (import)
+//   4 not found (NOT_FOUND)
+//   5 unavailable (UNAVAILABLE or DEADLINE_EXCEEDED: the service is down or too slow)
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -12,8 +19,13 @@
 #include "services/common/config/settings.h"
 #include "services/common/kafka/admin.h"
 
+#include "tools/leadflowctl/command_support.h"
 #include "tools/leadflowctl/config_cmd.h"
 #include "tools/leadflowctl/csv_import.h"
+#include "tools/leadflowctl/exit_code.h"
+#include "tools/leadflowctl/lead_cmds.h"
+#include "tools/leadflowctl/report_cmds.h"
+#include "tools/leadflowctl/sales_cmds.h"
 #include "tools/leadflowctl/topics_file.h"
 
 namespace {
@@ -23,11 +35,40 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+// A service address: the flag's default, overridden by LEADFLOW_<NAME>_ADDRESS.
+void AddAddressOption(CLI::App* app, const char* flag, const char* env, std::string* address) {
+  if (const char* value = std::getenv(env); value != nullptr) *address = value;
+  app->add_option(flag, *address, leadflow::StrCat("gRPC address (env ", env, ")"))
+      ->capture_default_str();
+}
+
+// Every command's --help ends with the exit codes.
+void SetFooters(CLI::App* app) {
+  app->footer(leadflow::ctl::ExitCodesHelp());
+  for (CLI::App* sub : app->get_subcommands({})) SetFooters(sub);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"leadflowctl — operate a leadflow installation"};
+  CLI::App app{"leadflowctl — operate and use a leadflow installation"};
   app.require_subcommand(1);
+  // Global options (addresses, --deadline, --json) may also follow the command.
+  app.fallthrough();
+  leadflow::ctl::CallOptions call_options;
+  AddAddressOption(&app, "--intake", "LEADFLOW_INTAKE_ADDRESS", &call_options.intake_address);
+  AddAddressOption(&app, "--qualification", "LEADFLOW_QUALIFICATION_ADDRESS",
+                   &call_options.qualification_address);
+  AddAddressOption(&app, "--handoff", "LEADFLOW_HANDOFF_ADDRESS", &call_options.handoff_address);
+  AddAddressOption(&app, "--recycle", "LEADFLOW_RECYCLE_ADDRESS", &call_options.recycle_address);
+  AddAddressOption(&app, "--reporting", "LEADFLOW_REPORTING_ADDRESS",
+                   &call_options.reporting_address);
+  std::string deadline_text = "10s";
+  app.add_option("--deadline", deadline_text, "deadline of each RPC (e.g. 500ms, 10s, 1m)")
+      ->capture_default_str();
+  app.add_flag("--json", call_options.json,
+               "output for scripts: the response in the protobuf JSON mapping, one object per "
+               "line for streams");
   std::string bootstrap = "127.0.0.1:9092";
   if (const char* env = std::getenv("LEADFLOW_KAFKA_BOOTSTRAP_SERVERS"); env != nullptr) {
     bootstrap = env;
@@ -49,9 +90,6 @@ int main(int argc, char** argv) {
   auto* list = topics->add_subcommand("list", "list topics and partition counts");
 
   leadflow::ctl::ImportOptions import_options;
-  if (const char* env = std::getenv("LEADFLOW_INTAKE_ADDRESS"); env != nullptr) {
-    import_options.intake_address = env;
-  }
   bool no_progress = false;
   auto* import_cmd = app.add_subcommand(
       "import",
@@ -67,10 +105,6 @@ int main(int argc, char** argv) {
       "'Budget=custom_attributes.budget'");
   import_cmd->add_option("file", import_options.file, "the CSV file (first line: header)")
       ->required();
-  import_cmd
-      ->add_option("--intake", import_options.intake_address,
-                   "intake gRPC address (env LEADFLOW_INTAKE_ADDRESS)")
-      ->capture_default_str();
   import_cmd
       ->add_option("--source-system", import_options.source_system, "source_system of every row")
       ->capture_default_str();
@@ -102,7 +136,34 @@ int main(int argc, char** argv) {
   config_show->add_option("--topic", config_topic, "config topic")->capture_default_str();
   config_show->add_flag("--json", as_json, "every record in full, as JSON lines");
 
-  CLI11_PARSE(app, argc, argv);
+  leadflow::ctl::LeadCommands lead_commands;
+  lead_commands.Add(&app);
+  leadflow::ctl::SalesCommands sales_commands;
+  sales_commands.Add(&app);
+  leadflow::ctl::ReportCommands report_commands;
+  report_commands.Add(&app);
+  SetFooters(&app);
+
+  // CLI11 reports parse errors by throwing; this is the only place they are caught.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);  // prints the help or the error
+    return rc == 0 ? 0 : static_cast<int>(leadflow::ctl::ExitCode::kBadUsage);
+  }
+  as_json = as_json || call_options.json;
+  import_options.intake_address = call_options.intake_address;
+
+  if (auto deadline = leadflow::config::ParseDuration(deadline_text); deadline.ok()) {
+    call_options.deadline = *deadline;
+  } else {
+    std::fprintf(stderr, "leadflowctl: --deadline: %s\n",
+                 std::string(deadline.status().message()).c_str());
+    return static_cast<int>(leadflow::ctl::ExitCode::kBadUsage);
+  }
+  if (auto rc = lead_commands.Run(call_options)) return *rc;
+  if (auto rc = sales_commands.Run(call_options)) return *rc;
+  if (auto rc = report_commands.Run(call_options)) return *rc;
 
   if (config_check->parsed()) {
     auto files = leadflow::ctl::LoadConfigDir(config_dir);
