@@ -401,28 +401,38 @@ absl::StatusOr<std::shared_ptr<const ReportingConfig>> ReportingCore::Config() {
   return config_->current();
 }
 
-absl::StatusOr<std::vector<v1::LeadCycleFacts>> ReportingCore::Rows() {
+absl::StatusOr<ReportingCore::RowSet> ReportingCore::Rows() {
   const stream::GlobalTable* replica =
       app_ == nullptr ? nullptr : app_->global_table(options_.changelog_topic);
   if (replica == nullptr) {
     return absl::UnavailableError("reporting is starting: its replica of the facts is not open");
   }
-  std::vector<v1::LeadCycleFacts> rows;
+  std::lock_guard<std::mutex> lock(rows_mu_);
+  const uint64_t generation = replica->generation();
+  const int64_t now = now_ms_();
+  if (rows_ != nullptr &&
+      (generation == rows_generation_ || now - rows_at_ms_ < options_.rows_max_age.count())) {
+    return rows_;
+  }
+  auto rows = std::make_shared<std::vector<v1::LeadCycleFacts>>();
+  if (rows_ != nullptr) rows->reserve(rows_->size());
   absl::Status parse_error;
   const std::string prefix = stream::ChangelogKey(kCyclesStore, "");
   absl::Status scanned = replica->Scan(prefix, [&](std::string_view key, std::string_view value) {
-    v1::LeadCycleFacts f;
+    v1::LeadCycleFacts& f = rows->emplace_back();
     if (!f.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
       parse_error = absl::DataLossError(
           StrCat("fact row ", key.substr(prefix.size()), " in the replica does not parse"));
       return false;
     }
-    rows.push_back(std::move(f));
     return true;
   });
   if (!scanned.ok()) return scanned;
   if (!parse_error.ok()) return parse_error;
-  return rows;
+  rows_ = std::move(rows);
+  rows_generation_ = generation;
+  rows_at_ms_ = now;
+  return rows_;
 }
 
 template <typename Response>
@@ -431,7 +441,7 @@ void ReportingCore::Stamp(Response* response, const ReportingConfig& config) con
 }
 
 #define LF_REPORT(Method, Call)                                             \
-  absl::StatusOr<std::vector<v1::LeadCycleFacts>> rows = Rows();            \
+  absl::StatusOr<RowSet> rows = Rows();                                     \
   if (!rows.ok()) return rows.status();                                     \
   absl::StatusOr<std::shared_ptr<const ReportingConfig>> config = Config(); \
   if (!config.ok()) return config.status();                                 \
@@ -442,34 +452,35 @@ void ReportingCore::Stamp(Response* response, const ReportingConfig& config) con
   return out
 
 absl::StatusOr<v1::GetFunnelResponse> ReportingCore::GetFunnel(const v1::GetFunnelRequest& r) {
-  LF_REPORT(GetFunnel, Funnel(*rows, r, c.stages, now_ms_()));
+  LF_REPORT(GetFunnel, Funnel(**rows, r, c.stages, now_ms_()));
 }
 absl::StatusOr<v1::GetConversionResponse> ReportingCore::GetConversion(
     const v1::GetConversionRequest& r) {
-  LF_REPORT(GetConversion, Conversion(*rows, r, MainPath(c.stages), now_ms_()));
+  LF_REPORT(GetConversion, Conversion(**rows, r, MainPath(c.stages), now_ms_()));
 }
 absl::StatusOr<v1::GetVelocityResponse> ReportingCore::GetVelocity(
     const v1::GetVelocityRequest& r) {
-  LF_REPORT(GetVelocity, Velocity(*rows, r, MainPath(c.stages), now_ms_()));
+  LF_REPORT(GetVelocity, Velocity(**rows, r, MainPath(c.stages), now_ms_()));
 }
 absl::StatusOr<v1::GetSlaComplianceResponse> ReportingCore::GetSlaCompliance(
     const v1::GetSlaComplianceRequest& r) {
-  LF_REPORT(GetSlaCompliance, SlaCompliance(*rows, r, now_ms_()));
+  LF_REPORT(GetSlaCompliance, SlaCompliance(**rows, r, now_ms_()));
 }
 absl::StatusOr<v1::GetSourceQualityResponse> ReportingCore::GetSourceQuality(
     const v1::GetSourceQualityRequest& r) {
-  LF_REPORT(GetSourceQuality, LeadQuality(*rows, r, options_.rejected_lead_cost_micros, now_ms_()));
+  LF_REPORT(GetSourceQuality,
+            LeadQuality(**rows, r, options_.rejected_lead_cost_micros, now_ms_()));
 }
 absl::StatusOr<v1::GetWinLossResponse> ReportingCore::GetWinLoss(const v1::GetWinLossRequest& r) {
-  LF_REPORT(GetWinLoss, WinLoss(*rows, r, now_ms_()));
+  LF_REPORT(GetWinLoss, WinLoss(**rows, r, now_ms_()));
 }
 absl::StatusOr<v1::GetAttributionResponse> ReportingCore::GetAttribution(
     const v1::GetAttributionRequest& r) {
-  LF_REPORT(GetAttribution, MarketingSourcedRevenue(*rows, r, c.comp, c.comp_version, now_ms_()));
+  LF_REPORT(GetAttribution, MarketingSourcedRevenue(**rows, r, c.comp, c.comp_version, now_ms_()));
 }
 absl::StatusOr<v1::GetRecycleEffectivenessResponse> ReportingCore::GetRecycleEffectiveness(
     const v1::GetRecycleEffectivenessRequest& r) {
-  LF_REPORT(GetRecycleEffectiveness, RecycleEffectiveness(*rows, r, now_ms_()));
+  LF_REPORT(GetRecycleEffectiveness, RecycleEffectiveness(**rows, r, now_ms_()));
 }
 #undef LF_REPORT
 

@@ -9,6 +9,7 @@
 // fetch latency.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -45,6 +46,9 @@ struct ReportingCoreOptions {
   std::string changelog_topic;  // the reporting app's changelog (the replica the reports read)
   int64_t rejected_lead_cost_micros = 0;  // the sales time a rejected lead costs (lead quality)
   size_t max_runs = 100;                  // training runs kept for GetScoringModel
+  // How stale the parsed rows may be while the replica keeps changing (0 = re-read on every
+  // change).
+  std::chrono::milliseconds rows_max_age{1000};
 };
 
 class ReportingCore {
@@ -52,8 +56,11 @@ class ReportingCore {
   ReportingCore(ReportingCoreOptions options, const stream::StreamApp* app,
                 std::unique_ptr<ReportingConfigSource> config, std::function<int64_t()> now_ms);
 
-  // Every lead-cycle fact row, in key order (a lead's cycles consecutive, ascending).
-  absl::StatusOr<std::vector<v1::LeadCycleFacts>> Rows();
+  // Every lead-cycle fact row, in key order (a lead's cycles consecutive, ascending). Parsed once
+  // per change of the replica, at most every `rows_max_age` while it changes (parsing a million
+  // rows costs seconds: docs/benchmarks.md), and shared by concurrent requests.
+  using RowSet = std::shared_ptr<const std::vector<v1::LeadCycleFacts>>;
+  absl::StatusOr<RowSet> Rows();
   absl::StatusOr<std::shared_ptr<const ReportingConfig>> Config();
 
   absl::StatusOr<v1::GetFunnelResponse> GetFunnel(const v1::GetFunnelRequest& request);
@@ -87,6 +94,10 @@ class ReportingCore {
   std::function<int64_t()> now_ms_;
   std::mutex config_mu_;
   std::unique_ptr<ReportingConfigSource> config_;
+  std::mutex rows_mu_;  // one parse at a time; the others wait for its result
+  RowSet rows_;
+  uint64_t rows_generation_ = 0;
+  int64_t rows_at_ms_ = 0;
   std::mutex runs_mu_;
   std::deque<v1::ScoringModelRun> runs_;
 };

@@ -25,6 +25,9 @@ std::vector<leadflow::config::SettingSpec> ReportingSettings() {
       {"reporting.rejected_lead_cost", SettingType::kString, "150",
        "what a lead sales rejected costs in sales time, in the deal currency (lead quality's net "
        "value per lead)"},
+      {"reporting.rows_max_age", SettingType::kDuration, "1s",
+       "how stale the facts a report reads may be while they keep changing (they are parsed "
+       "once per change, at most this often)"},
       {"reporting.train_interval", SettingType::kDuration, "1h",
        "how often the scoring model is trained on closed deals (0s = never)"},
       {"topics.leads", SettingType::kString, "leadflow.leads.v1", "lead events (input)"},
@@ -94,6 +97,7 @@ int main(int argc, char** argv) {
   core_options.config_topic = topics.config;
   core_options.changelog_topic = options.changelog_topic;
   core_options.rejected_lead_cost_micros = static_cast<int64_t>(cost * 1e6);
+  core_options.rows_max_age = settings.GetDuration("reporting.rows_max_age");
   static const stream::SystemClock clock;
   r::ReportingCore core(core_options, facts, std::move(*config), [] { return clock.NowMillis(); });
   r::ReportingGrpcService grpc_service(&core);

@@ -27,7 +27,7 @@ v1::ScoringModelRun Trainer::RunOnce() {
     core_->RecordRun(run);
     return run;
   };
-  absl::StatusOr<std::vector<v1::LeadCycleFacts>> rows = core_->Rows();
+  absl::StatusOr<ReportingCore::RowSet> rows = core_->Rows();
   if (!rows.ok()) return finish(StrCat("the facts could not be read: ", rows.status().message()));
   absl::StatusOr<std::shared_ptr<const ReportingConfig>> config = core_->Config();
   if (!config.ok())
@@ -36,14 +36,14 @@ v1::ScoringModelRun Trainer::RunOnce() {
   const TrainOptions options;
   const std::string version =
       StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(now), absl::UTCTimeZone()),
-             "-", rows->size());
-  absl::StatusOr<TrainResult> trained = Train(*rows, options, version, now);
+             "-", (*rows)->size());
+  absl::StatusOr<TrainResult> trained = Train(**rows, options, version, now);
   if (!trained.ok()) return finish(StrCat("not trained: ", trained.status().message()));
   *run.mutable_model() = trained->model;
 
   std::optional<v1::ModelMetrics> current;
   if ((*config)->model.has_value()) {
-    absl::StatusOr<v1::ModelMetrics> m = Evaluate(*(*config)->model, *rows, options);
+    absl::StatusOr<v1::ModelMetrics> m = Evaluate(*(*config)->model, **rows, options);
     if (!m.ok()) {
       // A current model the facts cannot score (it uses attributes reporting does not record) is
       // not replaced blindly: an operator decides.
