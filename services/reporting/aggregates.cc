@@ -372,7 +372,7 @@ absl::StatusOr<v1::GetVelocityResponse> Velocity(const std::vector<v1::LeadCycle
 
 absl::StatusOr<v1::GetSourceQualityResponse> LeadQuality(
     const std::vector<v1::LeadCycleFacts>& rows, const v1::GetSourceQualityRequest& request,
-    int64_t rejected_lead_cost_micros, int64_t now_ms) {
+    int64_t rejected_lead_cost_micros, int64_t now_ms, std::string_view cost_currency) {
   const v1::ReportQuery& q = request.query();
   absl::StatusOr<Range> range = RangeOf(q, now_ms);
   if (!range.ok()) return range.status();
@@ -421,7 +421,9 @@ absl::StatusOr<v1::GetSourceQualityResponse> LeadQuality(
     *row.mutable_pipeline_amount() = acc.pipeline.Money();
     *row.mutable_won_amount() = acc.won.Money();
     v1::Money& value = *row.mutable_value_per_lead();
-    value.set_currency_code(acc.won.currency.empty() ? acc.pipeline.currency : acc.won.currency);
+    value.set_currency_code(!acc.won.currency.empty()        ? acc.won.currency
+                            : !acc.pipeline.currency.empty() ? acc.pipeline.currency
+                                                             : std::string(cost_currency));
     const int64_t net = acc.won.micros - rejected_lead_cost_micros * row.rejected();
     value.set_amount_micros(row.leads() == 0 ? 0 : net / row.leads());
     *resp.add_rows() = std::move(row);

@@ -43,11 +43,12 @@ absl::StatusOr<v1::GetVelocityResponse> Velocity(const std::vector<v1::LeadCycle
 
 // Lead quality by the time the lead-cycle started (group by source system, channel, campaign):
 // how far leads got, acceptance, rejection reasons, pipeline and won amounts, and the net value of
-// a lead — won revenue minus `rejected_lead_cost` for every lead sales rejected, per lead. Amounts
+// a lead — won revenue minus `rejected_lead_cost` for every lead sales rejected, per lead, in the
+// group's deal currency (`cost_currency`, the cost's, when the group has no deals). Amounts
 // in more than one currency in a row need grouping by REPORT_DIMENSION_CURRENCY.
 absl::StatusOr<v1::GetSourceQualityResponse> LeadQuality(
     const std::vector<v1::LeadCycleFacts>& rows, const v1::GetSourceQualityRequest& request,
-    int64_t rejected_lead_cost_micros, int64_t now_ms);
+    int64_t rejected_lead_cost_micros, int64_t now_ms, std::string_view cost_currency = "");
 
 // Win-loss by the time the opportunity closed: won, lost, win rate, amounts, win and loss reasons,
 // competitors, and the median time from opened to closed.

@@ -468,8 +468,8 @@ absl::StatusOr<v1::GetSlaComplianceResponse> ReportingCore::GetSlaCompliance(
 }
 absl::StatusOr<v1::GetSourceQualityResponse> ReportingCore::GetSourceQuality(
     const v1::GetSourceQualityRequest& r) {
-  LF_REPORT(GetSourceQuality,
-            LeadQuality(**rows, r, options_.rejected_lead_cost_micros, now_ms_()));
+  LF_REPORT(GetSourceQuality, LeadQuality(**rows, r, options_.rejected_lead_cost_micros, now_ms_(),
+                                          options_.rejected_lead_cost_currency));
 }
 absl::StatusOr<v1::GetWinLossResponse> ReportingCore::GetWinLoss(const v1::GetWinLossRequest& r) {
   LF_REPORT(GetWinLoss, WinLoss(**rows, r, now_ms_()));

@@ -44,8 +44,9 @@ absl::StatusOr<std::unique_ptr<ReportingConfigSource>> LoadReportingConfig(
 struct ReportingCoreOptions {
   std::string config_topic = "leadflow.config.v1";
   std::string changelog_topic;  // the reporting app's changelog (the replica the reports read)
-  int64_t rejected_lead_cost_micros = 0;  // the sales time a rejected lead costs (lead quality)
-  size_t max_runs = 100;                  // training runs kept for GetScoringModel
+  int64_t rejected_lead_cost_micros = 0;    // the sales time a rejected lead costs (lead quality)
+  std::string rejected_lead_cost_currency;  // its currency (for groups without deals)
+  size_t max_runs = 100;                    // training runs kept for GetScoringModel
   // How stale the parsed rows may be while the replica keeps changing (0 = re-read on every
   // change).
   std::chrono::milliseconds rows_max_age{1000};

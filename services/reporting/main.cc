@@ -1,6 +1,7 @@
 // leadflow-reporting: the lead-cycle facts on the stream runtime, the reports over gRPC and HTTP
 // (JSON, CSV), the dashboard, and the scoring model's periodic training. Wiring only.
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "services/common/config/config_topic.h"
 #include "services/common/kafka/sender.h"
 #include "services/common/log/log.h"
@@ -22,9 +23,9 @@ std::vector<leadflow::config::SettingSpec> ReportingSettings() {
        "the stage model used until one is published (funnel order)"},
       {"reporting.comp_file", SettingType::kString, "config/comp.yaml",
        "the comp summary used until one is published (marketing-sourced revenue)"},
-      {"reporting.rejected_lead_cost", SettingType::kString, "150",
-       "what a lead sales rejected costs in sales time, in the deal currency (lead quality's net "
-       "value per lead)"},
+      {"reporting.rejected_lead_cost", SettingType::kString, "150 EUR",
+       "what a lead sales rejected costs in sales time, '<amount> <currency>' (lead quality's net "
+       "value per lead, in the deals' currency)"},
       {"reporting.rows_max_age", SettingType::kDuration, "1s",
        "how stale the facts a report reads may be while they keep changing (they are parsed "
        "once per change, at most this often)"},
@@ -60,9 +61,15 @@ int main(int argc, char** argv) {
   topics.recycle = settings.GetString("topics.recycle");
   topics.config = settings.GetString("topics.config");
 
+  // "<amount> <currency>", e.g. "150 EUR".
+  const std::vector<std::string> cost_parts =
+      absl::StrSplit(settings.GetString("reporting.rejected_lead_cost"), ' ', absl::SkipEmpty());
   double cost = 0;
-  if (!absl::SimpleAtod(settings.GetString("reporting.rejected_lead_cost"), &cost) || cost < 0) {
-    leadflow::log::Error("reporting.rejected_lead_cost: not a non-negative amount");
+  if (cost_parts.size() != 2 || !absl::SimpleAtod(cost_parts[0], &cost) || cost < 0 ||
+      cost_parts[1].size() != 3) {
+    leadflow::log::Error(
+        "reporting.rejected_lead_cost: not '<non-negative amount> <ISO 4217 code>', e.g. '150 "
+        "EUR'");
     return 2;
   }
   auto config = r::LoadReportingConfig(settings.GetString("reporting.stages_file"),
@@ -97,6 +104,7 @@ int main(int argc, char** argv) {
   core_options.config_topic = topics.config;
   core_options.changelog_topic = options.changelog_topic;
   core_options.rejected_lead_cost_micros = static_cast<int64_t>(cost * 1e6);
+  core_options.rejected_lead_cost_currency = cost_parts[1];
   core_options.rows_max_age = settings.GetDuration("reporting.rows_max_age");
   static const stream::SystemClock clock;
   r::ReportingCore core(core_options, facts, std::move(*config), [] { return clock.NowMillis(); });

@@ -741,3 +741,32 @@ TEST(AggregatesTest, RecycleEffectivenessCountsEachRecycleAndKeepsCurrenciesApar
 
 }  // namespace
 }  // namespace leadflow::reporting
+
+namespace leadflow::reporting {
+namespace {
+
+// A source whose leads sales only rejected has no deal currency: its net value per lead is the
+// negative cost of the rejections, in the cost's currency.
+TEST(AggregatesTest, ValuePerLeadWithoutDealsIsInTheCostCurrency) {
+  std::vector<v1::LeadCycleFacts> rows(4);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    rows[i].set_lead_id("lead-" + std::to_string(i));
+    rows[i].set_cycle(1);
+    rows[i].set_started_at_ms(kT0);
+    (*rows[i].mutable_entered_at_ms())[v1::STAGE_INQUIRY] = kT0;
+    (*rows[i].mutable_entered_at_ms())[v1::STAGE_MQL] = kT0 + kHour;
+    if (i < 3) {
+      (*rows[i].mutable_entered_at_ms())[v1::STAGE_REJECTED] = kT0 + 2 * kHour;
+      rows[i].set_rejection_reason(v1::REJECTION_REASON_NO_BUDGET);
+    }
+  }
+  auto got = LeadQuality(rows, v1::GetSourceQualityRequest(), 150'000'000, kT0 + kDay, "EUR");
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->rows_size(), 1);
+  EXPECT_EQ(got->rows(0).rejected(), 3);
+  EXPECT_EQ(got->rows(0).value_per_lead().currency_code(), "EUR");
+  EXPECT_EQ(got->rows(0).value_per_lead().amount_micros(), -3 * 150'000'000 / 4);
+}
+
+}  // namespace
+}  // namespace leadflow::reporting
