@@ -435,54 +435,64 @@ absl::StatusOr<ReportingCore::RowSet> ReportingCore::Rows() {
   return rows_;
 }
 
-template <typename Response>
-void ReportingCore::Stamp(Response* response, const ReportingConfig& config) const {
-  response->mutable_metadata()->set_config_version(config.version);
+// Reads the rows and the config, computes the report, stamps its metadata.
+template <typename Compute>
+auto ReportingCore::Report(Compute compute) -> decltype(compute(RowSet(), ReportingConfig())) {
+  absl::StatusOr<RowSet> rows = Rows();
+  if (!rows.ok()) return rows.status();
+  absl::StatusOr<std::shared_ptr<const ReportingConfig>> config = Config();
+  if (!config.ok()) return config.status();
+  auto out = compute(*rows, **config);
+  if (out.ok()) out->mutable_metadata()->set_config_version((*config)->version);
+  return out;
 }
 
-#define LF_REPORT(Method, Call)                                             \
-  absl::StatusOr<RowSet> rows = Rows();                                     \
-  if (!rows.ok()) return rows.status();                                     \
-  absl::StatusOr<std::shared_ptr<const ReportingConfig>> config = Config(); \
-  if (!config.ok()) return config.status();                                 \
-  const ReportingConfig& c = **config;                                      \
-  (void)c;                                                                  \
-  auto out = Call;                                                          \
-  if (out.ok()) Stamp(&*out, c);                                            \
-  return out
-
 absl::StatusOr<v1::GetFunnelResponse> ReportingCore::GetFunnel(const v1::GetFunnelRequest& r) {
-  LF_REPORT(GetFunnel, Funnel(**rows, r, c.stages, now_ms_()));
+  return Report([&](const RowSet& rows, const ReportingConfig& c) {
+    return Funnel(*rows, r, c.stages, now_ms_());
+  });
 }
 absl::StatusOr<v1::GetConversionResponse> ReportingCore::GetConversion(
     const v1::GetConversionRequest& r) {
-  LF_REPORT(GetConversion, Conversion(**rows, r, MainPath(c.stages), now_ms_()));
+  return Report([&](const RowSet& rows, const ReportingConfig& c) {
+    return Conversion(*rows, r, MainPath(c.stages), now_ms_());
+  });
 }
 absl::StatusOr<v1::GetVelocityResponse> ReportingCore::GetVelocity(
     const v1::GetVelocityRequest& r) {
-  LF_REPORT(GetVelocity, Velocity(**rows, r, MainPath(c.stages), now_ms_()));
+  return Report([&](const RowSet& rows, const ReportingConfig& c) {
+    return Velocity(*rows, r, MainPath(c.stages), now_ms_());
+  });
 }
 absl::StatusOr<v1::GetSlaComplianceResponse> ReportingCore::GetSlaCompliance(
     const v1::GetSlaComplianceRequest& r) {
-  LF_REPORT(GetSlaCompliance, SlaCompliance(**rows, r, now_ms_()));
+  return Report([&](const RowSet& rows, const ReportingConfig&) {
+    return SlaCompliance(*rows, r, now_ms_());
+  });
 }
 absl::StatusOr<v1::GetSourceQualityResponse> ReportingCore::GetSourceQuality(
     const v1::GetSourceQualityRequest& r) {
-  LF_REPORT(GetSourceQuality, LeadQuality(**rows, r, options_.rejected_lead_cost_micros, now_ms_(),
-                                          options_.rejected_lead_cost_currency));
+  return Report([&](const RowSet& rows, const ReportingConfig&) {
+    return LeadQuality(*rows, r, options_.rejected_lead_cost_micros, now_ms_(),
+                       options_.rejected_lead_cost_currency);
+  });
 }
 absl::StatusOr<v1::GetWinLossResponse> ReportingCore::GetWinLoss(const v1::GetWinLossRequest& r) {
-  LF_REPORT(GetWinLoss, WinLoss(**rows, r, now_ms_()));
+  return Report(
+      [&](const RowSet& rows, const ReportingConfig&) { return WinLoss(*rows, r, now_ms_()); });
 }
 absl::StatusOr<v1::GetAttributionResponse> ReportingCore::GetAttribution(
     const v1::GetAttributionRequest& r) {
-  LF_REPORT(GetAttribution, MarketingSourcedRevenue(**rows, r, c.comp, c.comp_version, now_ms_()));
+  return Report([&](const RowSet& rows, const ReportingConfig& c) {
+    return MarketingSourcedRevenue(*rows, r, c.comp, c.comp_version, now_ms_());
+  });
 }
 absl::StatusOr<v1::GetRecycleEffectivenessResponse> ReportingCore::GetRecycleEffectiveness(
     const v1::GetRecycleEffectivenessRequest& r) {
-  LF_REPORT(GetRecycleEffectiveness, RecycleEffectiveness(**rows, r, now_ms_()));
+  return Report([&](const RowSet& rows, const ReportingConfig&) {
+    return RecycleEffectiveness(*rows, r, now_ms_());
+  });
 }
-#undef LF_REPORT
 
 absl::StatusOr<v1::GetCompSummaryResponse> ReportingCore::GetCompSummary() {
   absl::StatusOr<std::shared_ptr<const ReportingConfig>> config = Config();

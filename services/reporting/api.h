@@ -87,8 +87,8 @@ class ReportingCore {
   void RecordRun(v1::ScoringModelRun run);
 
  private:
-  template <typename Response>
-  void Stamp(Response* response, const ReportingConfig& config) const;
+  template <typename Compute>
+  auto Report(Compute compute) -> decltype(compute(RowSet(), ReportingConfig()));
 
   ReportingCoreOptions options_;
   const stream::StreamApp* app_;
