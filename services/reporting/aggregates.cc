@@ -266,12 +266,21 @@ absl::StatusOr<v1::GetFunnelResponse> Funnel(const std::vector<v1::LeadCycleFact
   };
   for (const v1::LeadCycleFacts& r : rows) {
     if (!Matches(r, q.filter())) continue;
+    // In cohort mode every stage of a row has the same time, so the same key: built once.
+    std::optional<absl::StatusOr<std::pair<std::string, v1::RowKey>>> cohort_key;
     for (size_t i = 0; i < stages.size(); ++i) {
       const std::optional<int64_t> at = Entered(r, stages[i]);
       if (!at.has_value()) continue;
       const int64_t t = period ? *at : r.started_at_ms();
       if (!range->Contains(t)) continue;
-      absl::StatusOr<std::pair<std::string, v1::RowKey>> key = KeyOf(r, q, t);
+      absl::StatusOr<std::pair<std::string, v1::RowKey>> period_key;
+      if (period) {
+        period_key = KeyOf(r, q, t);
+      } else if (!cohort_key.has_value()) {
+        cohort_key = KeyOf(r, q, t);
+      }
+      const absl::StatusOr<std::pair<std::string, v1::RowKey>>& key =
+          period ? period_key : *cohort_key;
       if (!key.ok()) return key.status();
       v1::StageCount& c = *row_for(*key).mutable_stages(static_cast<int>(i));
       c.set_entered(c.entered() + 1);
