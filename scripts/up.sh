@@ -57,4 +57,11 @@ if ((${#missing[@]})); then
   echo "  not built yet: ${missing[*]} (each arrives with its issue; see docs/architecture.md)"
 fi
 echo "  topics       ${bin_dir}/leadflowctl --bootstrap ${bootstrap} topics list"
+if [[ -x "${bin_dir}/leadflow-reporting" ]]; then
+  echo
+  echo "funnel so far (build/bin/leadflowctl funnel; quality, winloss):"
+  if ! "${bin_dir}/leadflowctl" funnel; then
+    warn "the funnel could not be read from reporting (see ${SERVICES_RUN_DIR}/reporting.log)"
+  fi
+fi
 echo "stop with: scripts/down.sh"
