@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "services/common/base/strings.h"
+#include "services/common/config/proto_yaml.h"
 #include "services/common/events/lead_events.h"
 #include "services/common/http/json_api.h"
 #include "services/common/lifecycle/comp.h"
@@ -30,21 +31,6 @@ std::string FirstViolation(const std::vector<config::ConfigViolation>& v) {
   return v.empty() ? std::string() : StrCat(v.front().path, ": ", v.front().why);
 }
 
-// Dimension names in the HTTP API: the enum value name without its prefix, lower case.
-const std::map<std::string, v1::ReportDimension, std::less<>>& DimensionNames() {
-  static const auto* names = [] {
-    auto* m = new std::map<std::string, v1::ReportDimension, std::less<>>();
-    const pb::EnumDescriptor* d = v1::ReportDimension_descriptor();
-    for (int i = 0; i < d->value_count(); ++i) {
-      const auto v = static_cast<v1::ReportDimension>(d->value(i)->number());
-      if (v == v1::REPORT_DIMENSION_UNSPECIFIED) continue;
-      (*m)[absl::AsciiStrToLower(d->value(i)->name().substr(sizeof("REPORT_DIMENSION_") - 1))] = v;
-    }
-    return m;
-  }();
-  return *names;
-}
-
 std::vector<std::string> Values(const std::string& raw) {
   std::vector<std::string> out;
   for (absl::string_view v : absl::StrSplit(raw, ',', absl::SkipWhitespace())) {
@@ -53,14 +39,12 @@ std::vector<std::string> Values(const std::string& raw) {
   return out;
 }
 
-// An enum value by its full name ("CHANNEL_WEBINAR") or without the prefix ("webinar", "A").
+// An enum value by its full name ("CHANNEL_WEBINAR") or without the prefix ("webinar", "A"), as
+// the config files name them (config::FindEnumValueByShortName); never *_UNSPECIFIED.
 template <typename E>
-bool ParseEnum(const pb::EnumDescriptor* d, const std::string& prefix, std::string_view text,
-               E* out) {
-  std::string name = absl::AsciiStrToUpper(absl::string_view(text.data(), text.size()));
-  if (name.rfind(prefix, 0) != 0) name = prefix + name;
-  const pb::EnumValueDescriptor* v = d->FindValueByName(name);
-  if (v == nullptr || v->number() == 0) return false;
+bool ParseEnum(const pb::EnumDescriptor* d, std::string_view text, E* out) {
+  const pb::EnumValueDescriptor* v = config::FindEnumValueByShortName(d, text);
+  if (v == nullptr) return false;
   *out = static_cast<E>(v->number());
   return true;
 }
@@ -222,7 +206,7 @@ absl::Status StagePair(const http::Request& req, v1::Stage* from, v1::Stage* to)
   for (auto [name, out] : {std::pair{"from_stage", from}, std::pair{"to_stage", to}}) {
     auto it = req.query.find(name);
     if (it == req.query.end() || it->second.empty()) continue;
-    if (!ParseEnum(v1::Stage_descriptor(), "STAGE_", it->second, out)) {
+    if (!ParseEnum(v1::Stage_descriptor(), it->second, out)) {
       return BadParam(name, it->second, "is not a stage (e.g. MQL, SAL, WON)");
     }
   }
@@ -285,21 +269,21 @@ absl::Status ParseReportQuery(const std::map<std::string, std::string>& params,
           *t;
     } else if (name == "group_by") {
       for (const std::string& v : Values(value)) {
-        auto it = DimensionNames().find(absl::AsciiStrToLower(v));
-        if (it == DimensionNames().end()) {
+        v1::ReportDimension dimension;
+        if (!ParseEnum(v1::ReportDimension_descriptor(), v, &dimension)) {
           return BadParam(name, v, "is not a dimension (e.g. channel, campaign, fit_grade)");
         }
-        q->add_group_by(it->second);
+        q->add_group_by(dimension);
       }
     } else if (name == "bucket") {
       v1::TimeBucket b;
-      if (!ParseEnum(v1::TimeBucket_descriptor(), "TIME_BUCKET_", value, &b)) {
+      if (!ParseEnum(v1::TimeBucket_descriptor(), value, &b)) {
         return BadParam(name, value, "is not day, week, month or quarter");
       }
       q->set_bucket(b);
     } else if (name == "attribution") {
       v1::AttributionTouch t;
-      if (!ParseEnum(v1::AttributionTouch_descriptor(), "ATTRIBUTION_TOUCH_", value, &t)) {
+      if (!ParseEnum(v1::AttributionTouch_descriptor(), value, &t)) {
         return BadParam(name, value, "is not first or last");
       }
       q->set_attribution(t);
@@ -309,7 +293,7 @@ absl::Status ParseReportQuery(const std::map<std::string, std::string>& params,
     } else if (name == "channel") {
       for (const std::string& v : Values(value)) {
         v1::Channel c;
-        if (!ParseEnum(v1::Channel_descriptor(), "CHANNEL_", v, &c)) {
+        if (!ParseEnum(v1::Channel_descriptor(), v, &c)) {
           return BadParam(name, v, "is not a channel (e.g. webinar, paid_search)");
         }
         q->mutable_filter()->add_channels(c);
@@ -317,7 +301,7 @@ absl::Status ParseReportQuery(const std::map<std::string, std::string>& params,
     } else if (name == "fit_grade") {
       for (const std::string& v : Values(value)) {
         v1::FitGrade g;
-        if (!ParseEnum(v1::FitGrade_descriptor(), "FIT_GRADE_", v, &g)) {
+        if (!ParseEnum(v1::FitGrade_descriptor(), v, &g)) {
           return BadParam(name, v, "is not a fit grade (A to D)");
         }
         q->mutable_filter()->add_fit_grades(g);
@@ -584,7 +568,7 @@ void AddHttpRoutes(ReportingCore* core, http::HttpServer* server) {
           auto it = q.query.find("mode");
           if (it == q.query.end()) return absl::OkStatus();
           v1::FunnelMode mode;
-          if (!ParseEnum(v1::FunnelMode_descriptor(), "FUNNEL_MODE_", it->second, &mode)) {
+          if (!ParseEnum(v1::FunnelMode_descriptor(), it->second, &mode)) {
             return BadParam("mode", it->second, "is not cohort or period");
           }
           r->set_mode(mode);

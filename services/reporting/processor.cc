@@ -1,8 +1,9 @@
 #include "services/reporting/processor.h"
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include <algorithm>
 #include <optional>
-#include <set>
 
 #include "leadflow/v1/reporting_state.pb.h"
 #include "services/common/base/status_macros.h"
@@ -72,6 +73,7 @@ absl::Status ReportingProcessor::Process(const stream::InputRecord& record, stre
   std::vector<v1::LeadCycleFacts> rows = Fold(std::move(row), event);
   v1::LeadCycleCursor next = cursor.value_or(v1::LeadCycleCursor());
   const bool had_touch = next.has_first_touch();
+  bool cursor_changed = !cursor.has_value();
   for (size_t i = 0; i < rows.size(); ++i) {
     v1::LeadCycleFacts& f = rows[i];
     if (i > 0) {  // the first row of the next cycle (a release)
@@ -85,23 +87,33 @@ absl::Status ReportingProcessor::Process(const stream::InputRecord& record, stre
         metrics_->cycles.Increment();
       }
     }
-    next.set_cycle(std::max(next.cycle(), f.cycle()));
-    if (!next.has_first_touch() && f.has_first_touch())
+    if (f.cycle() > next.cycle()) {
+      next.set_cycle(f.cycle());
+      cursor_changed = true;
+    }
+    if (!next.has_first_touch() && f.has_first_touch()) {
       *next.mutable_first_touch() = f.first_touch();
-    if (f.has_last_touch()) *next.mutable_last_touch() = f.last_touch();
+      cursor_changed = true;
+    }
+    if (f.has_last_touch() &&
+        !google::protobuf::util::MessageDifferencer::Equals(next.last_touch(), f.last_touch())) {
+      *next.mutable_last_touch() = f.last_touch();
+      cursor_changed = true;
+    }
   }
   // The lead's attribution on every row of it; learnt now, it goes to the rows written before.
-  std::set<int> written;
   for (v1::LeadCycleFacts& f : rows) {
     if (!f.has_first_touch() && next.has_first_touch())
       *f.mutable_first_touch() = next.first_touch();
     if (!f.has_last_touch() && next.has_last_touch()) *f.mutable_last_touch() = next.last_touch();
-    written.insert(f.cycle());
     ctx.Put(kCyclesStore, CycleKey(lead_id, f.cycle()), f.SerializeAsString());
   }
   if (!had_touch && next.has_first_touch()) {
     for (int c = 1; c <= next.cycle(); ++c) {
-      if (written.contains(c)) continue;
+      if (std::any_of(rows.begin(), rows.end(),
+                      [c](const v1::LeadCycleFacts& f) { return f.cycle() == c; })) {
+        continue;  // just written, with the touch
+      }
       LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleFacts> earlier,
                           Load<v1::LeadCycleFacts>(ctx, kCyclesStore, CycleKey(lead_id, c)));
       if (!earlier.has_value() || earlier->has_first_touch()) continue;
@@ -111,7 +123,7 @@ absl::Status ReportingProcessor::Process(const stream::InputRecord& record, stre
       ctx.Put(kCyclesStore, CycleKey(lead_id, c), earlier->SerializeAsString());
     }
   }
-  if (!cursor.has_value() || next.SerializeAsString() != cursor->SerializeAsString()) {
+  if (cursor_changed) {
     ctx.Put(kCursorsStore, lead_id, next.SerializeAsString());
   }
   metrics_->folded.Increment();
