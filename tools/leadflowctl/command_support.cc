@@ -35,7 +35,13 @@ int FailUsage(const absl::Status& status) {
 
 std::string ToJsonLine(const google::protobuf::Message& message) {
   std::string json;
-  (void)google::protobuf::util::MessageToJsonString(message, &json);
+  if (auto s = google::protobuf::util::MessageToJsonString(message, &json); !s.ok()) {
+    // Never a silent empty line: say why, and print the record in protobuf text instead.
+    std::fprintf(stderr, "leadflowctl: a %s is not printable as JSON (%s); as text:\n",
+                 std::string(message.GetDescriptor()->full_name()).c_str(),
+                 std::string(s.message()).c_str());
+    return message.ShortDebugString();
+  }
   return json;
 }
 

@@ -225,9 +225,7 @@ int main(int argc, char** argv) {
                   config_topic.c_str());
     for (const auto& [kind, record] : *published) {
       if (as_json) {
-        std::string json;
-        (void)google::protobuf::util::MessageToJsonString(record, &json);
-        std::printf("%s\n", json.c_str());
+        std::printf("%s\n", leadflow::ctl::ToJsonLine(record).c_str());
         continue;
       }
       const auto& v = record.version();
