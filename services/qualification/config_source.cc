@@ -1,21 +1,29 @@
 #include "services/qualification/config_source.h"
 
+#include "services/common/lifecycle/nurture_config.h"
+
 #include "services/common/base/strings.h"
 #include "services/common/lifecycle/stage_model.h"
 #include "services/qualification/icp_config.h"
 
 namespace leadflow::qualification {
 
-absl::StatusOr<std::unique_ptr<ConfigSource>> ConfigSource::Create(const std::string& icp_file,
-                                                                   const std::string& stages_file) {
+absl::StatusOr<std::unique_ptr<ConfigSource>> ConfigSource::Create(
+    const std::string& icp_file, const std::string& stages_file, const std::string& nurture_file) {
   absl::StatusOr<v1::IcpConfig> icp = LoadIcpFile(icp_file);
   if (!icp.ok()) return icp.status();
   absl::StatusOr<v1::StageModel> stages = lifecycle::LoadStageModelFile(stages_file);
   if (!stages.ok()) return stages.status();
-  auto initial = BuildConfig(*icp, 0, *stages, 0, nullptr, 0, nullptr, 0);
+  std::optional<v1::NurtureConfig> nurture;
+  if (!nurture_file.empty()) {
+    absl::StatusOr<v1::NurtureConfig> loaded = lifecycle::LoadNurtureFile(nurture_file);
+    if (!loaded.ok()) return loaded.status();
+    nurture = std::move(*loaded);
+  }
+  auto initial = BuildConfig(*icp, 0, *stages, 0, nullptr, 0, nurture ? &*nurture : nullptr, 0);
   if (!initial.ok()) return initial.status();
-  return std::unique_ptr<ConfigSource>(
-      new ConfigSource(std::move(*icp), std::move(*stages), std::move(*initial)));
+  return std::unique_ptr<ConfigSource>(new ConfigSource(std::move(*icp), std::move(*stages),
+                                                        std::move(nurture), std::move(*initial)));
 }
 
 namespace {
@@ -81,7 +89,9 @@ absl::StatusOr<ConfigSource::Update> ConfigSource::Refresh(
                            stages != nullptr ? stages->version().version() : 0,
                            model != nullptr ? &model->scoring_model() : nullptr,
                            model != nullptr ? model->version().version() : 0,
-                           nurture != nullptr ? &nurture->nurture() : nullptr,
+                           nurture != nullptr ? &nurture->nurture()
+                           : local_nurture_   ? &*local_nurture_
+                                              : nullptr,
                            nurture != nullptr ? nurture->version().version() : 0);
   if (!built.ok()) {
     out.errors.push_back(std::string(built.status().message()));

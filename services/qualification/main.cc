@@ -20,6 +20,9 @@ std::vector<leadflow::config::SettingSpec> QualificationSettings() {
        "the ICP used until one is published to the config topic"},
       {"qualification.stages_file", SettingType::kString, "config/stages.yaml",
        "the stage model used until one is published to the config topic"},
+      {"qualification.nurture_file", SettingType::kString, "config/nurture.yaml",
+       "the nurture tracks (which disqualifications may be nurtured; recycle reads the same "
+       "file) until published to the config topic; empty: none"},
       {"qualification.ack_timeout", SettingType::kDuration, "15s",
        "how long Rescore waits for Kafka to acknowledge its commands"},
       {"topics.leads", SettingType::kString, "leadflow.leads.v1", "lead events (input)"},
@@ -56,9 +59,11 @@ int main(int argc, char** argv) {
 
   // Two config sources from the same files: one for the stream thread, one for the API.
   auto processor_config = q::ConfigSource::Create(settings.GetString("qualification.icp_file"),
-                                                  settings.GetString("qualification.stages_file"));
+                                                  settings.GetString("qualification.stages_file"),
+                                                  settings.GetString("qualification.nurture_file"));
   auto api_config = q::ConfigSource::Create(settings.GetString("qualification.icp_file"),
-                                            settings.GetString("qualification.stages_file"));
+                                            settings.GetString("qualification.stages_file"),
+                                            settings.GetString("qualification.nurture_file"));
   for (const absl::Status& s : {processor_config.status(), api_config.status()}) {
     if (!s.ok()) {
       leadflow::log::Error("config files are invalid", {{"error", std::string(s.message())}});

@@ -8,6 +8,7 @@
 #include "services/common/base/strings.h"
 #include "services/common/base/words.h"
 #include "services/common/events/lead_events.h"
+#include "services/common/lifecycle/nurture_config.h"
 #include "services/common/lifecycle/stage_model.h"
 
 namespace leadflow::qualification {
@@ -238,20 +239,6 @@ v1::Reason GateReason(const v1::StageGate& gate, const Scored& scored,
                            FormatNumber(gate.min_predictive_score(), 1)));
 }
 
-bool NurtureAllowed(const v1::NurtureConfig& nurture, v1::DisqualificationReason reason) {
-  for (const v1::NurtureTrack& t : nurture.tracks()) {
-    const bool takes_disqualified =
-        std::find(t.recycle_reasons().begin(), t.recycle_reasons().end(),
-                  v1::RECYCLE_REASON_DISQUALIFIED) != t.recycle_reasons().end();
-    if (takes_disqualified &&
-        std::find(t.disqualification_reasons().begin(), t.disqualification_reasons().end(),
-                  reason) != t.disqualification_reasons().end()) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // Drops engagements beyond the decay horizon or the list bound. Of the dropped, those that used a
 // slot of their type's per-cycle cap are counted per type, so the cap stays exact.
 void Prune(v1::QualificationState* state, const CompiledIcp& icp, int64_t at_ms) {
@@ -354,7 +341,7 @@ void Evaluate(const v1::LeadEvent& cause, v1::ScoreTrigger trigger,
     *out.mutable_reason() = DisqualificationReasonOf(rule);
     out.set_rule_id(rule.rule_id());
     *out.mutable_score() = scored.snapshot;
-    out.set_nurture_allowed(NurtureAllowed(config.nurture, rule.disqualify()));
+    out.set_nurture_allowed(lifecycle::NurtureAllowed(config.nurture, rule.disqualify()));
     d->events.push_back(std::move(e));
     SetStage(&state, v1::STAGE_DISQUALIFIED, at_ms);
     return;

@@ -9,17 +9,15 @@
 #include "leadflow/v1/config.pb.h"
 #include "leadflow/v1/lead.pb.h"
 #include "services/common/config/proto_yaml.h"
+#include "services/common/lifecycle/nurture_config.h"
 
 namespace leadflow::recycle {
 
-// Everything wrong with a nurture config: tracks with unique config ids, at least one recycle
-// reason each, a positive re-check interval, durations not negative, release thresholds in range
-// (score 0–100, counts not negative, at least one way to be released), valid conditions; a default
-// track that exists; a recycle limit of at least 1; known reasons in the archive lists.
-std::vector<config::ConfigViolation> ValidateNurture(const v1::NurtureConfig& nurture);
-
-// Loads and validates config/nurture.yaml.
-absl::StatusOr<v1::NurtureConfig> LoadNurtureFile(const std::string& path);
+// The nurture config is shared with qualification (which tells whether a disqualification may be
+// nurtured): services/common/lifecycle/nurture_config.h.
+using lifecycle::FindTrack;
+using lifecycle::LoadNurtureFile;
+using lifecycle::ValidateNurture;
 
 // Why a lead is going back to marketing.
 struct RecycleInput {
@@ -39,8 +37,5 @@ struct TrackChoice {
 // whose conditions match the lead; else the default track, except for reasons the config never
 // nurtures (the archive lists) and disqualifications no track takes, which are archived.
 TrackChoice ChooseTrack(const v1::NurtureConfig& nurture, const RecycleInput& input);
-
-// The track with this id, or null.
-const v1::NurtureTrack* FindTrack(const v1::NurtureConfig& nurture, std::string_view track_id);
 
 }  // namespace leadflow::recycle

@@ -73,6 +73,7 @@ std::vector<std::string> QualificationFlags(const Topics& t, const TempDir& dir,
           "--topics.dlq=" + t.dlq,
           "--qualification.icp_file=" + icp_file,
           std::string("--qualification.stages_file=") + LEADFLOW_CONFIG_DIR + "/stages.yaml",
+          std::string("--qualification.nurture_file=") + LEADFLOW_CONFIG_DIR + "/nurture.yaml",
           "--kafka.session.timeout.ms=6000",
           "--kafka.heartbeat.interval.ms=1000"};
 }

@@ -131,7 +131,8 @@ TEST(RecycleTest, RejectedLeadComesBackInCycleTwoAndTheLimitArchives) {
             "--topics.recycle=" + t.recycle, "--topics.commands=" + t.qcommands,
             "--topics.qualification=" + t.qualification, "--topics.accounts=" + t.accounts,
             std::string("--qualification.icp_file=") + LEADFLOW_CONFIG_DIR + "/icp.yaml",
-            std::string("--qualification.stages_file=") + LEADFLOW_CONFIG_DIR + "/stages.yaml"})));
+            std::string("--qualification.stages_file=") + LEADFLOW_CONFIG_DIR + "/stages.yaml",
+            "--qualification.nurture_file=" + nurture})));
   ServiceProcess handoff("handoff", LEADFLOW_HANDOFF_PATH, dir.Sub("handoff.log"));
   ASSERT_NO_FATAL_FAILURE(handoff.Start(
       With(Common(t, dir, "handoff"),

@@ -133,7 +133,7 @@ bool RunOnce(const QualificationBenchOptions& o, const std::string& mode,
   std::unique_ptr<stream::Processor> processor;
   if (mode == "qualification") {
     auto source = qualification::ConfigSource::Create(o.config_dir + "/icp.yaml",
-                                                      o.config_dir + "/stages.yaml");
+                                                      o.config_dir + "/stages.yaml", "");
     if (Fail(source.status(), "config")) return false;
     qualification::QualificationTopics topics;
     topics.leads = in;
@@ -200,7 +200,7 @@ int RunQualificationBench(const QualificationBenchOptions& o) {
   const std::vector<v1::LeadEvent> inputs = MakeEvents(o);
   // The outputs the processor must write, from the same decisions run in memory first.
   auto source = qualification::ConfigSource::Create(o.config_dir + "/icp.yaml",
-                                                    o.config_dir + "/stages.yaml");
+                                                    o.config_dir + "/stages.yaml", "");
   if (Fail(source.status(), "config")) return 1;
   size_t expected = 0;
   std::map<std::string, v1::QualificationState> states;

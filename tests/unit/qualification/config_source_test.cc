@@ -30,7 +30,7 @@ class Table {
 
 std::unique_ptr<ConfigSource> Source() {
   auto source = ConfigSource::Create(std::string(LEADFLOW_CONFIG_DIR) + "/icp.yaml",
-                                     std::string(LEADFLOW_CONFIG_DIR) + "/stages.yaml");
+                                     std::string(LEADFLOW_CONFIG_DIR) + "/stages.yaml", "");
   EXPECT_TRUE(source.ok()) << source.status();
   return std::move(*source);
 }

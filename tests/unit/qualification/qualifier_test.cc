@@ -19,7 +19,7 @@ constexpr int64_t kT0 = 1'790'000'000'000;  // 2026-09-21, a fixed "now" for eve
 
 std::shared_ptr<const QualificationConfig> DefaultConfig() {
   auto source = ConfigSource::Create(std::string(LEADFLOW_CONFIG_DIR) + "/icp.yaml",
-                                     std::string(LEADFLOW_CONFIG_DIR) + "/stages.yaml");
+                                     std::string(LEADFLOW_CONFIG_DIR) + "/stages.yaml", "");
   EXPECT_TRUE(source.ok()) << source.status();
   return (*source)->current();
 }

@@ -1,0 +1,598 @@
+#include "tools/demo/driver.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <fstream>
+
+#include "leadflow/v1/handoff_service.grpc.pb.h"
+#include "leadflow/v1/intake_service.grpc.pb.h"
+#include "leadflow/v1/reporting_service.grpc.pb.h"
+#include "services/common/base/status_macros.h"
+#include "services/common/base/strings.h"
+#include "services/common/events/lead_events.h"
+#include "services/common/kafka/producer.h"
+#include "tools/leadflowctl/csv_import.h"
+#include "tools/leadflowctl/sales_cmds.h"
+
+namespace leadflow::demo {
+
+using Clock = std::chrono::system_clock;
+using events::MillisFromTimestamp;
+
+namespace {
+
+constexpr std::chrono::seconds kCallDeadline{30};
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(Clock::now() + kCallDeadline);
+  return ctx;
+}
+
+std::string Describe(const grpc::Status& s) {
+  return StrCat(s.error_code(), " ", s.error_message());
+}
+
+std::string Violations(const v1::SubmissionResult& r) {
+  std::string out;
+  for (const v1::FieldViolation& v : r.violations()) {
+    out += StrCat(out.empty() ? "" : "; ", v.field(), ": ", v.description());
+  }
+  return out;
+}
+
+// Counts an intake answer; a refusal is an error naming the lead.
+absl::Status Count(const v1::SubmissionResult& r, const std::string& what, FeedResult* out) {
+  switch (r.outcome()) {
+    case v1::SUBMISSION_OUTCOME_ACCEPTED:
+      ++out->accepted;
+      return absl::OkStatus();
+    case v1::SUBMISSION_OUTCOME_DUPLICATE:
+      ++out->duplicates;
+      return absl::OkStatus();
+    default:
+      return absl::InternalError(StrCat(what, " was not admitted: ", Violations(r)));
+  }
+}
+
+v1::RecordEngagementRequest EngagementRequest(const DemoLead& lead, size_t k) {
+  v1::RecordEngagementRequest r;
+  r.set_idempotency_key(StrCat(lead.submission.idempotency_key(), "-activity-", k));
+  r.set_source_system(lead.submission.source_system());
+  r.set_email(lead.submission.person().email());
+  *r.mutable_engagement() = lead.engagements[k];
+  return r;
+}
+
+// The activity as a submission of its own, for the raw topic (what a marketing system's Kafka
+// connector publishes).
+v1::LeadSubmission EngagementAsSubmission(const DemoLead& lead, size_t k) {
+  v1::LeadSubmission s;
+  s.set_idempotency_key(StrCat(lead.submission.idempotency_key(), "-activity-", k));
+  s.set_source_system(lead.submission.source_system());
+  *s.mutable_occurred_at() = lead.engagements[k].occurred_at();
+  s.mutable_person()->set_email(lead.submission.person().email());
+  *s.mutable_engagement() = lead.engagements[k];
+  return s;
+}
+
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(m, &json).ok()) return "{}";
+  return json;
+}
+
+absl::StatusOr<v1::SubmissionResult> PostJson(httplib::Client& http, const std::string& path,
+                                              const std::string& body) {
+  httplib::Result res = http.Post(path, body, "application/json");
+  if (!res)
+    return absl::UnavailableError(StrCat("POST ", path, ": ", httplib::to_string(res.error())));
+  // 202 new, 200 a repeat: the SubmissionResult; 400 names the fields.
+  v1::SubmissionResult parsed;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  if (res->status >= 300 ||
+      !google::protobuf::util::JsonStringToMessage(res->body, &parsed, options).ok()) {
+    return absl::InternalError(StrCat("POST ", path, ": HTTP ", res->status, " ", res->body));
+  }
+  return parsed;
+}
+
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& endpoints,
+                                     const std::string& work_dir, const Log& log) {
+  FeedResult result;
+  auto intake = v1::IntakeService::NewStub(
+      grpc::CreateChannel(endpoints.intake_grpc, grpc::InsecureChannelCredentials()));
+  httplib::Client http("http://" + endpoints.intake_http);
+  http.set_read_timeout(kCallDeadline);
+  std::unique_ptr<kafka::Producer> producer;
+  std::vector<const DemoLead*> by_way[5];
+  for (const DemoLead& lead : set.leads) by_way[static_cast<int>(lead.way_in)].push_back(&lead);
+
+  // 1. The captures, way by way.
+  for (const DemoLead* lead : by_way[static_cast<int>(WayIn::kGrpc)]) {
+    v1::SubmitLeadRequest req;
+    *req.mutable_submission() = lead->submission;
+    v1::SubmitLeadResponse resp;
+    const grpc::Status s = intake->SubmitLead(Context().get(), req, &resp);
+    if (!s.ok()) return absl::UnavailableError(StrCat("SubmitLead: ", Describe(s)));
+    LF_RETURN_IF_ERROR(Count(resp.result(), StrCat("lead ", lead->index), &result));
+  }
+  {
+    const std::vector<const DemoLead*>& leads = by_way[static_cast<int>(WayIn::kGrpcStream)];
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(Clock::now() + std::chrono::minutes(5));
+    v1::StreamLeadsResponse resp;
+    auto writer = intake->StreamLeads(ctx.get(), &resp);
+    for (const DemoLead* lead : leads) {
+      v1::StreamLeadsRequest req;
+      *req.mutable_submission() = lead->submission;
+      if (!writer->Write(req)) break;
+    }
+    writer->WritesDone();
+    const grpc::Status s = writer->Finish();
+    if (!s.ok()) return absl::UnavailableError(StrCat("StreamLeads: ", Describe(s)));
+    for (const v1::SubmissionResult& r : resp.not_accepted()) {
+      if (r.outcome() != v1::SUBMISSION_OUTCOME_DUPLICATE) {
+        return absl::InternalError(StrCat("StreamLeads item ", r.index(), ": ", Violations(r)));
+      }
+    }
+    result.accepted += resp.accepted();
+    result.duplicates += resp.duplicates();
+    if (resp.accepted() + resp.duplicates() != static_cast<int64_t>(leads.size())) {
+      return absl::InternalError(StrCat("StreamLeads acknowledged ", resp.accepted(), " + ",
+                                        resp.duplicates(), " of ", leads.size()));
+    }
+  }
+  for (const DemoLead* lead : by_way[static_cast<int>(WayIn::kHttp)]) {
+    // The webhook shape: one LeadSubmission in the protobuf JSON mapping.
+    LF_ASSIGN_OR_RETURN(v1::SubmissionResult r,
+                        PostJson(http, "/v1/leads", ToJson(lead->submission)));
+    LF_RETURN_IF_ERROR(Count(r, StrCat("lead ", lead->index), &result));
+  }
+  if (!by_way[static_cast<int>(WayIn::kRawTopic)].empty()) {
+    auto p = kafka::Producer::Create(
+        {{"bootstrap.servers", endpoints.bootstrap}, {"enable.idempotence", "true"}});
+    if (!p.ok()) return p.status();
+    producer = std::move(*p);
+    for (const DemoLead* lead : by_way[static_cast<int>(WayIn::kRawTopic)]) {
+      // Keyed by email: a person's records stay in order.
+      LF_RETURN_IF_ERROR(producer->ProduceOrWait({endpoints.raw_topic,
+                                                  std::nullopt,
+                                                  lead->submission.person().email(),
+                                                  lead->submission.SerializeAsString(),
+                                                  {}},
+                                                 nullptr));
+      ++result.produced;
+      for (size_t k = 0; k < lead->engagements.size(); ++k) {
+        LF_RETURN_IF_ERROR(
+            producer->ProduceOrWait({endpoints.raw_topic,
+                                     std::nullopt,
+                                     lead->submission.person().email(),
+                                     EngagementAsSubmission(*lead, k).SerializeAsString(),
+                                     {}},
+                                    nullptr));
+        ++result.produced;
+      }
+    }
+    LF_RETURN_IF_ERROR(producer->Flush(std::chrono::minutes(2)));
+  }
+  if (const auto& leads = by_way[static_cast<int>(WayIn::kCsv)]; !leads.empty()) {
+    // A trade-show badge export, imported with `leadflowctl import`'s code.
+    const std::string file = work_dir + "/tradeshow-badges-" + set.options.tag + ".csv";
+    std::ofstream out(file, std::ios::trunc);
+    out << "Email,First Name,Last Name,Title,Company,Domain,Industry,Employees,Company Country,"
+           "Country,Channel,Campaign,Date,External ID\n";
+    for (const DemoLead* lead : leads) {
+      const v1::LeadSubmission& s = lead->submission;
+      const std::vector<std::string> fields = {
+          s.person().email(),
+          s.person().first_name(),
+          s.person().last_name(),
+          s.person().job_title(),
+          s.company().name(),
+          s.company().domain(),
+          s.company().industry(),
+          s.company().employee_count() == 0 ? "" : std::to_string(s.company().employee_count()),
+          s.company().country_code(),
+          s.person().country_code(),
+          "event",
+          s.source().campaign_id(),
+          google::protobuf::util::TimeUtil::ToString(s.occurred_at()),
+          s.external_id()};
+      std::string line;
+      for (size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + CsvField(fields[i]);
+      out << line << "\n";
+    }
+    out.close();
+    if (!out) return absl::InternalError("cannot write " + file);
+    ctl::ImportOptions o;
+    o.file = file;
+    o.intake_address = endpoints.intake_grpc;
+    o.source_system = "tradeshow-scanner";
+    o.rejected_file = file + ".rejected.csv";
+    o.progress = false;
+    LF_ASSIGN_OR_RETURN(ctl::ImportSummary summary, ctl::RunImport(o));
+    if (summary.rejected != 0) {
+      return absl::InternalError(
+          StrCat("the CSV import rejected ", summary.rejected, " rows; see ", o.rejected_file));
+    }
+    result.accepted += summary.accepted;
+    result.duplicates += summary.duplicates;
+  }
+  log(StrCat("captured ", set.leads.size(), " leads (", result.accepted, " acknowledged new, ",
+             result.duplicates, " repeats, ", result.produced, " raw records)"));
+
+  // 2. The activities, after their lead's capture was acknowledged (or, on the raw topic, after
+  // it in the same partition).
+  int64_t activities = 0;
+  for (const DemoLead& lead : set.leads) {
+    for (size_t k = 0; k < lead.engagements.size(); ++k) {
+      switch (lead.way_in) {
+        case WayIn::kRawTopic:
+          continue;  // sent above
+        case WayIn::kGrpc:
+        case WayIn::kCsv: {
+          v1::RecordEngagementResponse resp;
+          const grpc::Status s =
+              intake->RecordEngagement(Context().get(), EngagementRequest(lead, k), &resp);
+          if (!s.ok()) return absl::UnavailableError(StrCat("RecordEngagement: ", Describe(s)));
+          LF_RETURN_IF_ERROR(
+              Count(resp.result(), StrCat("activity of lead ", lead.index), &result));
+          break;
+        }
+        case WayIn::kGrpcStream:
+        case WayIn::kHttp: {
+          LF_ASSIGN_OR_RETURN(v1::SubmissionResult r, PostJson(http, "/v1/engagements",
+                                                               ToJson(EngagementRequest(lead, k))));
+          LF_RETURN_IF_ERROR(Count(r, StrCat("activity of lead ", lead.index), &result));
+          break;
+        }
+      }
+      ++activities;
+    }
+  }
+  log(StrCat("recorded ", activities,
+             " activities through the API (raw-topic leads' went with them)"));
+  return result;
+}
+
+// --- SalesDesk ---
+
+struct SalesDesk::Work {
+  const DemoLead* lead = nullptr;
+  std::string lead_id;
+  std::string owner;
+  std::string queue;
+};
+
+struct SalesDesk::WatchState {
+  std::mutex mu;
+  grpc::ClientContext* context = nullptr;  // the live call, to cancel
+  std::condition_variable cv;
+};
+
+SalesDesk::SalesDesk(const DemoDataSet& set, Endpoints endpoints, v1::RoutingConfig routing,
+                     Log log)
+    : set_(set),
+      endpoints_(std::move(endpoints)),
+      routing_(std::move(routing)),
+      log_(std::move(log)),
+      watch_(std::make_unique<WatchState>()) {
+  for (const DemoLead& lead : set_.leads) {
+    by_email_[AsciiStrToLower(lead.submission.person().email())] = &lead;
+  }
+}
+
+SalesDesk::~SalesDesk() { Stop(); }
+
+absl::Status SalesDesk::Start(Clock::time_point since, int workers) {
+  threads_.emplace_back([this, since] { Watch(since); });
+  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { Worker(); });
+  // `since` positions the subscription by record time, so events produced before the stream
+  // opens are not missed (a failed subscription is retried in Watch with the same start).
+  return absl::OkStatus();
+}
+
+void SalesDesk::Watch(Clock::time_point since) {
+  auto handoff = v1::HandoffService::NewStub(
+      grpc::CreateChannel(endpoints_.handoff_grpc, grpc::InsecureChannelCredentials()));
+  std::string token;
+  while (!stopping_.load()) {
+    grpc::ClientContext ctx;
+    {
+      std::lock_guard<std::mutex> lock(watch_->mu);
+      if (stopping_.load()) return;
+      watch_->context = &ctx;
+    }
+    v1::WatchHandoffsRequest req;
+    // Resumes after the last event seen; the first time from `since`.
+    if (!token.empty()) {
+      req.set_resume_token(token);
+    } else {
+      *req.mutable_since() = events::TimestampFromMillis(
+          std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count());
+    }
+    auto reader = handoff->WatchHandoffs(&ctx, req);
+    v1::WatchHandoffsResponse resp;
+    while (reader->Read(&resp)) {
+      token = resp.resume_token();
+      const v1::LeadEvent& e = resp.event();
+      if (!e.has_handed_off()) continue;
+      const auto it = by_email_.find(AsciiStrToLower(e.handed_off().person().email()));
+      std::lock_guard<std::mutex> lock(mu_);
+      ++handoffs_[e.envelope().lead_id()];
+      if (it == by_email_.end()) continue;  // not ours (another data set in the same Kafka)
+      if (handoffs_[e.envelope().lead_id()] > 1) continue;  // answered once already
+      auto work = std::make_unique<Work>();
+      work->lead = it->second;
+      work->lead_id = e.envelope().lead_id();
+      work->owner = e.handed_off().owner_rep_id();
+      work->queue = e.handed_off().queue();
+      queue_.push_back(std::move(work));
+      ++pending_;
+      ++seen_;
+      watch_->cv.notify_all();
+    }
+    const grpc::Status s = reader->Finish();
+    {
+      std::lock_guard<std::mutex> lock(watch_->mu);
+      watch_->context = nullptr;
+    }
+    if (stopping_.load()) return;
+    log_(StrCat("WatchHandoffs ended (", Describe(s), "); resubscribing"));
+    std::unique_lock<std::mutex> lock(watch_->mu);
+    watch_->cv.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_.load(); });
+  }
+}
+
+void SalesDesk::Worker() {
+  while (!stopping_.load()) {
+    std::unique_ptr<Work> work;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!queue_.empty()) {
+        work = std::move(queue_.front());
+        queue_.erase(queue_.begin());
+      }
+    }
+    if (!work) {
+      std::unique_lock<std::mutex> lock(watch_->mu);
+      watch_->cv.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_.load(); });
+      continue;
+    }
+    const absl::Status s = Answer(*work);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!s.ok()) errors_.push_back(StrCat("lead ", work->lead->index, ": ", s.ToString()));
+    --pending_;
+  }
+}
+
+absl::Status SalesDesk::Answer(const Work& work) {
+  const SalesPlan& plan = work.lead->plan;
+  if (plan.answer == SalesPlan::Answer::kNone) return absl::OkStatus();
+  // The owner, or (a handoff waiting in its queue) the first active rep who works that queue.
+  std::string rep = work.owner;
+  if (rep.empty()) {
+    for (const v1::Rep& r : routing_.reps()) {
+      if (r.active() &&
+          std::find(r.queues().begin(), r.queues().end(), work.queue) != r.queues().end()) {
+        rep = r.rep_id();
+        break;
+      }
+    }
+    if (rep.empty()) return absl::FailedPreconditionError("nobody works queue " + work.queue);
+  }
+  auto handoff = v1::HandoffService::NewStub(
+      grpc::CreateChannel(endpoints_.handoff_grpc, grpc::InsecureChannelCredentials()));
+  const std::string key = StrCat(work.lead->submission.idempotency_key(), "-sales-");
+  ctl::FeedbackArgs f;
+  f.lead_id = work.lead_id;
+  f.rep_id = rep;
+  f.source_system = "demo-sales-tool";
+
+  // One call, retried with the same idempotency key while the answer cannot be known yet
+  // (UNAVAILABLE, DEADLINE_EXCEEDED) — a retry of an applied answer returns DUPLICATE.
+  auto call = [&](const std::string& what, auto&& rpc) -> absl::Status {
+    const auto deadline = Clock::now() + std::chrono::seconds(120);
+    grpc::Status s;
+    for (int attempt = 0;; ++attempt) {
+      s = rpc();
+      if (s.ok()) {
+        answered_.fetch_add(1);
+        return absl::OkStatus();
+      }
+      const bool retry = s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                         s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+      if (!retry || Clock::now() > deadline || stopping_.load()) break;
+      std::unique_lock<std::mutex> lock(watch_->mu);
+      watch_->cv.wait_for(lock, std::chrono::milliseconds(200 * std::min(attempt + 1, 10)),
+                          [this] { return stopping_.load(); });
+    }
+    return absl::InternalError(StrCat(what, ": ", Describe(s)));
+  };
+
+  if (plan.answer == SalesPlan::Answer::kReject) {
+    ctl::RejectArgs args;
+    args.feedback = f;
+    args.reason = v1::RejectionReason_Name(plan.reject_reason);
+    args.text = plan.reject_text;
+    LF_ASSIGN_OR_RETURN(v1::RejectLeadRequest req,
+                        ctl::BuildRejectRequest(args, key + "reject", Clock::now()));
+    return call("reject", [&] {
+      v1::RejectLeadResponse resp;
+      return handoff->RejectLead(Context().get(), req, &resp);
+    });
+  }
+  {
+    LF_ASSIGN_OR_RETURN(v1::AcceptLeadRequest req,
+                        ctl::BuildAcceptRequest(f, key + "accept", Clock::now()));
+    LF_RETURN_IF_ERROR(call("accept", [&] {
+      v1::AcceptLeadResponse resp;
+      return handoff->AcceptLead(Context().get(), req, &resp);
+    }));
+  }
+  if (!plan.convert) return absl::OkStatus();
+  {
+    ctl::ConvertArgs args;
+    args.feedback = f;
+    args.need = args.budget = args.authority = args.timeline = true;
+    LF_ASSIGN_OR_RETURN(v1::ConvertLeadRequest req,
+                        ctl::BuildConvertRequest(args, key + "convert", Clock::now()));
+    LF_RETURN_IF_ERROR(call("convert", [&] {
+      v1::ConvertLeadResponse resp;
+      return handoff->ConvertLead(Context().get(), req, &resp);
+    }));
+  }
+  if (!plan.open) return absl::OkStatus();
+  const std::string amount = std::to_string(plan.amount_micros / 1'000'000);
+  {
+    ctl::OpportunityArgs args;
+    args.feedback = f;
+    args.opportunity_id = plan.opportunity_id;
+    args.amount = amount;
+    args.currency = "EUR";
+    args.products = plan.products;
+    LF_ASSIGN_OR_RETURN(v1::RecordOpportunityRequest req,
+                        ctl::BuildOpportunityRequest(args, key + "open", Clock::now()));
+    LF_RETURN_IF_ERROR(call("open", [&] {
+      v1::RecordOpportunityResponse resp;
+      return handoff->RecordOpportunity(Context().get(), req, &resp);
+    }));
+  }
+  if (plan.close == SalesPlan::Close::kNone) return absl::OkStatus();
+  ctl::OpportunityArgs args;
+  args.feedback = f;
+  args.outcome = plan.close == SalesPlan::Close::kWon ? "won" : "lost";
+  args.opportunity_id = plan.opportunity_id;
+  args.amount = amount;
+  args.currency = "EUR";
+  args.products = plan.products;
+  args.reason = plan.close_reason;
+  args.competitor = plan.competitor;
+  LF_ASSIGN_OR_RETURN(v1::RecordOpportunityRequest req,
+                      ctl::BuildOpportunityRequest(args, key + "close", Clock::now()));
+  return call("close", [&] {
+    v1::RecordOpportunityResponse resp;
+    return handoff->RecordOpportunity(Context().get(), req, &resp);
+  });
+}
+
+absl::Status SalesDesk::AwaitDone(int64_t expected_handoffs, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    int64_t seen = 0, pending = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      seen = seen_;
+      pending = pending_;
+      if (!errors_.empty()) return absl::InternalError(errors_.front());
+    }
+    if (seen >= expected_handoffs && pending == 0) return absl::OkStatus();
+    if (Clock::now() > deadline) {
+      return absl::DeadlineExceededError(StrCat("after ", timeout.count() / 1000, " s: ", seen,
+                                                " of ", expected_handoffs, " handoffs seen, ",
+                                                pending, " answers pending"));
+    }
+    std::unique_lock<std::mutex> lock(watch_->mu);
+    watch_->cv.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_.load(); });
+  }
+}
+
+void SalesDesk::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(watch_->mu);
+    stopping_.store(true);
+    if (watch_->context != nullptr) watch_->context->TryCancel();
+  }
+  watch_->cv.notify_all();
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+std::map<std::string, int> SalesDesk::handoffs_per_lead() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return handoffs_;
+}
+
+std::vector<std::string> SalesDesk::errors() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return errors_;
+}
+
+// --- reports ---
+
+absl::StatusOr<Reports> FetchReports(const std::string& reporting_grpc) {
+  auto reporting = v1::ReportingService::NewStub(
+      grpc::CreateChannel(reporting_grpc, grpc::InsecureChannelCredentials()));
+  Reports r;
+  {
+    v1::GetFunnelRequest req;
+    req.set_mode(v1::FUNNEL_MODE_COHORT);
+    const grpc::Status s = reporting->GetFunnel(Context().get(), req, &r.funnel);
+    if (!s.ok()) return absl::UnavailableError("GetFunnel: " + Describe(s));
+  }
+  {
+    v1::GetSourceQualityRequest req;
+    req.mutable_query()->add_group_by(v1::REPORT_DIMENSION_CHANNEL);
+    const grpc::Status s = reporting->GetSourceQuality(Context().get(), req, &r.quality);
+    if (!s.ok()) return absl::UnavailableError("GetSourceQuality: " + Describe(s));
+  }
+  {
+    v1::GetWinLossRequest req;
+    const grpc::Status s = reporting->GetWinLoss(Context().get(), req, &r.winloss);
+    if (!s.ok()) return absl::UnavailableError("GetWinLoss: " + Describe(s));
+  }
+  return r;
+}
+
+std::vector<std::string> CompareReports(const GroundTruth& truth, const Reports& reports) {
+  std::vector<std::string> out = CompareFunnel(truth, reports.funnel);
+  for (std::string& d : CompareQuality(truth, reports.quality)) out.push_back(std::move(d));
+  for (std::string& d : CompareWinLoss(truth, reports.winloss)) out.push_back(std::move(d));
+  return out;
+}
+
+absl::Status AwaitTruth(const GroundTruth& truth, const std::string& reporting_grpc,
+                        std::chrono::milliseconds timeout, const Log& log) {
+  const auto deadline = Clock::now() + timeout;
+  std::vector<std::string> last;
+  std::string last_error;
+  std::mutex mu;
+  std::condition_variable cv;
+  while (Clock::now() < deadline) {
+    absl::StatusOr<Reports> reports = FetchReports(reporting_grpc);
+    if (reports.ok()) {
+      last = CompareReports(truth, *reports);
+      if (last.empty()) return absl::OkStatus();
+    } else {
+      last_error = reports.status().ToString();
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, std::chrono::milliseconds(500));
+  }
+  std::string text =
+      StrCat("the reports did not reach the ground truth in ", timeout.count() / 1000, " s");
+  if (!last_error.empty()) text += "; last error: " + last_error;
+  for (const std::string& d : last) text += "\n  " + d;
+  log(text);
+  return absl::DeadlineExceededError(text);
+}
+
+}  // namespace leadflow::demo

@@ -1,0 +1,112 @@
+// Drives a demo data set (generator.h) through a running leadflow, the way its users would:
+//   - LeadFeeder: marketing systems. Every lead through its way in — gRPC SubmitLead, gRPC
+//     StreamLeads, HTTP POST /v1/leads (a webhook), the raw Kafka topic, a CSV import (the
+//     `leadflowctl import` code) — then its activities (gRPC RecordEngagement, HTTP
+//     /v1/engagements, or the raw topic). Everything but the raw topic is acknowledged by intake.
+//   - SalesDesk: a sales tool. Subscribes to WatchHandoffs and answers every handoff as the lead's
+//     sales plan says (accept / reject with a reason / convert / open / close won or lost), as the
+//     rep who owns it (or a rep of its queue), through the handoff API with the requests
+//     `leadflowctl accept|reject|convert|open|close` builds.
+//   - AwaitTruth: polls reporting until the funnel, source quality and win-loss equal the ground
+//     truth (truth.h), or a deadline passes (then the last differences say what is off).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "leadflow/v1/config.pb.h"
+#include "tools/demo/generator.h"
+#include "tools/demo/truth.h"
+
+namespace leadflow::demo {
+
+struct Endpoints {
+  std::string intake_grpc = "127.0.0.1:50051";
+  std::string intake_http = "127.0.0.1:8081";  // host:port
+  std::string handoff_grpc = "127.0.0.1:50053";
+  std::string reporting_grpc = "127.0.0.1:50055";
+  std::string bootstrap;  // Kafka, for the raw topic
+  std::string raw_topic = "leadflow.intake.raw.v1";
+};
+
+using Log = std::function<void(const std::string&)>;
+
+struct FeedResult {
+  int64_t accepted = 0;    // acknowledged as new by intake (captures and activities)
+  int64_t duplicates = 0;  // acknowledged as repeats (a data set driven twice)
+  int64_t produced = 0;    // records written to the raw topic (not acknowledged by intake)
+};
+
+// Sends every lead and activity. A lead intake refuses is an error naming it (the data set is
+// valid by construction); `work_dir` receives the CSV file of the csv leads.
+absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& endpoints,
+                                     const std::string& work_dir, const Log& log);
+
+class SalesDesk {
+ public:
+  // `routing` names the reps of each queue (config/routing.yaml), for handoffs nobody owns.
+  SalesDesk(const DemoDataSet& set, Endpoints endpoints, v1::RoutingConfig routing, Log log);
+  ~SalesDesk();
+  SalesDesk(const SalesDesk&) = delete;
+  SalesDesk& operator=(const SalesDesk&) = delete;
+
+  // Subscribes from `since` (record time: start it before the feed, and nothing the feed causes
+  // is missed) and answers on `workers` threads.
+  absl::Status Start(std::chrono::system_clock::time_point since, int workers = 4);
+  // Waits until every handoff the truth expects arrived and every planned answer was given.
+  absl::Status AwaitDone(int64_t expected_handoffs, std::chrono::milliseconds timeout);
+  void Stop();
+
+  // LeadHandedOff events seen per lead id (the subscriber's view: each should be 1).
+  std::map<std::string, int> handoffs_per_lead() const;
+  int64_t answered() const { return answered_.load(); }
+  // Calls that failed for good (each with its reason).
+  std::vector<std::string> errors() const;
+
+ private:
+  struct Work;
+  void Watch(std::chrono::system_clock::time_point since);
+  void Worker();
+  absl::Status Answer(const Work& work);
+
+  const DemoDataSet& set_;
+  Endpoints endpoints_;
+  v1::RoutingConfig routing_;
+  Log log_;
+  std::map<std::string, const DemoLead*> by_email_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> answered_{0};
+  std::atomic<int64_t> planned_{0};
+  mutable std::mutex mu_;
+  std::map<std::string, int> handoffs_;
+  std::vector<std::unique_ptr<Work>> queue_;
+  std::vector<std::string> errors_;
+  int64_t pending_ = 0;  // queued or in progress
+  int64_t seen_ = 0;     // handoffs of this data set's leads
+  struct WatchState;
+  std::unique_ptr<WatchState> watch_;
+  std::vector<std::thread> threads_;
+};
+
+struct Reports {
+  v1::GetFunnelResponse funnel;
+  v1::GetSourceQualityResponse quality;
+  v1::GetWinLossResponse winloss;
+};
+absl::StatusOr<Reports> FetchReports(const std::string& reporting_grpc);
+std::vector<std::string> CompareReports(const GroundTruth& truth, const Reports& reports);
+
+// Polls until the reports equal the truth; on timeout the error lists the last differences.
+absl::Status AwaitTruth(const GroundTruth& truth, const std::string& reporting_grpc,
+                        std::chrono::milliseconds timeout, const Log& log);
+
+}  // namespace leadflow::demo
