@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts leadflow locally: installs what is missing, builds, starts a single-node Kafka, creates the
-# topics (config/topics.yaml), starts every service that is built, waits until each is ready, and
-# prints the endpoints. Idempotent: running it again leaves running parts alone.
+# topics (config/topics.yaml), applies the default config, starts every service that is built, waits
+# until each is ready, loads the demo data set once, and prints the endpoints, the dashboard and the
+# funnel. Idempotent: running it again leaves running parts alone (and loads no second demo).
 # Stop everything with scripts/down.sh. State lives in .run/ (git-ignored).
 #
 #   LEADFLOW_KAFKA_BOOTSTRAP_SERVERS=host:9092 scripts/up.sh   use an existing Kafka instead
@@ -42,6 +43,20 @@ for i in "${!SERVICE_NAMES[@]}"; do
     "${bootstrap}"
   started+=("${i}")
 done
+
+# The demo data set (tools/demo): 500 leads through every way in, a sales desk answering their
+# handoffs. Loaded once per Kafka (a marker under the run dir); LEADFLOW_DEMO=0 skips it.
+demo_marker="${SERVICES_RUN_DIR}/demo-loaded"  # removed by down.sh --purge
+if [[ "${LEADFLOW_DEMO:-1}" != "0" && ! -f "${demo_marker}" && -x "${bin_dir}/leadflow-demo" ]]; then
+  log "loading the demo data set (leadflow-demo run --seed 1 --leads 500; log: ${SERVICES_RUN_DIR}/demo.log)"
+  if "${bin_dir}/leadflow-demo" --seed 1 --leads 500 run --bootstrap "${bootstrap}" \
+    --work-dir "${SERVICES_RUN_DIR}/demo" >"${SERVICES_RUN_DIR}/demo.log" 2>&1; then
+    date -u +%FT%TZ >"${demo_marker}"
+    tail -n 1 "${SERVICES_RUN_DIR}/demo.log" >&2
+  else
+    warn "the demo data set did not load completely (see ${SERVICES_RUN_DIR}/demo.log)"
+  fi
+fi
 
 echo
 echo "leadflow is up"

@@ -1,5 +1,7 @@
 #include "services/intake/api.h"
 
+#include <chrono>
+
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "services/common/base/strings.h"
@@ -242,10 +244,19 @@ grpc::Status IntakeGrpcService::StreamLeads(grpc::ServerContext*,
     chunk.clear();
     return grpc::Status::OK;
   };
+  // A chunk is also written once its first submission is kMaxChunkAge old, so a stream that
+  // trickles (a system streaming leads as they happen) does not hold them back until 500 arrived.
+  // (A submission followed by silence still waits for the next one or the end of the stream: the
+  // synchronous reader cannot time out; such senders should close their streams or use
+  // SubmitLead(s).)
+  constexpr auto kMaxChunkAge = std::chrono::milliseconds(20);
+  std::chrono::steady_clock::time_point chunk_started;
   v1::StreamLeadsRequest message;
   while (reader->Read(&message)) {
+    if (chunk.empty()) chunk_started = std::chrono::steady_clock::now();
     chunk.push_back(std::move(message));
-    if (chunk.size() >= kChunk) {
+    if (chunk.size() >= kChunk ||
+        std::chrono::steady_clock::now() - chunk_started >= kMaxChunkAge) {
       if (grpc::Status s = flush(); !s.ok()) return s;
     }
   }

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const pid_t parent = getpid();
   pid_ = fork();
   LF_CHECK(pid_ >= 0, "fork failed");
   if (pid_ == 0) {
@@ -30,6 +32,10 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    // A parent that dies without stopping its children (SIGKILL, a crash, Ctrl-C of a benchmark)
+    // takes them along: nothing is left running.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);  // the parent died before prctl
     execv(args[0], args.data());
     _exit(127);
   }

@@ -10,14 +10,11 @@
 
 #include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
+#include "tools/common/pipeline_flags.h"
 
 namespace leadflow::testing {
 
-struct PipelineTopics {
-  std::string raw, admitted, leads, qcommands, qualification, feedback, routing, assignments,
-      handoffs, rcommands, recycle, config, accounts, dlq;
-  std::string app;  // application.id prefix: "<app>-<service>"
-};
+using local::PipelineTopics;
 
 // Builds the binaries' paths from LEADFLOW_<NAME>_PATH definitions of the test target.
 struct PipelineBinaries {

@@ -26,6 +26,7 @@
 #include "tools/leadflow-bench/bench_util.h"
 #include "tools/leadflow-bench/handoff_bench.h"
 #include "tools/leadflow-bench/intake_bench.h"
+#include "tools/leadflow-bench/pipeline_bench.h"
 #include "tools/leadflow-bench/qualification_bench.h"
 
 namespace {
@@ -320,8 +321,44 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   handoff->add_option("--config-dir", ho.config_dir, "directory of the config files")
       ->capture_default_str();
+  leadflow::bench::PipelineBenchOptions po;
+  auto* pipeline = app.add_subcommand(
+      "pipeline",
+      "the five services as processes: intake → handoff leads/s and latency through the raw "
+      "topic and gRPC, RSS per service, and the relay ceiling in the same run");
+  pipeline->add_option("--bootstrap", po.bootstrap, "Kafka bootstrap servers")->required();
+  pipeline->add_option("--leads", po.leads, "leads per maximum-rate run")->capture_default_str();
+  pipeline->add_option("--rate", po.rate, "leads/s of the fixed-rate run (0: half the max)")
+      ->capture_default_str();
+  pipeline->add_option("--rate-seconds", po.rate_seconds, "fixed-rate run length (0: none)")
+      ->capture_default_str();
+  pipeline->add_option("--ways", po.ways, "comma-separated: raw, grpc")->capture_default_str();
+  pipeline->add_option("--partitions", po.partitions, "partitions of the lead-keyed topics")
+      ->capture_default_str();
+  pipeline->add_option("--relay-records", po.relay_records, "relay ceiling records (0: skip)")
+      ->capture_default_str();
+  pipeline->add_option("--bin-dir", po.bin_dir, "where the service binaries are")
+      ->capture_default_str();
+  pipeline->add_option("--config-dir", po.config_dir, "the config files")->capture_default_str();
+  pipeline->add_option("--work-dir", po.work_dir, "state and logs of the services")
+      ->capture_default_str();
+  pipeline->add_flag("--json", po.json, "results as JSON");
+  pipeline->add_option(
+      "--set", po.settings,
+      "a setting for every service, e.g. stream.commit_interval=25ms (repeatable)");
   CLI11_PARSE(app, argc, argv);
   leadflow::log::Init("bench", leadflow::log::Level::kWarn, leadflow::log::Format::kText);
+  if (pipeline->parsed()) {
+    return leadflow::bench::RunPipelineBench(po, [&](int records) {
+      Options relay_options = o;
+      relay_options.bootstrap = po.bootstrap;
+      relay_options.records = records;
+      relay_options.partitions = po.partitions;
+      relay_options.latency_seconds = 1;
+      Result r;
+      return RunMode(relay_options, "eos", &r) ? r.records_per_second : -1.0;
+    });
+  }
   if (intake->parsed()) return leadflow::bench::RunIntakeBench(io);
   if (qualification->parsed()) return leadflow::bench::RunQualificationBench(qo);
   if (handoff->parsed()) return leadflow::bench::RunHandoffBench(ho);

@@ -99,6 +99,11 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const Properties& pro
           {"enable.auto.commit", "false"},
           {"enable.auto.offset.store", "false"},
           {"auto.offset.reset", "earliest"},
+          // Bounded prefetch: librdkafka's defaults (100,000 messages or 64 MiB queued per
+          // partition) let a consumer behind a backlog hold hundreds of MiB; 10,000 messages or
+          // 8 MiB keep every step busy at the rates this runtime processes.
+          {"queued.min.messages", "10000"},
+          {"queued.max.messages.kbytes", "8192"},
       },
       properties);
   for (const char* required : {"bootstrap.servers", "group.id"}) {

@@ -9,6 +9,7 @@
 
 #include "services/common/base/strings.h"
 #include "services/common/log/log.h"
+#include "services/common/state/store.h"
 
 namespace leadflow::service {
 
@@ -35,6 +36,10 @@ std::unique_ptr<ServiceHost> ServiceHost::Create(int argc, char** argv, const Se
            "stable id of this instance: part of its transactional ids (the StatefulSet ordinal)"},
           {"stream.commit_interval", SettingType::kDuration, "100ms",
            "how often the stream steps commit (shorter: lower latency, smaller transactions)"},
+          {"state.memory_mb", SettingType::kInt, "256",
+           "RocksDB memory of the whole process (block cache, index/filter blocks and memtables of "
+           "every store, shared), MiB",
+           16, 1 << 20},
           {"log.level", SettingType::kString, "info", "trace, debug, info, warn, error"},
           {"log.format", SettingType::kString, "text", "text or json (JSON lines)"},
       },
@@ -63,6 +68,7 @@ std::unique_ptr<ServiceHost> ServiceHost::Create(int argc, char** argv, const Se
     return nullptr;
   }
   log::Init(d.name, *level, *format);
+  state::SetProcessMemoryBudget(static_cast<size_t>(settings->GetInt("state.memory_mb")) << 20);
   for (const std::string& w : settings->warnings()) log::Warn("settings", {{"warning", w}});
   return std::unique_ptr<ServiceHost>(
       new ServiceHost(d, std::move(*settings), std::move(shutdown)));

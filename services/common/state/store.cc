@@ -2,11 +2,13 @@
 #include "services/common/state/store.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
+#include "rocksdb/write_buffer_manager.h"
 #include "services/common/base/status_macros.h"
 #include "services/common/base/strings.h"
 #include "services/common/log/log.h"
@@ -43,6 +45,43 @@ void WriteBatch::Delete(std::string_view cf, std::string_view key) {
   ops_.push_back(Op{std::string(cf), std::string(key), std::nullopt});
 }
 
+namespace {
+
+struct MemoryBudget {
+  size_t bytes = 0;
+  std::shared_ptr<rocksdb::Cache> cache;
+  std::shared_ptr<rocksdb::WriteBufferManager> write_buffers;
+};
+
+std::mutex g_budget_mu;
+size_t g_budget_bytes = size_t{256} << 20;
+std::shared_ptr<const MemoryBudget> g_budget;  // built at the first Open after a change
+
+std::shared_ptr<const MemoryBudget> SharedBudget() {
+  std::lock_guard<std::mutex> lock(g_budget_mu);
+  if (g_budget == nullptr) {
+    auto b = std::make_shared<MemoryBudget>();
+    b->bytes = g_budget_bytes;
+    b->cache = rocksdb::NewLRUCache(b->bytes);
+    b->write_buffers = std::make_shared<rocksdb::WriteBufferManager>(b->bytes / 2, b->cache);
+    g_budget = std::move(b);
+  }
+  return g_budget;
+}
+
+}  // namespace
+
+void SetProcessMemoryBudget(size_t bytes) {
+  std::lock_guard<std::mutex> lock(g_budget_mu);
+  g_budget_bytes = std::max<size_t>(bytes, size_t{8} << 20);
+  g_budget.reset();
+}
+
+size_t ProcessMemoryBudget() {
+  std::lock_guard<std::mutex> lock(g_budget_mu);
+  return g_budget_bytes;
+}
+
 Store::Store(std::string path, StoreOptions options) : path_(std::move(path)), options_(options) {}
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
@@ -54,9 +93,15 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.IncreaseParallelism(2);
   // Without a WAL, column families must flush together to stay consistent with each other.
   db_options.atomic_flush = options.disable_wal;
+  const std::shared_ptr<const MemoryBudget> budget = SharedBudget();
+  db_options.write_buffer_manager = budget->write_buffers;
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.block_cache = budget->cache;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   rocksdb::ColumnFamilyOptions cf_options(db_options);
+  // Many small stores share the budget: a memtable never takes more than an eighth of it.
+  cf_options.write_buffer_size = std::min<size_t>(cf_options.write_buffer_size, budget->bytes / 8);
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   // Union of what is on disk and what is asked for: RocksDB refuses to open a DB without listing

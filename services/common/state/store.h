@@ -31,8 +31,17 @@ struct StoreOptions {
   // back at an earlier consistent point — for a task, state and checkpoint that match, from which
   // the changelog restore converges. Saves a write(2) of every batch.
   bool disable_wal = false;
-  size_t block_cache_bytes = 32 * 1024 * 1024;
 };
+
+// One memory budget for every store of the process (Kafka Streams' bounded-memory pattern): one
+// LRU block cache of `bytes` that also holds the index and filter blocks, and the memtables of
+// every store charged to it through one write-buffer manager, which flushes once they hold half
+// of it. A service's RocksDB memory is then about `bytes` however many tasks, stores and column
+// families it hosts (without it: a block cache and up to two 64 MB memtables per column family of
+// every task). Stores opened after the call use the new budget; ServiceHost sets it from
+// `state.memory` before any store opens. Default 256 MiB.
+void SetProcessMemoryBudget(size_t bytes);
+size_t ProcessMemoryBudget();
 
 class Store;
 
