@@ -124,6 +124,7 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
   for (const DemoLead& lead : set.leads) by_way[static_cast<int>(lead.way_in)].push_back(&lead);
 
   // 1. The captures, way by way.
+  int64_t grpc_repeats = 0;
   for (const DemoLead* lead : by_way[static_cast<int>(WayIn::kGrpc)]) {
     v1::SubmitLeadRequest req;
     *req.mutable_submission() = lead->submission;
@@ -131,7 +132,11 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
     const grpc::Status s = intake->SubmitLead(Context().get(), req, &resp);
     if (!s.ok()) return absl::UnavailableError(StrCat("SubmitLead: ", Describe(s)));
     LF_RETURN_IF_ERROR(Count(resp.result(), StrCat("lead ", lead->index), &result));
+    grpc_repeats += resp.result().outcome() == v1::SUBMISSION_OUTCOME_DUPLICATE ? 1 : 0;
   }
+  result.loaded_before =
+      grpc_repeats > 0 &&
+      grpc_repeats == static_cast<int64_t>(by_way[static_cast<int>(WayIn::kGrpc)].size());
   {
     const std::vector<const DemoLead*>& leads = by_way[static_cast<int>(WayIn::kGrpcStream)];
     auto ctx = std::make_unique<grpc::ClientContext>();

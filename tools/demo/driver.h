@@ -44,6 +44,8 @@ struct FeedResult {
   int64_t accepted = 0;    // acknowledged as new by intake (captures and activities)
   int64_t duplicates = 0;  // acknowledged as repeats (a data set driven twice)
   int64_t produced = 0;    // records written to the raw topic (not acknowledged by intake)
+  // Every gRPC capture (fixed idempotency keys) came back a repeat: the data set ran here before.
+  bool loaded_before = false;
 };
 
 // Sends every lead and activity. A lead intake refuses is an error naming it (the data set is

@@ -194,6 +194,12 @@ int main(int argc, char** argv) {
   }
   absl::StatusOr<demo::FeedResult> fed = demo::FeedLeads(set, endpoints, work_dir, log);
   if (!fed.ok()) return Fail(fed.status().ToString());
+  if (fed->loaded_before) {
+    // This data set ran here before: its handoffs were answered then, and nothing new will be
+    // handed off.
+    std::printf("this data set was loaded before (its leads are repeats); nothing new to answer\n");
+    return 0;
+  }
   if (absl::Status s = desk.AwaitDone(truth.handoffs, std::chrono::seconds(timeout_s)); !s.ok()) {
     return Fail(StrCat("sales desk: ", s.ToString()));
   }
