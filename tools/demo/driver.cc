@@ -69,18 +69,6 @@ v1::RecordEngagementRequest EngagementRequest(const DemoLead& lead, size_t k) {
   return r;
 }
 
-// The activity as a submission of its own, for the raw topic (what a marketing system's Kafka
-// connector publishes).
-v1::LeadSubmission EngagementAsSubmission(const DemoLead& lead, size_t k) {
-  v1::LeadSubmission s;
-  s.set_idempotency_key(StrCat(lead.submission.idempotency_key(), "-activity-", k));
-  s.set_source_system(lead.submission.source_system());
-  *s.mutable_occurred_at() = lead.engagements[k].occurred_at();
-  s.mutable_person()->set_email(lead.submission.person().email());
-  *s.mutable_engagement() = lead.engagements[k];
-  return s;
-}
-
 std::string ToJson(const google::protobuf::Message& m) {
   std::string json;
   if (!google::protobuf::util::MessageToJsonString(m, &json).ok()) return "{}";
@@ -103,14 +91,17 @@ absl::StatusOr<v1::SubmissionResult> PostJson(httplib::Client& http, const std::
   return parsed;
 }
 
-std::string CsvField(const std::string& v) {
-  if (v.find_first_of(",\"\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 }  // namespace
+
+v1::LeadSubmission ActivityAsSubmission(const DemoLead& lead, size_t k) {
+  v1::LeadSubmission s;
+  s.set_idempotency_key(StrCat(lead.submission.idempotency_key(), "-activity-", k));
+  s.set_source_system(lead.submission.source_system());
+  *s.mutable_occurred_at() = lead.engagements[k].occurred_at();
+  s.mutable_person()->set_email(lead.submission.person().email());
+  *s.mutable_engagement() = lead.engagements[k];
+  return s;
+}
 
 absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& endpoints,
                                      const std::string& work_dir, const Log& log) {
@@ -188,7 +179,7 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
             producer->ProduceOrWait({endpoints.raw_topic,
                                      std::nullopt,
                                      lead->submission.person().email(),
-                                     EngagementAsSubmission(*lead, k).SerializeAsString(),
+                                     ActivityAsSubmission(*lead, k).SerializeAsString(),
                                      {}},
                                     nullptr));
         ++result.produced;
@@ -219,9 +210,7 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
           s.source().campaign_id(),
           google::protobuf::util::TimeUtil::ToString(s.occurred_at()),
           s.external_id()};
-      std::string line;
-      for (size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + CsvField(fields[i]);
-      out << line << "\n";
+      out << ctl::CsvLine(fields);
     }
     out.close();
     if (!out) return absl::InternalError("cannot write " + file);
@@ -297,6 +286,8 @@ SalesDesk::SalesDesk(const DemoDataSet& set, Endpoints endpoints, v1::RoutingCon
       endpoints_(std::move(endpoints)),
       routing_(std::move(routing)),
       log_(std::move(log)),
+      handoff_(v1::HandoffService::NewStub(
+          grpc::CreateChannel(endpoints_.handoff_grpc, grpc::InsecureChannelCredentials()))),
       watch_(std::make_unique<WatchState>()) {
   for (const DemoLead& lead : set_.leads) {
     by_email_[AsciiStrToLower(lead.submission.person().email())] = &lead;
@@ -314,8 +305,6 @@ absl::Status SalesDesk::Start(Clock::time_point since, int workers) {
 }
 
 void SalesDesk::Watch(Clock::time_point since) {
-  auto handoff = v1::HandoffService::NewStub(
-      grpc::CreateChannel(endpoints_.handoff_grpc, grpc::InsecureChannelCredentials()));
   std::string token;
   while (!stopping_.load()) {
     grpc::ClientContext ctx;
@@ -332,7 +321,7 @@ void SalesDesk::Watch(Clock::time_point since) {
       *req.mutable_since() = events::TimestampFromMillis(
           std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count());
     }
-    auto reader = handoff->WatchHandoffs(&ctx, req);
+    auto reader = handoff_->WatchHandoffs(&ctx, req);
     v1::WatchHandoffsResponse resp;
     while (reader->Read(&resp)) {
       token = resp.resume_token();
@@ -402,8 +391,7 @@ absl::Status SalesDesk::Answer(const Work& work) {
     }
     if (rep.empty()) return absl::FailedPreconditionError("nobody works queue " + work.queue);
   }
-  auto handoff = v1::HandoffService::NewStub(
-      grpc::CreateChannel(endpoints_.handoff_grpc, grpc::InsecureChannelCredentials()));
+  v1::HandoffService::Stub* handoff = handoff_.get();
   const std::string key = StrCat(work.lead->submission.idempotency_key(), "-sales-");
   ctl::FeedbackArgs f;
   f.lead_id = work.lead_id;

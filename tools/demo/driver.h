@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "leadflow/v1/config.pb.h"
+#include "leadflow/v1/handoff_service.grpc.pb.h"
 #include "tools/demo/generator.h"
 #include "tools/demo/truth.h"
 
@@ -47,6 +48,10 @@ struct FeedResult {
   // Every gRPC capture (fixed idempotency keys) came back a repeat: the data set ran here before.
   bool loaded_before = false;
 };
+
+// Activity `k` of `lead` as a submission of its own (the person's email and the engagement): what
+// a marketing system's Kafka connector publishes on the raw topic.
+v1::LeadSubmission ActivityAsSubmission(const DemoLead& lead, size_t k);
 
 // Sends every lead and activity. A lead intake refuses is an error naming it (the data set is
 // valid by construction); `work_dir` receives the CSV file of the csv leads.
@@ -84,10 +89,10 @@ class SalesDesk {
   Endpoints endpoints_;
   v1::RoutingConfig routing_;
   Log log_;
+  std::unique_ptr<v1::HandoffService::Stub> handoff_;  // one channel for every answer
   std::map<std::string, const DemoLead*> by_email_;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> answered_{0};
-  std::atomic<int64_t> planned_{0};
   mutable std::mutex mu_;
   std::map<std::string, int> handoffs_;
   std::vector<std::unique_ptr<Work>> queue_;

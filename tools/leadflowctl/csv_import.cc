@@ -123,6 +123,8 @@ absl::StatusOr<google::protobuf::Timestamp> ParseTime(const std::string& text) {
   return t;
 }
 
+}  // namespace
+
 std::string CsvField(const std::string& v) {
   if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
   std::string out = "\"";
@@ -140,8 +142,6 @@ std::string CsvLine(const std::vector<std::string>& fields) {
     StrAppend(&out, i == 0 ? "" : ",", CsvField(fields[i]));
   return out + "\n";
 }
-
-}  // namespace
 
 CsvReader::CsvReader(std::string text) : text_(std::move(text)) {
   if (StartsWith(text_, "\xEF\xBB\xBF")) pos_ = 3;  // UTF-8 BOM

@@ -31,6 +31,9 @@ class CsvReader {
   std::string error_;
 };
 
+// One CSV record (RFC 4180: fields with commas, quotes or line breaks quoted), with its line break.
+std::string CsvLine(const std::vector<std::string>& fields);
+
 // Field paths a column can map to (LeadSubmission fields): "person.email", "company.name",
 // "source.campaign_id", "custom_attributes.<key>", ... See KnownFields().
 const std::vector<std::string>& KnownFields();

@@ -12,6 +12,7 @@
 #include "services/intake/identity.h"
 #include "services/qualification/config_source.h"
 #include "services/qualification/qualifier.h"
+#include "tools/demo/driver.h"
 #include "tools/demo/generator.h"
 #include "tools/demo/truth.h"
 
@@ -86,13 +87,7 @@ TEST(DemoDataTest, EveryArchetypeQualifiesAsConstructedUnderTheShippedConfig) {
         submissions[0].mutable_company()->clear_annual_revenue();
       }
       for (size_t k = 0; k < lead.engagements.size(); ++k) {
-        v1::LeadSubmission s;
-        s.set_idempotency_key(StrCat(lead.submission.idempotency_key(), "-", k));
-        s.set_source_system(lead.submission.source_system());
-        *s.mutable_occurred_at() = lead.engagements[k].occurred_at();
-        s.mutable_person()->set_email(lead.submission.person().email());
-        *s.mutable_engagement() = lead.engagements[k];
-        submissions.push_back(s);
+        submissions.push_back(ActivityAsSubmission(lead, k));
       }
       std::optional<v1::Lead> stored;
       std::optional<v1::QualificationState> state;
