@@ -19,4 +19,6 @@ if [[ ! -f "${build_dir}/build.ninja" ]] ||
     -DCMAKE_BUILD_TYPE="${build_type}" -DLEADFLOW_SANITIZE="${sanitize}" >/dev/null
 fi
 log "building in ${build_dir}"
-cmake --build "${build_dir}" -- ${LEADFLOW_NINJA_FLAGS:-}
+# LEADFLOW_NINJA_FLAGS may hold several flags (e.g. "-j1 -k0"): split on whitespace, no globbing.
+read -r -a ninja_flags <<<"${LEADFLOW_NINJA_FLAGS:-}"
+cmake --build "${build_dir}" -- "${ninja_flags[@]}"

@@ -3,13 +3,15 @@
 # Debian packages (toolchain, gRPC/protobuf, librdkafka, RocksDB, test and support libraries, a JDK and
 # Maven for the local Kafka broker) and the `buf` protobuf linter (a Go module).
 # Safe to run repeatedly: a second run with everything present touches nothing and takes ~1 s.
+#   LEADFLOW_DEPS=build scripts/install-deps.sh   only what building the binaries needs (the image
+#                                                 build, deploy/Dockerfile): no broker, browser, buf
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 source "${here}/lib.sh"
 
-DEB_PACKAGES=(
+BUILD_PACKAGES=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git clang-format
   # event contracts and RPC
@@ -23,16 +25,21 @@ DEB_PACKAGES=(
   # lead normalisation (intake): hashing, country names, IDN domains, phone numbers; time zones
   # (handoff SLA business hours)
   libssl-dev libicu-dev libidn2-dev libpsl-dev libphonenumber-dev tzdata
+)
+DEB_PACKAGES=(
+  "${BUILD_PACKAGES[@]}"
   # operating the local broker: a JDK, Maven to fetch the broker jars, kcat for poking at topics
   default-jdk-headless maven kcat
-  # scripts
-  curl procps iproute2 netcat-openbsd python3
+  # scripts (shellcheck: scripts/check-deploy.sh lints them)
+  curl procps iproute2 netcat-openbsd python3 shellcheck
   # the reporting dashboard's test (headless)
   chromium
 )
 
+wanted=("${DEB_PACKAGES[@]}")
+if [[ "${LEADFLOW_DEPS:-all}" == build ]]; then wanted=("${BUILD_PACKAGES[@]}"); fi
 missing=()
-for p in "${DEB_PACKAGES[@]}"; do
+for p in "${wanted[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
@@ -52,4 +59,4 @@ fi
 # buf (lint and wire-breaking checks of proto/). Built from the Go module proxy into a cache outside
 # the source tree. Needs a Go toolchain of 1.23+; Debian 12's golang is too old for buf, so a newer Go
 # on PATH is used when present and the proto lint is skipped with a loud warning otherwise.
-"${here}/install-buf.sh"
+if [[ "${LEADFLOW_DEPS:-all}" != build ]]; then "${here}/install-buf.sh"; fi

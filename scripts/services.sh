@@ -1,8 +1,12 @@
 # shellcheck shell=bash
 # The five leadflow services as the local scripts run them (sourced, not run): names, default
 # ports (DESIGN.md), and starting/stopping one service process with a pid file under .run/services.
+# SC2034: these three are read by up.sh and down.sh, which source this file.
+# shellcheck disable=SC2034
 SERVICE_NAMES=(intake qualification handoff recycle reporting)
+# shellcheck disable=SC2034
 SERVICE_GRPC_PORTS=(50051 50052 50053 50054 50055)
+# shellcheck disable=SC2034
 SERVICE_HTTP_PORTS=(8081 8082 8083 8084 8085)
 SERVICES_RUN_DIR="${LEADFLOW_RUN}/services"
 SERVICE_READY_TIMEOUT="${SERVICE_READY_TIMEOUT:-120}"

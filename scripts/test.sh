@@ -21,10 +21,12 @@ started=${SECONDS}
 "${here}/build.sh"
 "${here}/check-format.sh"
 "${here}/proto-check.sh"
+"${here}/check-deploy.sh"
 
 # The broker for this run: its own run dir under the build dir, fresh data, stopped on any exit.
 kafka_run_dir="${build_dir}/test-kafka"
 export KAFKA_RUN_DIR="${kafka_run_dir}"
+# shellcheck disable=SC2317  # reached through the EXIT trap, which shellcheck 0.9 does not follow
 stop_kafka() { KAFKA_RUN_DIR="${kafka_run_dir}" "${here}/kafka.sh" stop --purge >/dev/null || true; }
 trap stop_kafka EXIT
 needs_broker=1

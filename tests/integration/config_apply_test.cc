@@ -19,10 +19,12 @@ TEST(ConfigApplyTest, PublishesChangedKindsWithTheNextVersionAndNothingTwice) {
   std::filesystem::copy_file(LEADFLOW_CONFIG_DIR "/icp.yaml", dir.Sub("icp.yaml"));
   const std::string bootstrap = testing::KafkaBootstrap();
 
-  auto first = ApplyConfig(bootstrap, topic, dir.path().string(), "first", kKafkaDeadline);
+  auto first = ApplyConfig({{"bootstrap.servers", bootstrap}}, topic, dir.path().string(), "first",
+                           kKafkaDeadline);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->published, (std::vector<std::string>{"icp v1"}));
-  auto again = ApplyConfig(bootstrap, topic, dir.path().string(), "again", kKafkaDeadline);
+  auto again = ApplyConfig({{"bootstrap.servers", bootstrap}}, topic, dir.path().string(), "again",
+                           kKafkaDeadline);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->published.empty());
   EXPECT_EQ(again->unchanged, (std::vector<std::string>{"icp v1"}));
@@ -32,8 +34,8 @@ TEST(ConfigApplyTest, PublishesChangedKindsWithTheNextVersionAndNothingTwice) {
     std::ofstream out(dir.Sub("icp.yaml"), std::ios::app);
     out << "description: changed\n";
   }
-  auto changed =
-      ApplyConfig(bootstrap, topic, dir.path().string(), "new description", kKafkaDeadline);
+  auto changed = ApplyConfig({{"bootstrap.servers", bootstrap}}, topic, dir.path().string(),
+                             "new description", kKafkaDeadline);
   ASSERT_FALSE(changed.ok()) << "description is set twice in the file: a YAML error";
   // Rewrite it properly.
   std::ifstream in(LEADFLOW_CONFIG_DIR "/icp.yaml");
@@ -42,11 +44,12 @@ TEST(ConfigApplyTest, PublishesChangedKindsWithTheNextVersionAndNothingTwice) {
   std::string yaml = text.str();
   yaml.replace(yaml.find("name: leadflow default ICP"), 26, "name: leadflow ICP, second edition");
   testing::WriteFile(dir.Sub("icp.yaml"), yaml);
-  changed = ApplyConfig(bootstrap, topic, dir.path().string(), "renamed", kKafkaDeadline);
+  changed = ApplyConfig({{"bootstrap.servers", bootstrap}}, topic, dir.path().string(), "renamed",
+                        kKafkaDeadline);
   ASSERT_TRUE(changed.ok()) << changed.status();
   EXPECT_EQ(changed->published, (std::vector<std::string>{"icp v2"}));
 
-  auto published = ReadPublished(bootstrap, topic, kKafkaDeadline);
+  auto published = ReadPublished({{"bootstrap.servers", bootstrap}}, topic, kKafkaDeadline);
   ASSERT_TRUE(published.ok()) << published.status();
   ASSERT_EQ(published->count("icp"), 1U);
   const v1::ConfigRecord& icp = published->at("icp");
@@ -62,14 +65,15 @@ TEST(ConfigApplyTest, ABrokenFilePublishesNothingAndNamesItsLine) {
   testing::TempDir dir;
   testing::WriteFile(dir.Sub("icp.yaml"),
                      "name: x\ngrade_thresholds: {a_min: 10, b_min: 50, c_min: 30}\n");
-  auto result =
-      ApplyConfig(testing::KafkaBootstrap(), topic, dir.path().string(), "", kKafkaDeadline);
+  auto result = ApplyConfig({{"bootstrap.servers", testing::KafkaBootstrap()}}, topic,
+                            dir.path().string(), "", kKafkaDeadline);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(
       std::string(result.status().message()).find("icp.yaml:2:19: grade_thresholds: must satisfy"),
       std::string::npos)
       << result.status();
-  auto published = ReadPublished(testing::KafkaBootstrap(), topic, kKafkaDeadline);
+  auto published =
+      ReadPublished({{"bootstrap.servers", testing::KafkaBootstrap()}}, topic, kKafkaDeadline);
   ASSERT_TRUE(published.ok());
   EXPECT_TRUE(published->empty());
 }

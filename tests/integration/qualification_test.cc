@@ -303,8 +303,8 @@ TEST(QualificationTest, APublishedIcpAppliesToNewEventsAtOnceAndToStoredLeadsOnR
               "    condition: {attribute: company.industry, op: equals, values: [retail]}\n"
               "    weight: 20\n");
   testing::WriteFile(dir.Sub("config/icp.yaml"), yaml);
-  auto applied = ctl::ApplyConfig(testing::KafkaBootstrap(), t.config, dir.Sub("config"),
-                                  "retail in focus", kKafkaDeadline);
+  auto applied = ctl::ApplyConfig({{"bootstrap.servers", testing::KafkaBootstrap()}}, t.config,
+                                  dir.Sub("config"), "retail in focus", kKafkaDeadline);
   ASSERT_TRUE(applied.ok()) << applied.status();
   ASSERT_EQ(applied->published, (std::vector<std::string>{"icp v1"}));
 

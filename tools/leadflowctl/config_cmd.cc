@@ -107,10 +107,11 @@ std::string ContentHash(const v1::ConfigRecord& record) {
 }
 
 absl::StatusOr<std::map<std::string, v1::ConfigRecord>> ReadPublished(
-    const std::string& bootstrap, const std::string& topic, std::chrono::milliseconds timeout) {
-  auto consumer = kafka::Consumer::Create({{"bootstrap.servers", bootstrap},
-                                           {"group.id", StrCat("leadflowctl-", NowMs())},
-                                           {"enable.partition.eof", "true"}});
+    const kafka::Properties& connection, const std::string& topic,
+    std::chrono::milliseconds timeout) {
+  auto consumer = kafka::Consumer::Create(kafka::Merge(
+      connection,
+      {{"group.id", StrCat("leadflowctl-", NowMs())}, {"enable.partition.eof", "true"}}));
   if (!consumer.ok()) return consumer.status();
   // The config topic has one partition (one total order of versions).
   if (absl::Status s = (*consumer)->Assign({{topic, 0, -2}}); !s.ok()) return s;
@@ -139,19 +140,20 @@ absl::StatusOr<std::map<std::string, v1::ConfigRecord>> ReadPublished(
   return latest;
 }
 
-absl::StatusOr<ApplyResult> ApplyConfig(const std::string& bootstrap, const std::string& topic,
-                                        const std::string& dir, const std::string& comment,
+absl::StatusOr<ApplyResult> ApplyConfig(const kafka::Properties& connection,
+                                        const std::string& topic, const std::string& dir,
+                                        const std::string& comment,
                                         std::chrono::milliseconds timeout) {
   absl::StatusOr<std::map<std::string, v1::ConfigRecord>> files = LoadConfigDir(dir);
   if (!files.ok()) return files.status();
   absl::StatusOr<std::map<std::string, v1::ConfigRecord>> published =
-      ReadPublished(bootstrap, topic, timeout);
+      ReadPublished(connection, topic, timeout);
   if (!published.ok()) return published.status();
   int64_t version = 0;
   for (const auto& [kind, record] : *published)
     version = std::max(version, record.version().version());
 
-  auto sender = kafka::Sender::Create({{"bootstrap.servers", bootstrap}});
+  auto sender = kafka::Sender::Create(connection);
   if (!sender.ok()) return sender.status();
   ApplyResult result;
   const char* user = std::getenv("USER");

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "leadflow/v1/config.pb.h"
+#include "services/common/kafka/properties.h"
 
 namespace leadflow::ctl {
 
@@ -20,9 +21,11 @@ absl::StatusOr<std::map<std::string, v1::ConfigRecord>> LoadConfigDir(const std:
 // "sha256:<hex>" of the deterministic serialization of the record's payload.
 std::string ContentHash(const v1::ConfigRecord& record);
 
-// The latest record of each kind on the config topic (key = kind).
+// The latest record of each kind on the config topic (key = kind). `connection` is the Kafka
+// connection (bootstrap.servers and any security properties).
 absl::StatusOr<std::map<std::string, v1::ConfigRecord>> ReadPublished(
-    const std::string& bootstrap, const std::string& topic, std::chrono::milliseconds timeout);
+    const kafka::Properties& connection, const std::string& topic,
+    std::chrono::milliseconds timeout);
 
 struct ApplyResult {
   std::vector<std::string> published;  // "icp v7"
@@ -31,8 +34,9 @@ struct ApplyResult {
 
 // Publishes every kind whose content differs from the latest published one, each with the next
 // global version; the same content again publishes nothing.
-absl::StatusOr<ApplyResult> ApplyConfig(const std::string& bootstrap, const std::string& topic,
-                                        const std::string& dir, const std::string& comment,
+absl::StatusOr<ApplyResult> ApplyConfig(const kafka::Properties& connection,
+                                        const std::string& topic, const std::string& dir,
+                                        const std::string& comment,
                                         std::chrono::milliseconds timeout);
 
 }  // namespace leadflow::ctl

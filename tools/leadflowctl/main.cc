@@ -10,7 +10,9 @@
 //   5 unavailable (UNAVAILABLE or DEADLINE_EXCEEDED: the service is down or too slow)
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
@@ -23,6 +25,7 @@
 #include "tools/leadflowctl/config_cmd.h"
 #include "tools/leadflowctl/csv_import.h"
 #include "tools/leadflowctl/exit_code.h"
+#include "tools/leadflowctl/kafka_connection.h"
 #include "tools/leadflowctl/lead_cmds.h"
 #include "tools/leadflowctl/report_cmds.h"
 #include "tools/leadflowctl/sales_cmds.h"
@@ -79,6 +82,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--timeout", timeout_text, "how long to wait for the cluster (e.g. 10s)")
       ->capture_default_str();
+  std::vector<std::string> kafka_property_args;
+  app.add_option("--kafka-property", kafka_property_args,
+                 "KEY=VALUE: a librdkafka property for every Kafka connection (security, e.g. "
+                 "security.protocol=SASL_SSL); LEADFLOW_KAFKA_<KEY> variables set them too "
+                 "(LEADFLOW_KAFKA_SASL_PASSWORD -> sasl.password)");
 
   auto* check = app.add_subcommand("check", "fail fast unless a Kafka broker answers");
   auto* topics = app.add_subcommand("topics", "manage leadflow's topics");
@@ -87,6 +95,19 @@ int main(int argc, char** argv) {
   auto* ensure =
       topics->add_subcommand("ensure", "create the topics of the catalog that are missing");
   ensure->add_option("--file", topics_file, "topic catalog")->capture_default_str();
+  leadflow::ctl::TopicsOverrides topic_overrides;
+  std::vector<std::string> topic_config_args;
+  ensure
+      ->add_option("--partitions", topic_overrides.partitions,
+                   "partitions of every co-partitioned topic (default: the catalog's); topics "
+                   "with a count of their own keep it")
+      ->check(CLI::PositiveNumber);
+  ensure
+      ->add_option("--replication-factor", topic_overrides.replication_factor,
+                   "replication factor of every topic (default: the catalog's)")
+      ->check(CLI::PositiveNumber);
+  ensure->add_option("--topic-config", topic_config_args,
+                     "KEY=VALUE added to every topic's configs (e.g. min.insync.replicas=2)");
   auto* list = topics->add_subcommand("list", "list topics and partition counts");
 
   leadflow::ctl::ImportOptions import_options;
@@ -204,21 +225,24 @@ int main(int argc, char** argv) {
   if (!timeout.ok())
     return Fail(
         absl::InvalidArgumentError("--timeout: " + std::string(timeout.status().message())));
-  auto admin = leadflow::kafka::Admin::Create({{"bootstrap.servers", bootstrap}});
+  auto connection = leadflow::ctl::KafkaConnection(
+      bootstrap, kafka_property_args, leadflow::config::InputsFromProcess(0, nullptr).env);
+  if (!connection.ok()) return Fail(connection.status());
+  auto admin = leadflow::kafka::Admin::Create(*connection);
   if (!admin.ok()) return Fail(admin.status());
   auto info = (*admin)->Describe(*timeout);
   if (!info.ok()) return Fail(info.status());
 
   if (config_apply->parsed()) {
     auto result =
-        leadflow::ctl::ApplyConfig(bootstrap, config_topic, config_dir, comment, *timeout);
+        leadflow::ctl::ApplyConfig(*connection, config_topic, config_dir, comment, *timeout);
     if (!result.ok()) return Fail(result.status());
     for (const auto& p : result->published) std::printf("published %s\n", p.c_str());
     for (const auto& u : result->unchanged) std::printf("unchanged %s\n", u.c_str());
     return 0;
   }
   if (config_show->parsed()) {
-    auto published = leadflow::ctl::ReadPublished(bootstrap, config_topic, *timeout);
+    auto published = leadflow::ctl::ReadPublished(*connection, config_topic, *timeout);
     if (!published.ok()) return Fail(published.status());
     if (published->empty())
       std::printf("nothing published on %s (leadflowctl config apply config/)\n",
@@ -249,7 +273,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (ensure->parsed()) {
-    auto specs = leadflow::ctl::LoadTopicsFile(topics_file);
+    for (const std::string& arg : topic_config_args) {
+      if (absl::Status s =
+              leadflow::ctl::AddKeyValue("--topic-config", arg, &topic_overrides.configs);
+          !s.ok())
+        return Fail(s);
+    }
+    auto specs = leadflow::ctl::LoadTopicsFile(topics_file, topic_overrides);
     if (!specs.ok()) return Fail(specs.status());
     std::vector<leadflow::kafka::TopicSpec> missing;
     int mismatched = 0;

@@ -20,7 +20,8 @@ absl::StatusOr<int> PositiveInt(const YAML::Node& node, const std::string& path,
 
 }  // namespace
 
-absl::StatusOr<std::vector<kafka::TopicSpec>> LoadTopicsFile(const std::string& path) {
+absl::StatusOr<std::vector<kafka::TopicSpec>> LoadTopicsFile(const std::string& path,
+                                                             const TopicsOverrides& overrides) {
   LF_ASSIGN_OR_RETURN(YAML::Node root, config::LoadYamlFile(path));
   if (!root.IsMap()) {
     return absl::InvalidArgumentError(StrCat(path, ": expected a mapping with 'topics'"));
@@ -34,6 +35,8 @@ absl::StatusOr<std::vector<kafka::TopicSpec>> LoadTopicsFile(const std::string& 
     LF_ASSIGN_OR_RETURN(replication,
                         PositiveInt(root["replication_factor"], path, "replication_factor"));
   }
+  if (overrides.partitions > 0) partitions = overrides.partitions;
+  if (overrides.replication_factor > 0) replication = overrides.replication_factor;
   const YAML::Node topics = root["topics"];
   if (!topics || !topics.IsSequence() || topics.size() == 0) {
     return absl::InvalidArgumentError(
@@ -64,6 +67,7 @@ absl::StatusOr<std::vector<kafka::TopicSpec>> LoadTopicsFile(const std::string& 
       }
       for (const auto& kv : configs) spec.configs.emplace(kv.first.Scalar(), kv.second.Scalar());
     }
+    for (const auto& [key, value] : overrides.configs) spec.configs[key] = value;
     out.push_back(std::move(spec));
   }
   return out;

@@ -50,8 +50,10 @@ void GrpcServer::SetServing(bool serving) {
   if (server_ == nullptr) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   LF_CHECK(health != nullptr, "default health service is enabled in Start()");
-  // Without a service name this sets every registered service and the server ("") at once.
+  // Without a service name this sets every registered service and the server ("") at once, the
+  // liveness name among them, so that one is set again after it.
   health->SetServingStatus(serving);
+  health->SetServingStatus(kLivenessService, true);
 }
 
 void GrpcServer::Shutdown(int grace_ms) {

@@ -36,8 +36,14 @@ class GrpcServer {
   absl::Status Start();
   int port() const { return port_; }
 
-  // Health of the whole server ("") and of every registered service name.
+  // Health of the whole server ("") and of every registered service name: readiness, SERVING only
+  // while the service can do its work (Kubernetes' readiness probe asks for "").
   void SetServing(bool serving);
+
+  // The health service name a liveness probe asks for: SERVING from Start() until Shutdown(),
+  // whatever SetServing says, so a service that is rebalancing or restoring its state (not ready)
+  // is not restarted for it.
+  static constexpr char kLivenessService[] = "leadflow.liveness";
 
   // Stops accepting calls and waits up to `grace_ms` for in-flight calls, then cancels them.
   void Shutdown(int grace_ms = 5000);

@@ -18,10 +18,12 @@ std::shared_ptr<grpc::Channel> Connect(int port) {
   return grpc::CreateChannel(StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
 }
 
-HealthStatus::ServingStatus Check(grpc::health::v1::Health::Stub& stub) {
+HealthStatus::ServingStatus Check(grpc::health::v1::Health::Stub& stub,
+                                  const std::string& service = "") {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   grpc::health::v1::HealthCheckRequest req;
+  req.set_service(service);
   HealthStatus resp;
   const grpc::Status s = stub.Check(&ctx, req, &resp);
   EXPECT_TRUE(s.ok()) << s.error_message();
@@ -38,6 +40,19 @@ TEST(GrpcServerTest, HealthStartsNotServingAndFollowsSetServing) {
   EXPECT_EQ(Check(*stub), HealthStatus::SERVING);
   server.SetServing(false);
   EXPECT_EQ(Check(*stub), HealthStatus::NOT_SERVING);
+  server.Shutdown();
+}
+
+TEST(GrpcServerTest, LivenessServesWhileNotReady) {
+  GrpcServer server(GrpcServerOptions{});
+  ASSERT_TRUE(server.Start().ok());
+  auto stub = grpc::health::v1::Health::NewStub(Connect(server.port()));
+  EXPECT_EQ(Check(*stub, GrpcServer::kLivenessService), HealthStatus::SERVING);
+  server.SetServing(true);
+  EXPECT_EQ(Check(*stub, GrpcServer::kLivenessService), HealthStatus::SERVING);
+  server.SetServing(false);
+  EXPECT_EQ(Check(*stub), HealthStatus::NOT_SERVING);
+  EXPECT_EQ(Check(*stub, GrpcServer::kLivenessService), HealthStatus::SERVING);
   server.Shutdown();
 }
 
