@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -144,22 +145,7 @@ func TestManifestMistakes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := copyFixture(t, "clean", tc.edits...)
 			code, out := runCheck(t, "manifests", "--topics", "testdata/topics.yaml", dir)
-			if code != 1 {
-				t.Errorf("exit %d, want 1", code)
-			}
-			lines := strings.Split(strings.TrimSpace(out), "\n")
-			for _, want := range tc.want {
-				found := false
-				for _, l := range lines {
-					found = found || strings.Contains(l, want)
-				}
-				if !found {
-					t.Errorf("no finding contains %q; findings:\n%s", want, out)
-				}
-			}
-			if len(lines) != len(tc.want) {
-				t.Errorf("%d findings, want %d:\n%s", len(lines), len(tc.want), out)
-			}
+			expectFindings(t, code, out, tc.want)
 		})
 	}
 }
@@ -245,23 +231,26 @@ func TestDockerfileMistakes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			file := copyFixture(t, df, tc.edits...)
 			code, out := runCheck(t, "dockerfile", file)
-			if code != 1 {
-				t.Errorf("exit %d, want 1", code)
-			}
-			lines := strings.Split(strings.TrimSpace(out), "\n")
-			for _, want := range tc.want {
-				found := false
-				for _, l := range lines {
-					found = found || strings.Contains(l, want)
-				}
-				if !found {
-					t.Errorf("no finding contains %q; findings:\n%s", want, out)
-				}
-			}
-			if len(lines) != len(tc.want) {
-				t.Errorf("%d findings, want %d:\n%s", len(lines), len(tc.want), out)
-			}
+			expectFindings(t, code, out, tc.want)
 		})
+	}
+}
+
+// expectFindings asserts a failed check (exit 1) whose findings are exactly `want`: one line each,
+// containing the substring.
+func expectFindings(t *testing.T, code int, out string, want []string) {
+	t.Helper()
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, w := range want {
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, w) }) {
+			t.Errorf("no finding contains %q; findings:\n%s", w, out)
+		}
+	}
+	if len(lines) != len(want) {
+		t.Errorf("%d findings, want %d:\n%s", len(lines), len(want), out)
 	}
 }
 
