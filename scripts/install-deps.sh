@@ -13,7 +13,7 @@ source "${here}/lib.sh"
 
 BUILD_PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build ccache pkg-config git clang-format
+  build-essential cmake ninja-build ccache pkg-config git
   # event contracts and RPC
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev
   # Kafka client, state, absl
@@ -28,6 +28,8 @@ BUILD_PACKAGES=(
 )
 DEB_PACKAGES=(
   "${BUILD_PACKAGES[@]}"
+  # formatting check
+  clang-format
   # operating the local broker: a JDK, Maven to fetch the broker jars, kcat for poking at topics
   default-jdk-headless maven kcat
   # scripts (shellcheck: scripts/check-deploy.sh lints them)

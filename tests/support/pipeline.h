@@ -1,11 +1,15 @@
 // The whole of leadflow as processes on the real broker, the way the e2e test (and the chaos
 // suite) runs it: fresh topics for one test (the partitions of config/topics.yaml scaled down to
 // 4), the five services started with the shipped configuration files (config/), ports 0, each
-// waited for until ready, all stopped (and reaped) at the end.
+// waited for until ready, all stopped (and reaped) at the end. A service may run as several
+// instances (a StatefulSet's replicas): the same binary and application.id, instance.id 0..n-1,
+// a data dir and a log each.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/support/service_process.h"
@@ -21,30 +25,47 @@ struct PipelineBinaries {
   std::string intake, qualification, handoff, recycle, reporting;
 };
 
+struct PipelineOptions {
+  // Instances per service ("qualification" → 3); a service not named runs one. Instance 0 is
+  // started exactly as a single instance is; instance i > 0 adds --instance.id=i, and its data dir
+  // and log are "<service>-<i>/" and "<service>-<i>.log" under the test's directory.
+  std::map<std::string, int> instances;
+};
+
 class Pipeline {
  public:
+  // Partitions of every lead-keyed topic (the input partitions of every stream step).
+  static constexpr int kPartitions = 4;
+  // intake's lead id key: leads' ids are intake::LeadIdForEmail(email, kLeadIdSecret).
+  static constexpr std::string_view kLeadIdSecret = "e2e-secret";
+
   // Creates the topics (gtest expectations on failure).
-  Pipeline(const TempDir& dir, PipelineBinaries binaries);
+  Pipeline(const TempDir& dir, PipelineBinaries binaries, PipelineOptions options = {});
   ~Pipeline();
 
-  // Starts the five services in pipeline order and waits until each is ready (gtest assertions:
-  // wrap in ASSERT_NO_FATAL_FAILURE).
+  // Starts the five services in pipeline order, every instance of a service in instance order,
+  // and waits until each is ready (gtest assertions: wrap in ASSERT_NO_FATAL_FAILURE).
   void Start();
 
   const PipelineTopics& topics() const { return topics_; }
-  ServiceProcess& intake() { return *services_[0]; }
-  ServiceProcess& qualification() { return *services_[1]; }
-  ServiceProcess& handoff() { return *services_[2]; }
-  ServiceProcess& recycle() { return *services_[3]; }
-  ServiceProcess& reporting() { return *services_[4]; }
-  // The flags `service` ("intake", ...) is started with.
-  std::vector<std::string> Flags(const std::string& service) const;
+  ServiceProcess& intake() { return instance("intake", 0); }
+  ServiceProcess& qualification() { return instance("qualification", 0); }
+  ServiceProcess& handoff() { return instance("handoff", 0); }
+  ServiceProcess& recycle() { return instance("recycle", 0); }
+  ServiceProcess& reporting() { return instance("reporting", 0); }
+  // Instance `i` of `service` ("intake", ...); aborts the test binary when there is none.
+  ServiceProcess& instance(const std::string& service, int i);
+  int instances(const std::string& service) const;
+  // The flags instance `instance` of `service` is started with.
+  std::vector<std::string> Flags(const std::string& service, int instance = 0) const;
 
  private:
   const TempDir& dir_;
   PipelineBinaries binaries_;
+  PipelineOptions options_;
   PipelineTopics topics_;
-  std::vector<std::unique_ptr<ServiceProcess>> services_;
+  // Per service (pipeline order), its instances.
+  std::vector<std::vector<std::unique_ptr<ServiceProcess>>> services_;
 };
 
 }  // namespace leadflow::testing

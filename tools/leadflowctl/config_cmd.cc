@@ -111,7 +111,7 @@ absl::StatusOr<std::map<std::string, v1::ConfigRecord>> ReadPublished(
     std::chrono::milliseconds timeout) {
   auto consumer = kafka::Consumer::Create(kafka::Merge(
       connection,
-      {{"group.id", StrCat("leadflowctl-", NowMs())}, {"enable.partition.eof", "true"}}));
+      {{"group.id", StrCat("leadflow-ctl-", NowMs())}, {"enable.partition.eof", "true"}}));
   if (!consumer.ok()) return consumer.status();
   // The config topic has one partition (one total order of versions).
   if (absl::Status s = (*consumer)->Assign({{topic, 0, -2}}); !s.ok()) return s;

@@ -32,6 +32,17 @@ absl::Status Retrying(const std::function<absl::Status()>& call) {
   return result;
 }
 
+// Which instance runs which partition: 1 while this instance runs the task of input partition
+// `partition` (restored and processing), 0 once it closed it. A count (leadflow_stream_tasks)
+// cannot show that a partition is owned exactly once across the instances of a group.
+metrics::Gauge& TaskOwnedGauge(metrics::Registry& registry, const std::string& app,
+                               int32_t partition) {
+  return registry.GetGauge("leadflow_stream_task_owned",
+                           "1 while this instance runs the task of the input partition (restored "
+                           "and processing), else 0.",
+                           {{"app", app}, {"partition", std::to_string(partition)}});
+}
+
 }  // namespace
 
 struct StreamApp::Metrics {
@@ -815,6 +826,7 @@ absl::Status StreamApp::OpenTask(int32_t partition) {
     tasks_[partition] = std::move(task);
   }
   metrics_->tasks.Set(static_cast<double>(tasks_.size()));
+  TaskOwnedGauge(*registry_, options_.application_id, partition).Set(1);
   return absl::OkStatus();
 }
 
@@ -937,6 +949,7 @@ void StreamApp::CloseTasks() {
     if (absl::Status s = task->state->Close(); !s.ok()) {
       log::Error("closing task state", {{"partition", p}, {"error", std::string(s.message())}});
     }
+    TaskOwnedGauge(*registry_, options_.application_id, p).Set(0);
   }
   tasks_.clear();
   next_offset_.clear();
