@@ -20,6 +20,7 @@
 #include "services/handoff/sla.h"
 #include "services/qualification/icp_config.h"
 #include "services/recycle/nurture.h"
+#include "tools/leadflowctl/topic_reader.h"
 
 namespace leadflow::ctl {
 namespace {
@@ -109,34 +110,20 @@ std::string ContentHash(const v1::ConfigRecord& record) {
 absl::StatusOr<std::map<std::string, v1::ConfigRecord>> ReadPublished(
     const kafka::Properties& connection, const std::string& topic,
     std::chrono::milliseconds timeout) {
-  auto consumer = kafka::Consumer::Create(kafka::Merge(
-      connection,
-      {{"group.id", StrCat("leadflow-ctl-", NowMs())}, {"enable.partition.eof", "true"}}));
-  if (!consumer.ok()) return consumer.status();
-  // The config topic has one partition (one total order of versions).
-  if (absl::Status s = (*consumer)->Assign({{topic, 0, -2}}); !s.ok()) return s;
   std::map<std::string, v1::ConfigRecord> latest;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return absl::DeadlineExceededError(
-          StrCat("reading ", topic, ": not at its end within ", timeout.count(), " ms"));
-    }
-    auto polled = (*consumer)->Poll(std::chrono::milliseconds(200));
-    if (!polled.ok()) return polled.status();
-    if (polled->has_value()) {
-      const kafka::ConsumedRecord& r = **polled;
-      if (r.is_tombstone()) {
-        latest.erase(std::string(r.key()));
-        continue;
-      }
-      v1::ConfigRecord record;
-      if (record.ParseFromArray(r.value().data(), static_cast<int>(r.value().size()))) {
-        latest[std::string(r.key())] = std::move(record);
-      }
-    }
-    if (!(*consumer)->TakeEofs().empty()) break;
-  }
+  // The config topic has one partition (one total order of versions), read from the beginning.
+  absl::Status read =
+      ReadToEnd(connection, {{topic, 0, -2}}, timeout, [&](const kafka::ConsumedRecord& r) {
+        if (r.is_tombstone()) {
+          latest.erase(std::string(r.key()));
+          return;
+        }
+        v1::ConfigRecord record;
+        if (record.ParseFromArray(r.value().data(), static_cast<int>(r.value().size()))) {
+          latest[std::string(r.key())] = std::move(record);
+        }
+      });
+  if (!read.ok()) return read;
   return latest;
 }
 

@@ -24,6 +24,7 @@
 #include "tools/leadflowctl/command_support.h"
 #include "tools/leadflowctl/config_cmd.h"
 #include "tools/leadflowctl/csv_import.h"
+#include "tools/leadflowctl/dlq_cmd.h"
 #include "tools/leadflowctl/exit_code.h"
 #include "tools/leadflowctl/kafka_connection.h"
 #include "tools/leadflowctl/lead_cmds.h"
@@ -89,6 +90,19 @@ int main(int argc, char** argv) {
                  "(LEADFLOW_KAFKA_SASL_PASSWORD -> sasl.password)");
 
   auto* check = app.add_subcommand("check", "fail fast unless a Kafka broker answers");
+  int dlq_last = 20;
+  bool dlq_with_payload = false;
+  std::string dlq_topic = "leadflow.dlq.v1";
+  auto* dlq = app.add_subcommand(
+      "dlq",
+      "the last dead letters of every partition of the DLQ, oldest first: time, failing service,\n"
+      "  reason, source record (topic[partition]@offset), detail (docs/operations.md#runbook)");
+  dlq->add_option("--last", dlq_last, "records per partition")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  dlq->add_option("--topic", dlq_topic, "the dead-letter topic")->capture_default_str();
+  dlq->add_flag("--with-payload", dlq_with_payload,
+                "with --json: include the original key and value (may hold personal data)");
   auto* topics = app.add_subcommand("topics", "manage leadflow's topics");
   topics->require_subcommand(1);
   std::string topics_file = "config/topics.yaml";
@@ -259,6 +273,20 @@ int main(int argc, char** argv) {
                   v.published_by().c_str(), v.origin().c_str(), v.comment().empty() ? "" : "  — ",
                   v.comment().c_str());
     }
+    return 0;
+  }
+  if (dlq->parsed()) {
+    auto it = info->topics.find(dlq_topic);
+    if (it == info->topics.end()) {
+      return Fail(absl::NotFoundError(leadflow::StrCat("topic ", dlq_topic, " does not exist")));
+    }
+    auto letters =
+        leadflow::ctl::ReadDeadLetters(*connection, dlq_topic, it->second, dlq_last, *timeout);
+    if (!letters.ok()) return Fail(letters.status());
+    const std::string text =
+        as_json ? leadflow::ctl::DeadLetterJsonLines(*std::move(letters), dlq_with_payload)
+                : leadflow::ctl::DeadLetterTable(*letters);
+    std::fputs(text.c_str(), stdout);
     return 0;
   }
   if (check->parsed()) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "tools/leadflowctl/command_support.h"
+#include "tools/leadflowctl/dlq_cmd.h"
 #include "tools/leadflowctl/exit_code.h"
 #include "tools/leadflowctl/lead_cmds.h"
 #include "tools/leadflowctl/report_cmds.h"
@@ -332,6 +333,36 @@ TEST(FunnelTableTest, ShowsTheMainPathWithConversionBetweenStages) {
 
 TEST(FunnelTableTest, EmptyResponseSaysSo) {
   EXPECT_THAT(RenderFunnel(v1::GetFunnelResponse()), HasSubstr("no rows"));
+}
+
+v1::DeadLetter InvalidEmailLetter() {
+  v1::DeadLetter d;
+  d.set_source_topic("leadflow.intake.raw.v1");
+  d.set_source_partition(2);
+  d.set_source_offset(41);
+  d.set_reason_code(v1::DEAD_LETTER_REASON_INVALID);
+  d.set_detail("person.email: not a valid address");
+  d.set_failing_service(v1::SERVICE_NAME_INTAKE);
+  *d.mutable_occurred_at() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(
+      1'795'000'000'000);  // 2026-11-18T11:06:40Z
+  d.set_original_value("{\"email\":\"ann@example\"}");
+  return d;
+}
+
+TEST(DeadLetterTableTest, ShowsTimeServiceReasonSourceAndDetailButNoPayload) {
+  const std::string table = DeadLetterTable({InvalidEmailLetter()});
+  EXPECT_EQ(table,
+            "TIME                  SERVICE  REASON   SOURCE                        DETAIL\n"
+            "2026-11-18T11:06:40Z  intake   invalid  leadflow.intake.raw.v1[2]@41  "
+            "person.email: not a valid address\n");
+  EXPECT_EQ(DeadLetterTable({}), "no dead letters\n");
+}
+
+TEST(DeadLetterJsonTest, LeavesThePayloadOutUnlessAskedFor) {
+  const std::string without = DeadLetterJsonLines({InvalidEmailLetter()}, false);
+  EXPECT_THAT(without, HasSubstr("\"detail\":\"person.email: not a valid address\""));
+  EXPECT_THAT(without, Not(HasSubstr("originalValue")));
+  EXPECT_THAT(DeadLetterJsonLines({InvalidEmailLetter()}, true), HasSubstr("originalValue"));
 }
 
 TEST(QualityTableTest, ShowsRatesMoneyAndTopRejection) {
