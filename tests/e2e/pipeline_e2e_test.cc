@@ -8,11 +8,15 @@
 //     consumer of the handoffs topic once, for the same leads;
 //   - nothing went to the dead-letter topic (every record was valid by construction).
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "gtest/gtest.h"
+#include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
 #include "services/handoff/routing.h"
 #include "tests/support/kafka_env.h"
@@ -102,6 +106,50 @@ TEST(PipelineE2ETest, DemoDataThroughEveryWayInMatchesTheGroundTruthAndHandoffsA
   EXPECT_TRUE(dlq.records.empty())
       << dlq.records.size()
       << " records on the DLQ, first: " << (dlq.records.empty() ? "" : dlq.records.front().second);
+
+  // No personal data in what operators collect: none of the data set's emails (as sent and
+  // lower-cased), full names or phone numbers (as sent and as digits; the data set has none today)
+  // appears in any service's log of this run or on any service's /metrics page.
+  std::set<std::string> personal;
+  for (const demo::DemoLead& lead : set.leads) {
+    const v1::Person& person = lead.submission.person();
+    personal.insert(person.email());
+    personal.insert(AsciiStrToLower(person.email()));
+    if (!person.first_name().empty() && !person.last_name().empty()) {
+      personal.insert(StrCat(person.first_name(), " ", person.last_name()));
+    }
+    if (!person.phone().empty()) {
+      personal.insert(person.phone());
+      std::string digits;
+      for (char c : person.phone()) {
+        if (c >= '0' && c <= '9') digits += c;
+      }
+      if (digits.size() >= 7) personal.insert(digits);
+    }
+  }
+  personal.erase("");
+  ASSERT_GE(personal.size(), set.leads.size()) << "at least each lead's email";
+  std::map<std::string, std::string> collected;  // where -> text
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (entry.path().extension() != ".log") continue;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    collected[entry.path().filename().string()] = text.str();
+  }
+  ASSERT_EQ(collected.size(), 5u) << "the five service logs";
+  for (testing::ServiceProcess* service :
+       {&pipeline.intake(), &pipeline.qualification(), &pipeline.handoff(), &pipeline.recycle(),
+        &pipeline.reporting()}) {
+    httplib::Result metrics = service->http().Get("/metrics");
+    ASSERT_TRUE(metrics && metrics->status == 200);
+    collected[StrCat(service->name(), " /metrics")] = metrics->body;
+  }
+  for (const auto& [where, text] : collected) {
+    for (const std::string& value : personal) {
+      EXPECT_EQ(text.find(value), std::string::npos) << where << " contains " << value;
+    }
+  }
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ class ServiceProcess {
   std::string grpc_address() const;
   // A client for its HTTP port (valid until the next Start).
   httplib::Client& http() { return *http_; }
+  const std::string& name() const { return name_; }
   const std::string& log_path() const { return log_path_; }
 
  private:
