@@ -151,27 +151,6 @@ absl::StatusOr<HandoffCore::Answered> HandoffCore::Answer(v1::SalesFeedback feed
                " is not on this instance; answer through the sales-feedback topic or the "
                "instance that runs its partition"));
   }
-  // A handoff is on the handoffs topic (and in WatchHandoffs) as soon as its transaction commits;
-  // this instance's committed state follows a moment later. An answer in that moment (a sales tool
-  // that reacts at once) waits for the routed state instead of being refused for a lead "being
-  // routed". If routing takes longer than apply_timeout, the check below refuses as before.
-  if ((*state)->awaiting_route()) {
-    std::optional<v1::HandoffState> routed;
-    absl::StatusOr<std::optional<std::string>> seen = app_->AwaitCommitted(
-        kHandoffsStore, feedback.lead_id(),
-        [&](const std::optional<std::string>& bytes) {
-          absl::StatusOr<std::optional<v1::HandoffState>> s =
-              ParseHandoffState(bytes, feedback.lead_id());
-          if (!s.ok() || !s->has_value() || (*s)->awaiting_route()) return false;
-          routed = std::move(*s);
-          return true;
-        },
-        options_.apply_timeout);
-    if (!seen.ok() && seen.status().code() != absl::StatusCode::kDeadlineExceeded) {
-      return seen.status();
-    }
-    if (routed.has_value()) *state = std::move(routed);
-  }
   // The same checks the processor makes, on the committed state: most refusals are answered here
   // without a write. The processor checks again (the state may move in between) and has the last
   // word.

@@ -31,7 +31,8 @@ using testing::Verifier;
 class RunningApp {
  public:
   RunningApp(const testing::CountingTopics& t, const std::string& state_dir,
-             metrics::Registry* registry, const stream::Clock* clock = nullptr) {
+             metrics::Registry* registry, const stream::Clock* clock = nullptr,
+             std::function<void()> after_commit = {}) {
     stream::StreamOptions o;
     o.application_id = t.app;
     o.input_topics = {t.input};
@@ -41,6 +42,7 @@ class RunningApp {
     o.state_dir = state_dir;
     o.kafka = testing::KafkaProperties();
     o.clock = clock;
+    o.after_commit_for_test = std::move(after_commit);
     auto app = stream::StreamApp::Create(o, std::make_unique<testing::CountingProcessor>(t.output),
                                          registry);
     if (!app.ok()) {
@@ -56,6 +58,7 @@ class RunningApp {
       EXPECT_TRUE(Stop().ok());
     }
   }
+  stream::StreamApp& app() { return *app_; }
   absl::Status Stop() {
     stop_.store(true);
     if (thread_.joinable()) thread_.join();
@@ -129,6 +132,47 @@ TEST(StreamRuntimeTest, ExactlyOnceCountsThenRestoreIntoAnEmptyStateDir) {
       registry.GetCounter("leadflow_stream_restored_records_total", "", {{"app", t.app}}).Value(),
       kKeys)
       << "the second instance must have restored every key from the changelog";
+}
+
+// Once a transaction's outputs are visible to a read_committed consumer, a local read of the state
+// it wrote returns that state, never the state before it: the API layers read local state right
+// after a client saw an event (a sales tool answering the handoff it was just shown). The apply
+// after each commit is made slow (the fault injected: 50 ms), so a read that did not wait for it
+// would see the count before.
+TEST(StreamRuntimeTest, StateIsReadLocallyOnceItsOutputsAreVisible) {
+  const testing::CountingTopics t = testing::MakeCountingTopics(2);
+  testing::TempDir dir;
+  metrics::Registry registry;
+  Verifier verifier(t.output);
+  RunningApp app(t, dir.Sub("state"), &registry, nullptr,
+                 [] { std::this_thread::sleep_for(std::chrono::milliseconds(50)); });
+  constexpr int kRounds = 20;
+  constexpr int kKeys = 20;
+  size_t checked = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<std::pair<std::string, std::string>> batch;
+    for (int k = 0; k < kKeys; ++k) batch.emplace_back(StrCat("lead-", k), StrCat("r", round));
+    ProduceAll(t.input, batch);
+    const size_t want = static_cast<size_t>((round + 1) * kKeys);
+    ASSERT_TRUE(
+        testing::WaitUntil([&] { return verifier.records.size() >= want; }, kKafkaDeadline,
+                           [&] {
+                             verifier.PollOnce(5);
+                             // Each output read at once: its count must be stored already.
+                             for (; checked < verifier.records.size(); ++checked) {
+                               const auto& [key, value] = verifier.records[checked];
+                               const int64_t count = std::stoll(value.substr(value.rfind('=') + 1));
+                               auto read = app.app().ReadCommitted(testing::kCountsStore, key);
+                               ASSERT_TRUE(read.ok()) << read.status();
+                               ASSERT_TRUE(read->value.has_value()) << key;
+                               EXPECT_GE(std::stoll(*read->value), count)
+                                   << key << ": output " << value << " visible before its state";
+                             }
+                           }))
+        << verifier.records.size() << " of " << want;
+  }
+  EXPECT_EQ(checked, static_cast<size_t>(kRounds * kKeys));
+  EXPECT_TRUE(app.Stop().ok());
 }
 
 TEST(StreamRuntimeTest, PoisonRecordsGoToTheDlqAndThePartitionGoesOn) {

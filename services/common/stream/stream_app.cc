@@ -282,6 +282,7 @@ const GlobalTable* StreamApp::global_table(std::string_view topic) const {
 
 absl::StatusOr<StreamApp::LocalRead> StreamApp::ReadCommitted(std::string_view store,
                                                               std::string_view key) const {
+  std::shared_lock<std::shared_mutex> visible(visibility_mu_);
   std::shared_lock<std::shared_mutex> lock(tasks_mu_);
   LocalRead out;
   out.all_local =
@@ -312,6 +313,7 @@ absl::StatusOr<std::optional<std::string>> StreamApp::AwaitCommitted(
 absl::StatusOr<bool> StreamApp::ScanCommitted(
     std::string_view store,
     const std::function<bool(int32_t, std::string_view, std::string_view)>& fn) const {
+  std::shared_lock<std::shared_mutex> visible(visibility_mu_);
   std::shared_lock<std::shared_mutex> lock(tasks_mu_);
   const bool all_local =
       input_partitions_.load() > 0 && static_cast<int>(tasks_.size()) == input_partitions_.load();
@@ -685,14 +687,18 @@ absl::Status StreamApp::Commit(bool wait) {
                                                  options_.kafka_timeout);
     });
   }
+  // From the commit (the outputs become visible) until the state is applied, local reads wait.
+  std::unique_lock<std::shared_mutex> visible(visibility_mu_);
   if (s.ok()) {
     s = Retrying([&] { return producer_->CommitTransaction(options_.kafka_timeout); });
   }
   if (s.code() == absl::StatusCode::kAborted || s.code() == absl::StatusCode::kUnavailable) {
+    visible.unlock();
     log::Warn("commit failed; aborting", {{"error", std::string(s.message())}});
     return AbortAndRewind(ToStd(s.message()));
   }
   if (!s.ok()) return s;
+  if (options_.after_commit_for_test) options_.after_commit_for_test();
   // Serves the changelog records' delivery reports (all delivered once the commit returned).
   LF_RETURN_IF_ERROR(producer_->Flush(options_.kafka_timeout));
   delivery_failures_ = producer_->delivery_failures();

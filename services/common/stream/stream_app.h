@@ -58,6 +58,9 @@ struct StreamOptions {
   // instance (fatal) rather than hanging.
   std::chrono::milliseconds restore_stall_timeout{60000};
   const Clock* clock = nullptr;  // null = system clock
+  // Fault injection for tests: called after a transaction committed and before its state is
+  // applied locally (a slow apply). Empty in production.
+  std::function<void()> after_commit_for_test;
 };
 
 class StreamApp : public kafka::RebalanceListener {
@@ -169,6 +172,11 @@ class StreamApp : public kafka::RebalanceListener {
   // Written only by the processing thread, under tasks_mu_ (ReadCommitted reads from others).
   std::map<int32_t, std::unique_ptr<Task>> tasks_;
   mutable std::shared_mutex tasks_mu_;
+  // Exactly-once: held exclusively from the commit of a transaction until its state is applied
+  // locally, shared by ReadCommitted/ScanCommitted. Once a transaction's outputs are visible to
+  // read_committed consumers, a local read waits for its state instead of returning the state
+  // before it (a sales tool answering a handoff it has just seen must find it handed off).
+  mutable std::shared_mutex visibility_mu_;
   std::atomic<int> input_partitions_{-1};
   // Filled by Start() on the stream thread; the tables live until the app is destroyed.
   mutable std::mutex globals_mu_;
