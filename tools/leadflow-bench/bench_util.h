@@ -30,6 +30,13 @@ inline int64_t WallMillis() {
       .count();
 }
 
+// Wall-clock Unix microseconds.
+inline int64_t WallMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // The q-quantile (0..1) of `v` by the nearest-rank method; 0 for an empty sample.
 inline double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;

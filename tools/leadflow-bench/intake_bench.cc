@@ -29,12 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // A realistic submission; `i` makes the person unique within a run.
 v1::LeadSubmission MakeSubmission(const std::string& run, int i) {
   v1::LeadSubmission s;
@@ -82,7 +76,7 @@ class NoopIntake final : public v1::IntakeService::Service {
 bool AwaitEvents(const std::string& bootstrap, const std::string& topic, int partitions, int n,
                  const std::string& kind, const std::atomic<bool>& abort, Clock::time_point* last) {
   auto consumer = kafka::Consumer::Create(
-      {{"bootstrap.servers", bootstrap}, {"group.id", StrCat("bench-", NowMs())}});
+      {{"bootstrap.servers", bootstrap}, {"group.id", StrCat("bench-", WallMillis())}});
   if (!consumer.ok()) return false;
   std::vector<kafka::TopicPartitionOffset> all;
   for (int p = 0; p < partitions; ++p) all.push_back({topic, p, -2});
@@ -163,7 +157,7 @@ class IntakeUnderTest {
     core.admitted_topic = admitted_;
     core.admission = admission;
     core_ = std::make_unique<intake::IntakeCore>(core, sender_.get(), identity_.get(), &registry_,
-                                                 NowMs);
+                                                 WallMillis);
     service_ = std::make_unique<intake::IntakeGrpcService>(core_.get());
     grpc_ = std::make_unique<rpc::GrpcServer>(rpc::GrpcServerOptions{});
     grpc_->AddService(service_.get());
@@ -336,7 +330,7 @@ int RunIntakeBench(const IntakeBenchOptions& o) {
 
   auto run_intake = [&](const char* mode,
                         const std::function<double(IntakeUnderTest&, const std::string&)>& load) {
-    const std::string run = StrCat(mode, "-", NowMs());
+    const std::string run = StrCat(mode, "-", WallMillis());
     IntakeUnderTest intake(o, run);
     if (!intake.ok()) {
       std::fprintf(stderr, "leadflow-bench: intake did not start\n");
@@ -417,7 +411,7 @@ int RunIntakeBench(const IntakeBenchOptions& o) {
     return 1;
   }
   if (wants("unary")) {
-    const std::string run = StrCat("unary-", NowMs());
+    const std::string run = StrCat("unary-", WallMillis());
     IntakeUnderTest intake(o, run);
     if (!intake.ok()) return 1;
     std::fprintf(stderr, "[intake] unary\n");

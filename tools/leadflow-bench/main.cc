@@ -33,15 +33,10 @@ namespace {
 
 using leadflow::StrCat;
 using leadflow::bench::Fail;
+using leadflow::bench::WallMicros;
 namespace kafka = leadflow::kafka;
 namespace stream = leadflow::stream;
 using Clock = std::chrono::steady_clock;
-
-int64_t WallMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // When a relay handled its first record: throughput is measured from there to the last output
 // seen, so group joins do not count, and outputs that only become visible at a commit do not make

@@ -34,12 +34,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int64_t WallMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 void Say(const std::string& line) { std::fprintf(stderr, "[pipeline] %s\n", line.c_str()); }
 
 // A service binary as a child process: ports from its "listening" log line, ready on /readyz.

@@ -110,10 +110,12 @@ std::string ContentHash(const v1::ConfigRecord& record) {
 absl::StatusOr<std::map<std::string, v1::ConfigRecord>> ReadPublished(
     const kafka::Properties& connection, const std::string& topic,
     std::chrono::milliseconds timeout) {
+  auto consumer = ReaderConsumer(connection);
+  if (!consumer.ok()) return consumer.status();
   std::map<std::string, v1::ConfigRecord> latest;
   // The config topic has one partition (one total order of versions), read from the beginning.
   absl::Status read =
-      ReadToEnd(connection, {{topic, 0, -2}}, timeout, [&](const kafka::ConsumedRecord& r) {
+      ReadToEnd(**consumer, {{topic, 0, -2}}, timeout, [&](const kafka::ConsumedRecord& r) {
         if (r.is_tombstone()) {
           latest.erase(std::string(r.key()));
           return;

@@ -5,20 +5,13 @@
 #include <algorithm>
 
 #include "services/common/base/strings.h"
+#include "services/common/base/words.h"
 #include "services/common/kafka/consumer.h"
 #include "tools/leadflowctl/command_support.h"
 #include "tools/leadflowctl/table.h"
 #include "tools/leadflowctl/topic_reader.h"
 
 namespace leadflow::ctl {
-namespace {
-
-// "DEAD_LETTER_REASON_INVALID" -> "invalid"; "SERVICE_NAME_INTAKE" -> "intake".
-std::string ShortEnumName(const std::string& full, const std::string& prefix) {
-  return AsciiStrToLower(StartsWith(full, prefix) ? full.substr(prefix.size()) : full);
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<v1::DeadLetter>> ReadDeadLetters(const kafka::Properties& connection,
                                                             const std::string& topic,
@@ -35,7 +28,7 @@ absl::StatusOr<std::vector<v1::DeadLetter>> ReadDeadLetters(const kafka::Propert
     start.push_back({topic, p, std::max(marks->low, marks->high - last)});
   }
   std::vector<v1::DeadLetter> out;
-  absl::Status read = ReadToEnd(connection, start, timeout, [&](const kafka::ConsumedRecord& r) {
+  absl::Status read = ReadToEnd(**consumer, start, timeout, [&](const kafka::ConsumedRecord& r) {
     v1::DeadLetter letter;
     if (!letter.ParseFromArray(r.value().data(), static_cast<int>(r.value().size()))) {
       letter.Clear();
@@ -63,8 +56,8 @@ std::string DeadLetterTable(const std::vector<v1::DeadLetter>& letters) {
              ? StrCat(google::protobuf::util::TimeUtil::ToString(d.occurred_at()).substr(0, 19),
                       "Z")
              : "-",
-         ShortEnumName(v1::ServiceName_Name(d.failing_service()), "SERVICE_NAME_"),
-         ShortEnumName(v1::DeadLetterReason_Name(d.reason_code()), "DEAD_LETTER_REASON_"),
+         EnumWords(v1::ServiceName_Name(d.failing_service()), "SERVICE_NAME_"),
+         EnumWords(v1::DeadLetterReason_Name(d.reason_code()), "DEAD_LETTER_REASON_"),
          StrCat(d.source_topic(), "[", d.source_partition(), "]@", d.source_offset()), d.detail()});
   }
   return table.Render();

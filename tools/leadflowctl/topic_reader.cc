@@ -17,14 +17,12 @@ absl::StatusOr<std::unique_ptr<kafka::Consumer>> ReaderConsumer(
       {{"group.id", StrCat("leadflow-ctl-", now_ms)}, {"enable.partition.eof", "true"}}));
 }
 
-absl::Status ReadToEnd(const kafka::Properties& connection,
+absl::Status ReadToEnd(kafka::Consumer& consumer,
                        const std::vector<kafka::TopicPartitionOffset>& positions,
                        std::chrono::milliseconds timeout,
                        const std::function<void(const kafka::ConsumedRecord&)>& on_record) {
   if (positions.empty()) return absl::OkStatus();
-  auto consumer = ReaderConsumer(connection);
-  if (!consumer.ok()) return consumer.status();
-  if (absl::Status s = (*consumer)->Assign(positions); !s.ok()) return s;
+  if (absl::Status s = consumer.Assign(positions); !s.ok()) return s;
   std::set<kafka::TopicPartition> pending;
   for (const kafka::TopicPartitionOffset& p : positions) pending.insert({p.topic, p.partition});
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -33,10 +31,10 @@ absl::Status ReadToEnd(const kafka::Properties& connection,
       return absl::DeadlineExceededError(StrCat(
           "reading ", positions.front().topic, ": not at its end within ", timeout.count(), " ms"));
     }
-    auto polled = (*consumer)->Poll(std::chrono::milliseconds(200));
+    auto polled = consumer.Poll(std::chrono::milliseconds(200));
     if (!polled.ok()) return polled.status();
     if (polled->has_value()) on_record(**polled);
-    for (const kafka::TopicPartition& tp : (*consumer)->TakeEofs()) pending.erase(tp);
+    for (const kafka::TopicPartition& tp : consumer.TakeEofs()) pending.erase(tp);
   }
   return absl::OkStatus();
 }

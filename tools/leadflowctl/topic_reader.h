@@ -17,16 +17,16 @@
 
 namespace leadflow::ctl {
 
-// Calls `on_record` for every record from `positions` (offsets may be logical: -2 beginning) to
-// the end of each partition. DeadlineExceeded naming the topic when the ends are not reached
-// within `timeout`.
-absl::Status ReadToEnd(const kafka::Properties& connection,
+// A consumer for reading outside any group, with partition ends reported.
+absl::StatusOr<std::unique_ptr<kafka::Consumer>> ReaderConsumer(
+    const kafka::Properties& connection);
+
+// Assigns `positions` (offsets may be logical: -2 beginning) to `consumer` (a ReaderConsumer) and
+// calls `on_record` for every record up to the end of each partition. DeadlineExceeded naming the
+// topic when the ends are not reached within `timeout`.
+absl::Status ReadToEnd(kafka::Consumer& consumer,
                        const std::vector<kafka::TopicPartitionOffset>& positions,
                        std::chrono::milliseconds timeout,
                        const std::function<void(const kafka::ConsumedRecord&)>& on_record);
-
-// A consumer for reading outside any group (QueryWatermarks before ReadToEnd).
-absl::StatusOr<std::unique_ptr<kafka::Consumer>> ReaderConsumer(
-    const kafka::Properties& connection);
 
 }  // namespace leadflow::ctl
