@@ -18,6 +18,7 @@ find_package(OpenSSL REQUIRED)
 pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka++ rdkafka)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+pkg_check_modules(JWT REQUIRED IMPORTED_TARGET libjwt)
 # Lead normalisation: ICU (country names), libidn2 (IDN domains), libpsl (registrable domains),
 # libphonenumber (E.164).
 pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc icu-i18n)

@@ -25,6 +25,8 @@ BUILD_PACKAGES=(
   # lead normalisation (intake): hashing, country names, IDN domains, phone numbers; time zones
   # (handoff SLA business hours)
   libssl-dev libicu-dev libidn2-dev libpsl-dev libphonenumber-dev tzdata
+  # API security: JWT bearer tokens (OpenSSL flavour); openssl makes the local and test PKI
+  libjwt-dev openssl
 )
 DEB_PACKAGES=(
   "${BUILD_PACKAGES[@]}"

@@ -11,6 +11,39 @@ SERVICE_HTTP_PORTS=(8081 8082 8083 8084 8085)
 SERVICES_RUN_DIR="${LEADFLOW_RUN}/services"
 SERVICE_READY_TIMEOUT="${SERVICE_READY_TIMEOUT:-120}"
 SERVICE_STOP_TIMEOUT="${SERVICE_STOP_TIMEOUT:-30}"
+# How every service is secured (up.sh sets these): plaintext without authentication for local use
+# (the services warn about it), or TLS and tokens from enable_dev_security.
+SERVICE_SECURITY_FLAGS=(--tls.plaintext=true)
+SERVICE_HTTP_SCHEME=http
+SERVICE_CURL_TLS=()
+
+# enable_dev_security DIR: a throwaway CA and certificates (dev-pki.sh) and one bearer token per
+# role plus a "demo" token with the roles the demo needs, in DIR: <role>.token holds the secret,
+# tokens.yaml only its SHA-256. Points the services, curl and the clients (LEADFLOW_CA_FILE) at them.
+enable_dev_security() {
+  local dir="$1" role token
+  "${LEADFLOW_ROOT}/scripts/dev-pki.sh" "${dir}" >/dev/null
+  if [[ ! -f "${dir}/tokens.yaml" ]]; then
+    (
+      umask 077
+      echo "# Local bearer tokens (scripts/up.sh, LEADFLOW_SECURE=1); the secrets are the *.token files."
+      echo "tokens:"
+      for role in marketing-writer sales-tool ops-admin reader demo; do
+        token="$(openssl rand -hex 24)"
+        printf '%s\n' "${token}" >"${dir}/${role}.token"
+        local roles="[${role}]"
+        [[ "${role}" == demo ]] && roles="[marketing-writer, sales-tool, reader]"
+        printf '  - name: %s\n    sha256: %s\n    roles: %s\n' "${role}" \
+          "$(printf '%s' "${token}" | sha256sum | cut -d' ' -f1)" "${roles}"
+      done
+    ) >"${dir}/tokens.yaml"
+  fi
+  SERVICE_SECURITY_FLAGS=(--tls.cert_file="${dir}/server.pem" --tls.key_file="${dir}/server-key.pem"
+    --auth.tokens_file="${dir}/tokens.yaml")
+  SERVICE_HTTP_SCHEME=https
+  SERVICE_CURL_TLS=(--cacert "${dir}/ca.pem")
+  export LEADFLOW_CA_FILE="${dir}/ca.pem"
+}
 
 service_pid() {
   local pid_file="${SERVICES_RUN_DIR}/$1.pid" pid
@@ -19,7 +52,10 @@ service_pid() {
   [[ -n "${pid}" ]] && kill -0 "${pid}" 2>/dev/null && printf '%s\n' "${pid}"
 }
 
-http_ready() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/readyz"; }
+http_ready() {
+  curl -fsS "${SERVICE_CURL_TLS[@]}" -o /dev/null --max-time 2 \
+    "${SERVICE_HTTP_SCHEME}://127.0.0.1:$1/readyz"
+}
 
 # start_service BIN_DIR NAME GRPC_PORT HTTP_PORT BOOTSTRAP: starts it unless running, waits for /readyz.
 start_service() {
@@ -33,7 +69,7 @@ start_service() {
   setsid "${bin_dir}/leadflow-${name}" \
     --grpc.port="${grpc_port}" --http.port="${http_port}" \
     --data.dir="${SERVICES_RUN_DIR}/${name}-data" \
-    --kafka.bootstrap.servers="${bootstrap}" \
+    --kafka.bootstrap.servers="${bootstrap}" "${SERVICE_SECURITY_FLAGS[@]}" \
     >"${log_file}" 2>&1 </dev/null &
   pid=$!
   echo "${pid}" >"${SERVICES_RUN_DIR}/${name}.pid"

@@ -297,41 +297,50 @@ namespace {
 
 // POST /v1/handoffs/{lead_id}/<action>: the body is the gRPC request; the path names the lead.
 template <typename Request, typename Response>
-void AddAnswerRoute(HandoffCore* core, http::HttpServer* server, const std::string& action) {
-  server->Handle("POST", StrCat("/v1/handoffs/([^/]+)/", action), [core](const http::Request& req) {
-    Request request;
-    if (absl::Status s = http::ParseJsonBody(req.body, &request); !s.ok()) {
-      return http::StatusResponse(s);
-    }
-    const std::string& lead = req.path_params.at(0);
-    if (!request.lead_id().empty() && request.lead_id() != lead) {
-      return http::ErrorResponse(400, "leadId: differs from the lead in the path");
-    }
-    request.set_lead_id(lead);
-    absl::StatusOr<HandoffCore::Answered> r = core->Answer(FeedbackOf(request), "http");
-    if (!r.ok()) return http::StatusResponse(r.status());
-    Response response;
-    response.set_outcome(r->outcome);
-    *response.mutable_handoff() = std::move(r->handoff);
-    return http::JsonResponse(200, response);
-  });
+void AddAnswerRoute(HandoffCore* core, http::HttpServer* server, const std::string& action,
+                    const std::string& method) {
+  server->Handle("POST", StrCat("/v1/handoffs/([^/]+)/", action),
+                 http::Access::Method(StrCat("leadflow.v1.HandoffService.", method)),
+                 [core](const http::Request& req) {
+                   Request request;
+                   if (absl::Status s = http::ParseJsonBody(req.body, &request); !s.ok()) {
+                     return http::StatusResponse(s);
+                   }
+                   const std::string& lead = req.path_params.at(0);
+                   if (!request.lead_id().empty() && request.lead_id() != lead) {
+                     return http::ErrorResponse(400, "leadId: differs from the lead in the path");
+                   }
+                   request.set_lead_id(lead);
+                   absl::StatusOr<HandoffCore::Answered> r =
+                       core->Answer(FeedbackOf(request), "http");
+                   if (!r.ok()) return http::StatusResponse(r.status());
+                   Response response;
+                   response.set_outcome(r->outcome);
+                   *response.mutable_handoff() = std::move(r->handoff);
+                   return http::JsonResponse(200, response);
+                 });
 }
 
 }  // namespace
 
 void AddHttpRoutes(HandoffCore* core, http::HttpServer* server) {
-  server->Handle("GET", "/v1/handoffs/([^/]+)", [core](const http::Request& req) {
-    absl::StatusOr<v1::Handoff> h = core->GetHandoff(req.path_params.at(0));
-    if (!h.ok()) return http::StatusResponse(h.status());
-    v1::GetHandoffResponse out;
-    *out.mutable_handoff() = std::move(*h);
-    return http::JsonResponse(200, out);
-  });
-  AddAnswerRoute<v1::AcceptLeadRequest, v1::AcceptLeadResponse>(core, server, "accept");
-  AddAnswerRoute<v1::RejectLeadRequest, v1::RejectLeadResponse>(core, server, "reject");
-  AddAnswerRoute<v1::ConvertLeadRequest, v1::ConvertLeadResponse>(core, server, "convert");
-  AddAnswerRoute<v1::RecordOpportunityRequest, v1::RecordOpportunityResponse>(core, server,
-                                                                              "opportunity");
+  server->Handle("GET", "/v1/handoffs/([^/]+)",
+                 http::Access::Method("leadflow.v1.HandoffService.GetHandoff"),
+                 [core](const http::Request& req) {
+                   absl::StatusOr<v1::Handoff> h = core->GetHandoff(req.path_params.at(0));
+                   if (!h.ok()) return http::StatusResponse(h.status());
+                   v1::GetHandoffResponse out;
+                   *out.mutable_handoff() = std::move(*h);
+                   return http::JsonResponse(200, out);
+                 });
+  AddAnswerRoute<v1::AcceptLeadRequest, v1::AcceptLeadResponse>(core, server, "accept",
+                                                                "AcceptLead");
+  AddAnswerRoute<v1::RejectLeadRequest, v1::RejectLeadResponse>(core, server, "reject",
+                                                                "RejectLead");
+  AddAnswerRoute<v1::ConvertLeadRequest, v1::ConvertLeadResponse>(core, server, "convert",
+                                                                  "ConvertLead");
+  AddAnswerRoute<v1::RecordOpportunityRequest, v1::RecordOpportunityResponse>(
+      core, server, "opportunity", "RecordOpportunity");
 }
 
 }  // namespace leadflow::handoff

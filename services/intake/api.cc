@@ -298,41 +298,49 @@ http::Response SubmitHttp(IntakeCore* core, const std::vector<const v1::LeadSubm
 }  // namespace
 
 void AddHttpRoutes(IntakeCore* core, http::HttpServer* server) {
-  server->Handle("POST", "/v1/leads", [core](const http::Request& req) {
-    const bool validate_only =
-        req.query.count("validate_only") != 0 && req.query.at("validate_only") == "true";
-    // A batch is {"submissions": [...]}; anything else is one LeadSubmission (a webhook's shape).
-    if (req.body.find("\"submissions\"") != std::string::npos) {
-      v1::SubmitLeadsRequest batch;
-      if (absl::Status s = http::ParseJsonBody(req.body, &batch); s.ok()) {
-        std::vector<const v1::LeadSubmission*> items;
-        for (const auto& s2 : batch.submissions()) items.push_back(&s2);
-        return SubmitHttp(core, items, /*batch=*/true, validate_only || batch.validate_only());
-      }
-    }
-    v1::LeadSubmission one;
-    if (absl::Status s = http::ParseJsonBody(req.body, &one); !s.ok())
-      return http::ErrorResponse(400, ToStd(s.message()));
-    return SubmitHttp(core, {&one}, /*batch=*/false, validate_only);
-  });
-  server->Handle("POST", "/v1/engagements", [core](const http::Request& req) {
-    v1::RecordEngagementRequest request;
-    if (absl::Status s = http::ParseJsonBody(req.body, &request); !s.ok())
-      return http::ErrorResponse(400, ToStd(s.message()));
-    const v1::LeadSubmission s = EngagementSubmission(request);
-    return SubmitHttp(core, {&s}, /*batch=*/false, request.validate_only());
-  });
-  server->Handle("GET", "/v1/leads/([^/]+)", [core](const http::Request& req) {
-    // By lead id only: an email in a URL would end up in access logs.
-    v1::GetLeadRequest request;
-    request.set_lead_id(req.path_params.at(0));
-    absl::StatusOr<v1::Lead> lead = core->GetLead(request);
-    if (!lead.ok())
-      return http::ErrorResponse(http::HttpStatusOf(lead.status()), ToStd(lead.status().message()));
-    v1::GetLeadResponse response;
-    *response.mutable_lead() = std::move(*lead);
-    return http::JsonResponse(200, response);
-  });
+  server->Handle(
+      "POST", "/v1/leads", http::Access::Method("leadflow.v1.IntakeService.SubmitLead"),
+      [core](const http::Request& req) {
+        const bool validate_only =
+            req.query.count("validate_only") != 0 && req.query.at("validate_only") == "true";
+        // A batch is {"submissions": [...]}; anything else is one LeadSubmission (a webhook's
+        // shape).
+        if (req.body.find("\"submissions\"") != std::string::npos) {
+          v1::SubmitLeadsRequest batch;
+          if (absl::Status s = http::ParseJsonBody(req.body, &batch); s.ok()) {
+            std::vector<const v1::LeadSubmission*> items;
+            for (const auto& s2 : batch.submissions()) items.push_back(&s2);
+            return SubmitHttp(core, items, /*batch=*/true, validate_only || batch.validate_only());
+          }
+        }
+        v1::LeadSubmission one;
+        if (absl::Status s = http::ParseJsonBody(req.body, &one); !s.ok())
+          return http::ErrorResponse(400, ToStd(s.message()));
+        return SubmitHttp(core, {&one}, /*batch=*/false, validate_only);
+      });
+  server->Handle("POST", "/v1/engagements",
+                 http::Access::Method("leadflow.v1.IntakeService.RecordEngagement"),
+                 [core](const http::Request& req) {
+                   v1::RecordEngagementRequest request;
+                   if (absl::Status s = http::ParseJsonBody(req.body, &request); !s.ok())
+                     return http::ErrorResponse(400, ToStd(s.message()));
+                   const v1::LeadSubmission s = EngagementSubmission(request);
+                   return SubmitHttp(core, {&s}, /*batch=*/false, request.validate_only());
+                 });
+  server->Handle("GET", "/v1/leads/([^/]+)",
+                 http::Access::Method("leadflow.v1.IntakeService.GetLead"),
+                 [core](const http::Request& req) {
+                   // By lead id only: an email in a URL would end up in access logs.
+                   v1::GetLeadRequest request;
+                   request.set_lead_id(req.path_params.at(0));
+                   absl::StatusOr<v1::Lead> lead = core->GetLead(request);
+                   if (!lead.ok())
+                     return http::ErrorResponse(http::HttpStatusOf(lead.status()),
+                                                ToStd(lead.status().message()));
+                   v1::GetLeadResponse response;
+                   *response.mutable_lead() = std::move(*lead);
+                   return http::JsonResponse(200, response);
+                 });
 }
 
 }  // namespace leadflow::intake

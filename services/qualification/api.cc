@@ -222,35 +222,43 @@ grpc::Status QualificationGrpcService::Rescore(grpc::ServerContext*,
 // ---- HTTP ----
 
 void AddHttpRoutes(QualificationCore* core, http::HttpServer* server) {
-  server->Handle("GET", "/v1/scores/([^/]+)", [core](const http::Request& req) {
-    v1::GetScoreRequest request;
-    request.set_lead_id(req.path_params.at(0));
-    auto r = core->GetScore(request);
-    return r.ok() ? http::JsonResponse(200, *r) : http::StatusResponse(r.status());
-  });
-  server->Handle("GET", "/v1/scores/([^/]+)/explanation", [core](const http::Request& req) {
-    v1::ExplainScoreRequest request;
-    request.set_lead_id(req.path_params.at(0));
-    auto r = core->ExplainScore(request);
-    return r.ok() ? http::JsonResponse(200, *r) : http::StatusResponse(r.status());
-  });
-  server->Handle("GET", "/v1/icp", [core](const http::Request& req) {
-    auto r = core->ExplainIcp();
-    if (!r.ok()) return http::StatusResponse(r.status());
-    auto format = req.query.find("format");
-    if (format != req.query.end() && format->second == "text") {
-      return http::Response{200, "text/markdown; charset=utf-8", r->text()};
-    }
-    return http::JsonResponse(200, *r);
-  });
-  server->Handle("POST", "/v1/rescore", [core](const http::Request& req) {
-    v1::RescoreRequest request;
-    if (absl::Status s = http::ParseJsonBody(req.body, &request); !s.ok()) {
-      return http::StatusResponse(s);
-    }
-    auto r = core->Rescore(request, "http");
-    return r.ok() ? http::JsonResponse(202, *r) : http::StatusResponse(r.status());
-  });
+  server->Handle("GET", "/v1/scores/([^/]+)",
+                 http::Access::Method("leadflow.v1.QualificationService.GetScore"),
+                 [core](const http::Request& req) {
+                   v1::GetScoreRequest request;
+                   request.set_lead_id(req.path_params.at(0));
+                   auto r = core->GetScore(request);
+                   return r.ok() ? http::JsonResponse(200, *r) : http::StatusResponse(r.status());
+                 });
+  server->Handle("GET", "/v1/scores/([^/]+)/explanation",
+                 http::Access::Method("leadflow.v1.QualificationService.ExplainScore"),
+                 [core](const http::Request& req) {
+                   v1::ExplainScoreRequest request;
+                   request.set_lead_id(req.path_params.at(0));
+                   auto r = core->ExplainScore(request);
+                   return r.ok() ? http::JsonResponse(200, *r) : http::StatusResponse(r.status());
+                 });
+  server->Handle("GET", "/v1/icp",
+                 http::Access::Method("leadflow.v1.QualificationService.ExplainIcp"),
+                 [core](const http::Request& req) {
+                   auto r = core->ExplainIcp();
+                   if (!r.ok()) return http::StatusResponse(r.status());
+                   auto format = req.query.find("format");
+                   if (format != req.query.end() && format->second == "text") {
+                     return http::Response{200, "text/markdown; charset=utf-8", r->text()};
+                   }
+                   return http::JsonResponse(200, *r);
+                 });
+  server->Handle("POST", "/v1/rescore",
+                 http::Access::Method("leadflow.v1.QualificationService.Rescore"),
+                 [core](const http::Request& req) {
+                   v1::RescoreRequest request;
+                   if (absl::Status s = http::ParseJsonBody(req.body, &request); !s.ok()) {
+                     return http::StatusResponse(s);
+                   }
+                   auto r = core->Rescore(request, "http");
+                   return r.ok() ? http::JsonResponse(202, *r) : http::StatusResponse(r.status());
+                 });
 }
 
 }  // namespace leadflow::qualification

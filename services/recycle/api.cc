@@ -297,66 +297,76 @@ grpc::Status RecycleGrpcService::WatchRecycled(
 // ---- HTTP ----
 
 void AddHttpRoutes(RecycleCore* core, http::HttpServer* server) {
-  server->Handle("GET", "/v1/nurture/([^/]+)", [core](const http::Request& req) {
-    absl::StatusOr<v1::NurtureStatus> s = core->GetNurtureStatus(req.path_params.at(0));
-    if (!s.ok()) return http::StatusResponse(s.status());
-    v1::GetNurtureStatusResponse out;
-    *out.mutable_status() = std::move(*s);
-    return http::JsonResponse(200, out);
-  });
-  server->Handle("GET", "/v1/recycled", [core](const http::Request& req) {
-    v1::ListRecycledRequest request;
-    auto param = [&](const char* name) -> std::string {
-      auto it = req.query.find(name);
-      return it == req.query.end() ? std::string() : it->second;
-    };
-    request.set_nurture_track_id(param("track"));
-    if (const std::string reason = param("reason"); !reason.empty()) {
-      const auto* value = config::FindEnumValueByShortName(v1::RecycleReason_descriptor(), reason);
-      if (value == nullptr) return http::ErrorResponse(400, "reason: not a recycle reason");
-      request.set_reason_code(static_cast<v1::RecycleReason>(value->number()));
-    }
-    if (const std::string since = param("since"); !since.empty()) {
-      absl::Time t;
-      std::string err;
-      if (!absl::ParseTime(absl::RFC3339_full, since, &t, &err)) {
-        return http::ErrorResponse(400, "since: an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
-      }
-      *request.mutable_since() = events::TimestampFromMillis(absl::ToUnixMillis(t));
-    }
-    if (const std::string size = param("page_size"); !size.empty()) {
-      int n = 0;
-      if (!absl::SimpleAtoi(size, &n)) return http::ErrorResponse(400, "page_size: a number");
-      request.set_page_size(n);
-    }
-    request.set_page_token(param("page_token"));
-    absl::StatusOr<v1::ListRecycledResponse> r = core->ListRecycled(request);
-    return r.ok() ? http::JsonResponse(200, *r) : http::StatusResponse(r.status());
-  });
-  server->Handle("POST", "/v1/nurture/([^/]+)/release", [core](const http::Request& req) {
-    v1::ReleaseRequest request;
-    if (absl::Status s = http::ParseJsonBody(req.body, &request); !s.ok()) {
-      return http::StatusResponse(s);
-    }
-    request.set_lead_id(req.path_params.at(0));
-    absl::StatusOr<v1::NurtureStatus> s = core->Release(request, "http");
-    if (!s.ok()) return http::StatusResponse(s.status());
-    v1::ReleaseResponse out;
-    *out.mutable_status() = std::move(*s);
-    return http::JsonResponse(200, out);
-  });
-  server->Handle("POST", "/v1/nurture/([^/]+)/recycle", [core](const http::Request& req) {
-    v1::RecycleRequest request;
-    if (absl::Status s = http::ParseJsonBody(req.body, &request); !s.ok()) {
-      return http::StatusResponse(s);
-    }
-    request.set_lead_id(req.path_params.at(0));
-    absl::StatusOr<v1::NurtureStatus> s = core->Recycle(request, "http");
-    if (!s.ok()) return http::StatusResponse(s.status());
-    v1::RecycleResponse out;
-    *out.mutable_status() = std::move(*s);
-    return http::JsonResponse(200, out);
-  });
+  server->Handle("GET", "/v1/nurture/([^/]+)",
+                 http::Access::Method("leadflow.v1.RecycleService.GetNurtureStatus"),
+                 [core](const http::Request& req) {
+                   absl::StatusOr<v1::NurtureStatus> s =
+                       core->GetNurtureStatus(req.path_params.at(0));
+                   if (!s.ok()) return http::StatusResponse(s.status());
+                   v1::GetNurtureStatusResponse out;
+                   *out.mutable_status() = std::move(*s);
+                   return http::JsonResponse(200, out);
+                 });
+  server->Handle(
+      "GET", "/v1/recycled", http::Access::Method("leadflow.v1.RecycleService.ListRecycled"),
+      [core](const http::Request& req) {
+        v1::ListRecycledRequest request;
+        auto param = [&](const char* name) -> std::string {
+          auto it = req.query.find(name);
+          return it == req.query.end() ? std::string() : it->second;
+        };
+        request.set_nurture_track_id(param("track"));
+        if (const std::string reason = param("reason"); !reason.empty()) {
+          const auto* value =
+              config::FindEnumValueByShortName(v1::RecycleReason_descriptor(), reason);
+          if (value == nullptr) return http::ErrorResponse(400, "reason: not a recycle reason");
+          request.set_reason_code(static_cast<v1::RecycleReason>(value->number()));
+        }
+        if (const std::string since = param("since"); !since.empty()) {
+          absl::Time t;
+          std::string err;
+          if (!absl::ParseTime(absl::RFC3339_full, since, &t, &err)) {
+            return http::ErrorResponse(400, "since: an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
+          }
+          *request.mutable_since() = events::TimestampFromMillis(absl::ToUnixMillis(t));
+        }
+        if (const std::string size = param("page_size"); !size.empty()) {
+          int n = 0;
+          if (!absl::SimpleAtoi(size, &n)) return http::ErrorResponse(400, "page_size: a number");
+          request.set_page_size(n);
+        }
+        request.set_page_token(param("page_token"));
+        absl::StatusOr<v1::ListRecycledResponse> r = core->ListRecycled(request);
+        return r.ok() ? http::JsonResponse(200, *r) : http::StatusResponse(r.status());
+      });
+  server->Handle("POST", "/v1/nurture/([^/]+)/release",
+                 http::Access::Method("leadflow.v1.RecycleService.Release"),
+                 [core](const http::Request& req) {
+                   v1::ReleaseRequest request;
+                   if (absl::Status s = http::ParseJsonBody(req.body, &request); !s.ok()) {
+                     return http::StatusResponse(s);
+                   }
+                   request.set_lead_id(req.path_params.at(0));
+                   absl::StatusOr<v1::NurtureStatus> s = core->Release(request, "http");
+                   if (!s.ok()) return http::StatusResponse(s.status());
+                   v1::ReleaseResponse out;
+                   *out.mutable_status() = std::move(*s);
+                   return http::JsonResponse(200, out);
+                 });
+  server->Handle("POST", "/v1/nurture/([^/]+)/recycle",
+                 http::Access::Method("leadflow.v1.RecycleService.Recycle"),
+                 [core](const http::Request& req) {
+                   v1::RecycleRequest request;
+                   if (absl::Status s = http::ParseJsonBody(req.body, &request); !s.ok()) {
+                     return http::StatusResponse(s);
+                   }
+                   request.set_lead_id(req.path_params.at(0));
+                   absl::StatusOr<v1::NurtureStatus> s = core->Recycle(request, "http");
+                   if (!s.ok()) return http::StatusResponse(s.status());
+                   v1::RecycleResponse out;
+                   *out.mutable_status() = std::move(*s);
+                   return http::JsonResponse(200, out);
+                 });
 }
 
 }  // namespace leadflow::recycle

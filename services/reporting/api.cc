@@ -558,10 +558,13 @@ grpc::Status ReportingGrpcService::GetCompSummary(grpc::ServerContext*,
 // --- HTTP ---
 
 void AddHttpRoutes(ReportingCore* core, http::HttpServer* server) {
-  auto route = [server](const std::string& name, auto handler) {
-    server->Handle("GET", "/v1/reports/" + name, std::move(handler));
+  // GET /v1/reports/<name> serves ReportingService.<method>.
+  auto route = [server](const std::string& name, const std::string& method, auto handler) {
+    server->Handle("GET", "/v1/reports/" + name,
+                   http::Access::Method("leadflow.v1.ReportingService." + method),
+                   std::move(handler));
   };
-  route("funnel", [core](const http::Request& req) {
+  route("funnel", "GetFunnel", [core](const http::Request& req) {
     return Report<v1::GetFunnelRequest, v1::GetFunnelResponse>(
         req, {}, [core](const auto& r) { return core->GetFunnel(r); },
         [](const http::Request& q, v1::GetFunnelRequest* r) {
@@ -575,7 +578,7 @@ void AddHttpRoutes(ReportingCore* core, http::HttpServer* server) {
           return absl::OkStatus();
         });
   });
-  route("conversion", [core](const http::Request& req) {
+  route("conversion", "GetConversion", [core](const http::Request& req) {
     return Report<v1::GetConversionRequest, v1::GetConversionResponse>(
         req, {}, [core](const auto& r) { return core->GetConversion(r); },
         [](const http::Request& q, v1::GetConversionRequest* r) {
@@ -586,7 +589,7 @@ void AddHttpRoutes(ReportingCore* core, http::HttpServer* server) {
           return s;
         });
   });
-  route("velocity", [core](const http::Request& req) {
+  route("velocity", "GetVelocity", [core](const http::Request& req) {
     return Report<v1::GetVelocityRequest, v1::GetVelocityResponse>(
         req, {}, [core](const auto& r) { return core->GetVelocity(r); },
         [](const http::Request& q, v1::GetVelocityRequest* r) {
@@ -597,19 +600,19 @@ void AddHttpRoutes(ReportingCore* core, http::HttpServer* server) {
           return s;
         });
   });
-  route("sla", [core](const http::Request& req) {
+  route("sla", "GetSlaCompliance", [core](const http::Request& req) {
     return Report<v1::GetSlaComplianceRequest, v1::GetSlaComplianceResponse>(
         req, {}, [core](const auto& r) { return core->GetSlaCompliance(r); }, nullptr);
   });
-  route("quality", [core](const http::Request& req) {
+  route("quality", "GetSourceQuality", [core](const http::Request& req) {
     return Report<v1::GetSourceQualityRequest, v1::GetSourceQualityResponse>(
         req, {}, [core](const auto& r) { return core->GetSourceQuality(r); }, nullptr);
   });
-  route("winloss", [core](const http::Request& req) {
+  route("winloss", "GetWinLoss", [core](const http::Request& req) {
     return Report<v1::GetWinLossRequest, v1::GetWinLossResponse>(
         req, {}, [core](const auto& r) { return core->GetWinLoss(r); }, nullptr);
   });
-  route("attribution", [core](const http::Request& req) {
+  route("attribution", "GetAttribution", [core](const http::Request& req) {
     return Report<v1::GetAttributionRequest, v1::GetAttributionResponse>(
         req, {}, [core](const auto& r) { return core->GetAttribution(r); },
         [](const http::Request& q, v1::GetAttributionRequest* r) {
@@ -623,35 +626,41 @@ void AddHttpRoutes(ReportingCore* core, http::HttpServer* server) {
           return absl::OkStatus();
         });
   });
-  route("recycle", [core](const http::Request& req) {
+  route("recycle", "GetRecycleEffectiveness", [core](const http::Request& req) {
     return Report<v1::GetRecycleEffectivenessRequest, v1::GetRecycleEffectivenessResponse>(
         req, {}, [core](const auto& r) { return core->GetRecycleEffectiveness(r); }, nullptr);
   });
-  server->Handle("GET", "/v1/comp-summary", [core](const http::Request&) {
-    absl::StatusOr<v1::GetCompSummaryResponse> out = core->GetCompSummary();
-    return out.ok() ? http::JsonResponse(200, *out, /*print_defaults=*/true)
-                    : http::StatusResponse(out.status());
-  });
-  server->Handle("GET", "/v1/model", [core](const http::Request& req) {
-    v1::GetScoringModelRequest request;
-    if (auto it = req.query.find("runs"); it != req.query.end()) {
-      int32_t n = 0;
-      if (!absl::SimpleAtoi(it->second, &n)) {
-        return http::StatusResponse(BadParam("runs", it->second, "is not a number"));
-      }
-      request.set_runs(n);
-    }
-    absl::StatusOr<v1::GetScoringModelResponse> out = core->GetScoringModel(request);
-    return out.ok() ? http::JsonResponse(200, *out, /*print_defaults=*/true)
-                    : http::StatusResponse(out.status());
-  });
+  server->Handle("GET", "/v1/comp-summary",
+                 http::Access::Method("leadflow.v1.ReportingService.GetCompSummary"),
+                 [core](const http::Request&) {
+                   absl::StatusOr<v1::GetCompSummaryResponse> out = core->GetCompSummary();
+                   return out.ok() ? http::JsonResponse(200, *out, /*print_defaults=*/true)
+                                   : http::StatusResponse(out.status());
+                 });
+  server->Handle("GET", "/v1/model",
+                 http::Access::Method("leadflow.v1.ReportingService.GetScoringModel"),
+                 [core](const http::Request& req) {
+                   v1::GetScoringModelRequest request;
+                   if (auto it = req.query.find("runs"); it != req.query.end()) {
+                     int32_t n = 0;
+                     if (!absl::SimpleAtoi(it->second, &n)) {
+                       return http::StatusResponse(BadParam("runs", it->second, "is not a number"));
+                     }
+                     request.set_runs(n);
+                   }
+                   absl::StatusOr<v1::GetScoringModelResponse> out = core->GetScoringModel(request);
+                   return out.ok() ? http::JsonResponse(200, *out, /*print_defaults=*/true)
+                                   : http::StatusResponse(out.status());
+                 });
   for (const DashboardAsset& asset : DashboardAssets()) {
+    // The dashboard's files carry no data (the page asks for a token and sends it on the
+    // report calls), so they are public.
     server->Handle("GET", "/dashboard/" + absl::StrReplaceAll(asset.name, {{".", "\\."}}),
-                   [&asset](const http::Request&) {
+                   http::Access::Public(), [&asset](const http::Request&) {
                      return http::Response{200, asset.content_type, std::string(asset.content)};
                    });
   }
-  server->Handle("GET", "/dashboard/?", [](const http::Request&) {
+  server->Handle("GET", "/dashboard/?", http::Access::Public(), [](const http::Request&) {
     for (const DashboardAsset& asset : DashboardAssets()) {
       if (asset.name == "index.html") {
         return http::Response{200, asset.content_type, std::string(asset.content)};
@@ -659,7 +668,7 @@ void AddHttpRoutes(ReportingCore* core, http::HttpServer* server) {
     }
     return http::ErrorResponse(404, "the dashboard is not built in");
   });
-  server->Handle("GET", "/", [](const http::Request&) {
+  server->Handle("GET", "/", http::Access::Public(), [](const http::Request&) {
     return http::Response{
         200, "text/html; charset=utf-8",
         R"(<!doctype html><meta http-equiv="refresh" content="0; url=/dashboard/">)"

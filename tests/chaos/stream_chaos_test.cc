@@ -2,9 +2,7 @@
 // kill -9 at random moments, an instance killed for good while another takes over its partitions,
 // and a third joining. An independent read_committed verifier then finds every input reflected
 // exactly once in the outputs and in the final state (the changelog).
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,6 +16,7 @@
 #include "services/common/base/strings.h"
 #include "tests/support/child_process.h"
 #include "tests/support/kafka_env.h"
+#include "tests/support/own_broker.h"
 #include "tests/support/stream_check.h"
 #include "tests/support/temp_dir.h"
 
@@ -225,58 +224,6 @@ TEST(StreamChaosTest, TimersFireExactlyOnceNeverEarlyAcrossKillAndRebalance) {
     EXPECT_GE(now, due) << "fired early: " << value;
   }
 }
-
-// A broker of this test's own (the shared one must not restart under other tests), on pinned ports
-// so that clients find it again after the restart.
-class OwnBroker {
- public:
-  explicit OwnBroker(const std::string& run_dir) : run_dir_(run_dir) {
-    port_ = FreePort();
-    controller_port_ = FreePort();
-    while (controller_port_ == port_) controller_port_ = FreePort();
-  }
-  ~OwnBroker() { (void)Script("stop --purge"); }
-  std::string Start() { return Script("start"); }
-  void KillNine() {
-    std::ifstream pid_file(run_dir_ + "/pid");
-    pid_t pid = 0;
-    pid_file >> pid;
-    ASSERT_GT(pid, 0);
-    ASSERT_EQ(kill(pid, SIGKILL), 0);
-    ASSERT_TRUE(WaitUntil([&] { return kill(pid, 0) != 0; }, std::chrono::seconds(60)));
-  }
-
- private:
-  static int FreePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    socklen_t len = sizeof(addr);
-    EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    close(fd);
-    return ntohs(addr.sin_port);
-  }
-  // Runs scripts/kafka.sh and returns its stdout (the bootstrap address for start).
-  std::string Script(const std::string& args) {
-    const std::string cmd = StrCat("KAFKA_RUN_DIR='", run_dir_, "' KAFKA_PORT=", port_,
-                                   " KAFKA_CONTROLLER_PORT=", controller_port_, " '",
-                                   LEADFLOW_SOURCE_DIR, "/scripts/kafka.sh' ", args);
-    std::string out;
-    FILE* pipe = popen(cmd.c_str(), "r");
-    if (pipe == nullptr) return out;
-    char buf[256];
-    while (fgets(buf, sizeof(buf), pipe) != nullptr) out += buf;
-    EXPECT_EQ(pclose(pipe), 0) << cmd;
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    return out;
-  }
-
-  std::string run_dir_;
-  int port_ = 0;
-  int controller_port_ = 0;
-};
 
 TEST(StreamChaosTest, BrokerKilledAndRestartedMidStreamResultsExact) {
   TempDir dir;

@@ -33,14 +33,9 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
-testing::PipelineBinaries Binaries() {
-  return {LEADFLOW_INTAKE_PATH, LEADFLOW_QUALIFICATION_PATH, LEADFLOW_HANDOFF_PATH,
-          LEADFLOW_RECYCLE_PATH, LEADFLOW_REPORTING_PATH};
-}
-
 TEST(PipelineE2ETest, DemoDataThroughEveryWayInMatchesTheGroundTruthAndHandoffsArriveOnce) {
   testing::TempDir dir;
-  testing::Pipeline pipeline(dir, Binaries());
+  testing::Pipeline pipeline(dir, testing::BuiltBinaries());
   ASSERT_NO_FATAL_FAILURE(pipeline.Start());
   const testing::PipelineTopics& topics = pipeline.topics();
 
@@ -79,8 +74,7 @@ TEST(PipelineE2ETest, DemoDataThroughEveryWayInMatchesTheGroundTruthAndHandoffsA
   EXPECT_TRUE(desk.errors().empty()) << desk.errors().front();
 
   // Reporting converges on the truth (it folds the same events the desk caused).
-  const absl::Status equal =
-      demo::AwaitTruth(truth, endpoints.reporting_grpc, std::chrono::minutes(5), log);
+  const absl::Status equal = demo::AwaitTruth(truth, endpoints, std::chrono::minutes(5), log);
   EXPECT_TRUE(equal.ok()) << equal;
 
   // Handoffs: once each to the subscriber...

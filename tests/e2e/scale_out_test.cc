@@ -46,11 +46,6 @@ using Steady = std::chrono::steady_clock;
 constexpr int kReplicas = 3;
 constexpr std::chrono::minutes kOutcomeDeadline{4};
 
-testing::PipelineBinaries Binaries() {
-  return {LEADFLOW_INTAKE_PATH, LEADFLOW_QUALIFICATION_PATH, LEADFLOW_HANDOFF_PATH,
-          LEADFLOW_RECYCLE_PATH, LEADFLOW_REPORTING_PATH};
-}
-
 int64_t Millis(Steady::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
@@ -319,7 +314,7 @@ TEST(ScaleOutTest, ThreeQualificationReplicasShareThePartitionsAndTwoTakeOverOnD
   testing::TempDir dir;
   testing::PipelineOptions options;
   options.instances["qualification"] = kReplicas;
-  testing::Pipeline pipeline(dir, Binaries(), options);
+  testing::Pipeline pipeline(dir, testing::BuiltBinaries(), options);
   ASSERT_NO_FATAL_FAILURE(pipeline.Start());
   const testing::PipelineTopics& topics = pipeline.topics();
   const std::string app = topics.app + "-qualification-scoring";  // the stream step's app id

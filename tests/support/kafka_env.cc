@@ -19,9 +19,15 @@ std::string& BootstrapOverride() {
   static std::string value;
   return value;
 }
+kafka::Properties& SecurityOverride() {
+  static kafka::Properties value;
+  return value;
+}
 }  // namespace
 
 void UseKafkaBootstrap(const std::string& bootstrap) { BootstrapOverride() = bootstrap; }
+void UseKafkaSecurity(kafka::Properties security) { SecurityOverride() = std::move(security); }
+const kafka::Properties& KafkaSecurity() { return SecurityOverride(); }
 
 std::string KafkaBootstrap() {
   if (!BootstrapOverride().empty()) return BootstrapOverride();
@@ -35,7 +41,10 @@ std::string KafkaBootstrap() {
 }
 
 kafka::Properties KafkaProperties() {
-  return {{"bootstrap.servers", KafkaBootstrap()}, {"client.id", "leadflow-test"}};
+  kafka::Properties p = SecurityOverride();
+  p["bootstrap.servers"] = KafkaBootstrap();
+  p["client.id"] = "leadflow-test";
+  return p;
 }
 
 std::string UniqueName(const std::string& prefix) {

@@ -19,6 +19,10 @@ std::string KafkaBootstrap();
 
 // Points this test process at another broker (a test that runs a broker of its own).
 void UseKafkaBootstrap(const std::string& bootstrap);
+// The security properties every client of that broker needs (security.protocol, sasl.*, ssl.*),
+// added to KafkaProperties() and passed to the services of a Pipeline.
+void UseKafkaSecurity(kafka::Properties security);
+const kafka::Properties& KafkaSecurity();
 
 // Base client properties for the test broker.
 kafka::Properties KafkaProperties();

@@ -70,6 +70,9 @@ std::vector<std::string> Pipeline::Flags(const std::string& service, int instanc
   // Each instance its own RocksDB, as each replica of a StatefulSet has its own volume.
   settings.data_dir = instance == 0 ? dir_.Sub("") : dir_.Sub(StrCat(service, "-", instance));
   settings.lead_id_secret = std::string(kLeadIdSecret);
+  settings.security_flags = options_.security_flags;
+  for (const auto& [key, value] : KafkaSecurity())
+    settings.kafka_properties.emplace_back(key, value);
   std::vector<std::string> flags = local::ServiceFlags(service, topics_, settings);
   if (instance != 0) flags.push_back(StrCat("--instance.id=", instance));
   return flags;
@@ -84,8 +87,8 @@ void Pipeline::Start() {
     services_.emplace_back();
     for (int i = 0; i < instances(name); ++i) {
       const std::string log = i == 0 ? name + ".log" : StrCat(name, "-", i, ".log");
-      services_.back().push_back(
-          std::make_unique<ServiceProcess>(name, binaries[s], dir_.Sub(log)));
+      services_.back().push_back(std::make_unique<ServiceProcess>(name, binaries[s], dir_.Sub(log),
+                                                                  options_.client_security));
       ASSERT_NO_FATAL_FAILURE(services_.back().back()->Start(Flags(name, i)));
     }
   }

@@ -25,11 +25,24 @@ struct PipelineBinaries {
   std::string intake, qualification, handoff, recycle, reporting;
 };
 
+#ifdef LEADFLOW_INTAKE_PATH
+// The five binaries of this build, from the test target's LEADFLOW_<NAME>_PATH definitions
+// (${_leadflow_binaries} in tests/CMakeLists.txt).
+inline PipelineBinaries BuiltBinaries() {
+  return {LEADFLOW_INTAKE_PATH, LEADFLOW_QUALIFICATION_PATH, LEADFLOW_HANDOFF_PATH,
+          LEADFLOW_RECYCLE_PATH, LEADFLOW_REPORTING_PATH};
+}
+#endif
+
 struct PipelineOptions {
   // Instances per service ("qualification" → 3); a service not named runs one. Instance 0 is
   // started exactly as a single instance is; instance i > 0 adds --instance.id=i, and its data dir
   // and log are "<service>-<i>/" and "<service>-<i>.log" under the test's directory.
   std::map<std::string, int> instances;
+  // How the test reaches the services (TLS, client certificate, token); plaintext by default.
+  local::ClientSecurity client_security;
+  // The services' tls.* and auth.* flags; empty: --tls.plaintext=true.
+  std::vector<std::string> security_flags;
 };
 
 class Pipeline {

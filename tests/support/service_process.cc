@@ -1,5 +1,6 @@
 #include "tests/support/service_process.h"
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -10,8 +11,12 @@
 
 namespace leadflow::testing {
 
-ServiceProcess::ServiceProcess(std::string name, std::string binary, std::string log_path)
-    : name_(std::move(name)), binary_(std::move(binary)), log_path_(std::move(log_path)) {}
+ServiceProcess::ServiceProcess(std::string name, std::string binary, std::string log_path,
+                               local::ClientSecurity security)
+    : name_(std::move(name)),
+      binary_(std::move(binary)),
+      log_path_(std::move(log_path)),
+      security_(std::move(security)) {}
 
 void ServiceProcess::Start(const std::vector<std::string>& flags) {
   // Only the log written by this start counts (a restart appends to the same file).
@@ -21,6 +26,9 @@ void ServiceProcess::Start(const std::vector<std::string>& flags) {
     if (in) log_offset = static_cast<size_t>(in.tellg());
   }
   std::vector<std::string> argv = {binary_};
+  const bool sets_tls = std::any_of(flags.begin(), flags.end(),
+                                    [](const std::string& f) { return f.rfind("--tls.", 0) == 0; });
+  if (security_.plaintext() && !sets_tls) argv.push_back("--tls.plaintext=true");
   argv.insert(argv.end(), flags.begin(), flags.end());
   process_ = std::make_unique<ChildProcess>(argv, log_path_);
   const std::regex listening(name_ + R"( listening grpc_port=(\d+) http_port=(\d+))");
@@ -47,7 +55,7 @@ void ServiceProcess::Start(const std::vector<std::string>& flags) {
   ASSERT_TRUE(listening_or_exited && !exited)
       << name_ << (exited ? " exited" : " did not start") << "; its log (" << log_path_ << "):\n"
       << written.substr(written.size() > 4000 ? written.size() - 4000 : 0);
-  http_ = std::make_unique<httplib::Client>("127.0.0.1", http_port_);
+  http_ = security_.HttpClient(security_.plaintext() ? "127.0.0.1" : "localhost", http_port_);
   ASSERT_TRUE(WaitUntil(
       [&] {
         auto r = http_->Get("/readyz");
@@ -60,5 +68,11 @@ void ServiceProcess::Start(const std::vector<std::string>& flags) {
 int ServiceProcess::Stop(int signal) { return process_ == nullptr ? -1 : process_->Stop(signal); }
 
 std::string ServiceProcess::grpc_address() const { return StrCat("127.0.0.1:", grpc_port_); }
+
+std::shared_ptr<grpc::Channel> ServiceProcess::channel() const {
+  // With TLS, by the name in the server certificate.
+  return security_.Channel(security_.plaintext() ? grpc_address()
+                                                 : StrCat("localhost:", grpc_port_));
+}
 
 }  // namespace leadflow::testing

@@ -10,13 +10,17 @@
 #include <vector>
 
 #include "tests/support/child_process.h"
+#include "tools/common/client_security.h"
 
 namespace leadflow::testing {
 
 class ServiceProcess {
  public:
   // `name` as the service logs it ("intake"); stdout and stderr are appended to `log_path`.
-  ServiceProcess(std::string name, std::string binary, std::string log_path);
+  // `security`: how to reach it; plaintext (the default) also starts it with --tls.plaintext=true
+  // unless the flags set tls.* themselves.
+  ServiceProcess(std::string name, std::string binary, std::string log_path,
+                 local::ClientSecurity security = {});
 
   // Starts the binary with `flags` and waits until it listens and is ready (gtest assertions;
   // wrap in ASSERT_NO_FATAL_FAILURE).
@@ -27,8 +31,11 @@ class ServiceProcess {
   int grpc_port() const { return grpc_port_; }
   int http_port() const { return http_port_; }
   std::string grpc_address() const;
-  // A client for its HTTP port (valid until the next Start).
+  // A client for its HTTP port (valid until the next Start), with the security it was made with.
   httplib::Client& http() { return *http_; }
+  // A gRPC channel to it, with the security it was made with.
+  std::shared_ptr<grpc::Channel> channel() const;
+  const local::ClientSecurity& security() const { return security_; }
   const std::string& name() const { return name_; }
   const std::string& log_path() const { return log_path_; }
 
@@ -36,6 +43,7 @@ class ServiceProcess {
   std::string name_;
   std::string binary_;
   std::string log_path_;
+  local::ClientSecurity security_;
   std::unique_ptr<ChildProcess> process_;
   int grpc_port_ = 0;
   int http_port_ = 0;

@@ -45,14 +45,22 @@ const std::vector<std::string>& ServiceNames() {
 std::vector<std::string> ServiceFlags(const std::string& service, const PipelineTopics& t,
                                       const PipelineSettings& s) {
   auto config = [&](const char* file) { return s.config_dir + "/" + file; };
-  const std::vector<std::string> common = {"--grpc.port=0",
-                                           "--http.port=0",
-                                           "--data.dir=" + s.data_dir + "/" + service + "-data",
-                                           "--kafka.bootstrap.servers=" + s.bootstrap,
-                                           "--application.id=" + t.app + "-" + service,
-                                           "--topics.dlq=" + t.dlq,
-                                           "--kafka.session.timeout.ms=6000",
-                                           "--kafka.heartbeat.interval.ms=1000"};
+  std::vector<std::string> common = {"--grpc.port=0",
+                                     "--http.port=0",
+                                     "--data.dir=" + s.data_dir + "/" + service + "-data",
+                                     "--kafka.bootstrap.servers=" + s.bootstrap,
+                                     "--application.id=" + t.app + "-" + service,
+                                     "--topics.dlq=" + t.dlq,
+                                     "--kafka.session.timeout.ms=6000",
+                                     "--kafka.heartbeat.interval.ms=1000"};
+  if (s.security_flags.empty()) {
+    common.push_back("--tls.plaintext=true");
+  } else {
+    common.insert(common.end(), s.security_flags.begin(), s.security_flags.end());
+  }
+  for (const auto& [key, value] : s.kafka_properties) {
+    common.push_back("--kafka." + key + "=" + value);
+  }
   if (service == "intake") {
     return With(common,
                 {"--topics.raw=" + t.raw, "--topics.admitted=" + t.admitted,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace leadflow::local {
@@ -28,6 +29,10 @@ struct PipelineSettings {
   std::string data_dir;    // each service gets <data_dir>/<service>-data
   std::string lead_id_secret = "local-pipeline";
   bool train = false;  // reporting's trainer (it publishes models mid-run when on)
+  // tls.* / auth.* flags for every service; empty: --tls.plaintext=true (local, no auth).
+  std::vector<std::string> security_flags;
+  // Extra kafka.* properties for every service (a secured broker: security.protocol, sasl.*).
+  std::vector<std::pair<std::string, std::string>> kafka_properties;
 };
 
 // The flags `service` ("intake", ...) is started with.

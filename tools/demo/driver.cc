@@ -106,9 +106,11 @@ v1::LeadSubmission ActivityAsSubmission(const DemoLead& lead, size_t k) {
 absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& endpoints,
                                      const std::string& work_dir, const Log& log) {
   FeedResult result;
-  auto intake = v1::IntakeService::NewStub(
-      grpc::CreateChannel(endpoints.intake_grpc, grpc::InsecureChannelCredentials()));
-  httplib::Client http("http://" + endpoints.intake_http);
+  auto intake = v1::IntakeService::NewStub(endpoints.security.Channel(endpoints.intake_grpc));
+  const size_t colon = endpoints.intake_http.rfind(':');
+  std::unique_ptr<httplib::Client> http_client = endpoints.security.HttpClient(
+      endpoints.intake_http.substr(0, colon), std::stoi(endpoints.intake_http.substr(colon + 1)));
+  httplib::Client& http = *http_client;
   http.set_read_timeout(kCallDeadline);
   std::unique_ptr<kafka::Producer> producer;
   std::vector<const DemoLead*> by_way[5];
@@ -161,8 +163,10 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
     LF_RETURN_IF_ERROR(Count(r, StrCat("lead ", lead->index), &result));
   }
   if (!by_way[static_cast<int>(WayIn::kRawTopic)].empty()) {
-    auto p = kafka::Producer::Create(
-        {{"bootstrap.servers", endpoints.bootstrap}, {"enable.idempotence", "true"}});
+    kafka::Properties properties = endpoints.kafka;
+    properties["bootstrap.servers"] = endpoints.bootstrap;
+    properties["enable.idempotence"] = "true";
+    auto p = kafka::Producer::Create(properties);
     if (!p.ok()) return p.status();
     producer = std::move(*p);
     for (const DemoLead* lead : by_way[static_cast<int>(WayIn::kRawTopic)]) {
@@ -217,6 +221,7 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
     ctl::ImportOptions o;
     o.file = file;
     o.intake_address = endpoints.intake_grpc;
+    o.security = endpoints.security;
     o.source_system = "tradeshow-scanner";
     o.rejected_file = file + ".rejected.csv";
     o.progress = false;
@@ -286,8 +291,7 @@ SalesDesk::SalesDesk(const DemoDataSet& set, Endpoints endpoints, v1::RoutingCon
       endpoints_(std::move(endpoints)),
       routing_(std::move(routing)),
       log_(std::move(log)),
-      handoff_(v1::HandoffService::NewStub(
-          grpc::CreateChannel(endpoints_.handoff_grpc, grpc::InsecureChannelCredentials()))),
+      handoff_(v1::HandoffService::NewStub(endpoints_.security.Channel(endpoints_.handoff_grpc))),
       watch_(std::make_unique<WatchState>()) {
   for (const DemoLead& lead : set_.leads) {
     by_email_[AsciiStrToLower(lead.submission.person().email())] = &lead;
@@ -531,9 +535,9 @@ std::vector<std::string> SalesDesk::errors() const {
 
 // --- reports ---
 
-absl::StatusOr<Reports> FetchReports(const std::string& reporting_grpc) {
-  auto reporting = v1::ReportingService::NewStub(
-      grpc::CreateChannel(reporting_grpc, grpc::InsecureChannelCredentials()));
+absl::StatusOr<Reports> FetchReports(const Endpoints& endpoints) {
+  auto reporting =
+      v1::ReportingService::NewStub(endpoints.security.Channel(endpoints.reporting_grpc));
   Reports r;
   {
     v1::GetFunnelRequest req;
@@ -562,7 +566,7 @@ std::vector<std::string> CompareReports(const GroundTruth& truth, const Reports&
   return out;
 }
 
-absl::Status AwaitTruth(const GroundTruth& truth, const std::string& reporting_grpc,
+absl::Status AwaitTruth(const GroundTruth& truth, const Endpoints& endpoints,
                         std::chrono::milliseconds timeout, const Log& log) {
   const auto deadline = Clock::now() + timeout;
   std::vector<std::string> last;
@@ -570,7 +574,7 @@ absl::Status AwaitTruth(const GroundTruth& truth, const std::string& reporting_g
   std::mutex mu;
   std::condition_variable cv;
   while (Clock::now() < deadline) {
-    absl::StatusOr<Reports> reports = FetchReports(reporting_grpc);
+    absl::StatusOr<Reports> reports = FetchReports(endpoints);
     if (reports.ok()) {
       last = CompareReports(truth, *reports);
       if (last.empty()) return absl::OkStatus();

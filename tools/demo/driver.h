@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "leadflow/v1/config.pb.h"
 #include "leadflow/v1/handoff_service.grpc.pb.h"
+#include "tools/common/client_security.h"
 #include "tools/demo/generator.h"
 #include "tools/demo/truth.h"
 
@@ -37,6 +38,8 @@ struct Endpoints {
   std::string reporting_grpc = "127.0.0.1:50055";
   std::string bootstrap;  // Kafka, for the raw topic
   std::string raw_topic = "leadflow.intake.raw.v1";
+  local::ClientSecurity security;            // TLS and token for the gRPC and HTTP calls
+  std::map<std::string, std::string> kafka;  // more librdkafka properties (a secured broker)
 };
 
 using Log = std::function<void(const std::string&)>;
@@ -109,11 +112,11 @@ struct Reports {
   v1::GetSourceQualityResponse quality;
   v1::GetWinLossResponse winloss;
 };
-absl::StatusOr<Reports> FetchReports(const std::string& reporting_grpc);
+absl::StatusOr<Reports> FetchReports(const Endpoints& endpoints);
 std::vector<std::string> CompareReports(const GroundTruth& truth, const Reports& reports);
 
 // Polls until the reports equal the truth; on timeout the error lists the last differences.
-absl::Status AwaitTruth(const GroundTruth& truth, const std::string& reporting_grpc,
+absl::Status AwaitTruth(const GroundTruth& truth, const Endpoints& endpoints,
                         std::chrono::milliseconds timeout, const Log& log);
 
 }  // namespace leadflow::demo

@@ -132,6 +132,16 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("LEADFLOW_KAFKA_BOOTSTRAP_SERVERS"); env != nullptr) {
     endpoints.bootstrap = env;
   }
+  // TLS and token from the environment (LEADFLOW_CA_FILE, LEADFLOW_TOKEN_FILE, ...; the demo's
+  // token needs the marketing-writer, sales-tool and reader roles).
+  if (absl::StatusOr<leadflow::local::ClientSecurity> security =
+          leadflow::local::ClientSecurity::FromEnv();
+      security.ok()) {
+    endpoints.security = *security;
+  } else {
+    std::fprintf(stderr, "leadflow-demo: %s\n", std::string(security.status().message()).c_str());
+    return 2;
+  }
   std::string routing_file = "config/routing.yaml";
   std::string work_dir = ".run/demo";
   bool check = false;
@@ -207,8 +217,7 @@ int main(int argc, char** argv) {
   std::printf("sales desk: %lld handoffs answered with %lld calls\n",
               static_cast<long long>(truth.handoffs), static_cast<long long>(desk.answered()));
   if (!check) return 0;
-  if (absl::Status s =
-          demo::AwaitTruth(truth, endpoints.reporting_grpc, std::chrono::seconds(timeout_s), log);
+  if (absl::Status s = demo::AwaitTruth(truth, endpoints, std::chrono::seconds(timeout_s), log);
       !s.ok()) {
     return 6;
   }

@@ -16,6 +16,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // minGracePeriodSeconds: the services drain their Kafka transactions and flush RocksDB on SIGTERM;
@@ -98,8 +99,9 @@ func (r *render) statefulSetRules(o *object, sts *appsv1.StatefulSet) []finding 
 	}
 	for i := range pod.Containers {
 		c := &pod.Containers[i]
-		out = append(out, grpcProbe(o, c, "readinessProbe", c.ReadinessProbe)...)
-		out = append(out, grpcProbe(o, c, "livenessProbe", c.LivenessProbe)...)
+		out = append(out, httpProbe(o, c, "readinessProbe", "/readyz", c.ReadinessProbe)...)
+		out = append(out, httpProbe(o, c, "livenessProbe", "/healthz", c.LivenessProbe)...)
+		out = append(out, r.apiSecurity(o, c)...)
 	}
 	out = append(out, podSecurityRules(o, pod)...)
 	out = append(out, resourceRules(o, pod)...)
@@ -107,16 +109,95 @@ func (r *render) statefulSetRules(o *object, sts *appsv1.StatefulSet) []finding 
 	return out
 }
 
-func grpcProbe(o *object, c *corev1.Container, field string, p *corev1.Probe) []finding {
+// httpProbe: the services' probes are HTTP GETs of /readyz (readiness) and /healthz (liveness) on
+// a port the container declares. Not gRPC probes: the kubelet's gRPC probe cannot speak TLS.
+func httpProbe(o *object, c *corev1.Container, field, path string, p *corev1.Probe) []finding {
 	switch {
 	case p == nil:
 		return []finding{o.finding("probes", "container %q has no %s", c.Name, field)}
-	case p.GRPC == nil:
-		return []finding{o.finding("probes", "container %q %s is not a grpc (gRPC health) probe", c.Name, field)}
-	case !slices.ContainsFunc(c.Ports, func(cp corev1.ContainerPort) bool { return cp.ContainerPort == p.GRPC.Port }):
-		return []finding{o.finding("probes", "container %q %s probes port %d, which the container does not declare", c.Name, field, p.GRPC.Port)}
+	case p.HTTPGet == nil:
+		return []finding{o.finding("probes", "container %q %s is not an httpGet probe of %s (a gRPC probe cannot speak TLS)", c.Name, field, path)}
+	case p.HTTPGet.Path != path:
+		return []finding{o.finding("probes", "container %q %s gets %q (want %s)", c.Name, field, p.HTTPGet.Path, path)}
+	case !slices.ContainsFunc(c.Ports, func(cp corev1.ContainerPort) bool {
+		if p.HTTPGet.Port.Type == intstr.String {
+			return cp.Name == p.HTTPGet.Port.StrVal
+		}
+		return cp.ContainerPort == p.HTTPGet.Port.IntVal
+	}):
+		return []finding{o.finding("probes", "container %q %s probes port %s, which the container does not declare", c.Name, field, p.HTTPGet.Port.String())}
 	}
 	return nil
+}
+
+// apiSecurity: a service container starts only with TLS (certificate and key files on mounted
+// volumes, and a way to authenticate: tokens file, JWT key, or auth explicitly disabled) or with
+// plaintext asked for explicitly; its probes' scheme follows (HTTPS with TLS).
+func (r *render) apiSecurity(o *object, c *corev1.Container) []finding {
+	env := map[string]string{}
+	for _, ef := range c.EnvFrom {
+		if ef.ConfigMapRef != nil {
+			if cm, ok := r.configMaps[nsName(o.namespace, ef.ConfigMapRef.Name)]; ok {
+				for k, v := range cm.Data {
+					env[ef.Prefix+k] = v
+				}
+			}
+		}
+	}
+	for _, e := range c.Env {
+		if e.ValueFrom != nil {
+			env[e.Name] = "(from a reference)"
+		} else {
+			env[e.Name] = e.Value
+		}
+	}
+	var out []finding
+	plaintext := env["LEADFLOW_TLS_PLAINTEXT"] == "true"
+	tls := env["LEADFLOW_TLS_CERT_FILE"] != "" || env["LEADFLOW_TLS_KEY_FILE"] != ""
+	switch {
+	case plaintext && tls:
+		out = append(out, o.finding("api-security", "container %q sets both LEADFLOW_TLS_PLAINTEXT=true and TLS files: the service refuses to start", c.Name))
+	case !plaintext && !tls:
+		out = append(out, o.finding("api-security", "container %q has neither LEADFLOW_TLS_CERT_FILE/LEADFLOW_TLS_KEY_FILE nor LEADFLOW_TLS_PLAINTEXT=true: the service refuses to start", c.Name))
+	case tls:
+		for _, name := range []string{"LEADFLOW_TLS_CERT_FILE", "LEADFLOW_TLS_KEY_FILE", "LEADFLOW_TLS_CLIENT_CA_FILE", "LEADFLOW_AUTH_TOKENS_FILE", "LEADFLOW_AUTH_JWT_KEY_FILE"} {
+			path := env[name]
+			if path == "" {
+				if name == "LEADFLOW_TLS_CERT_FILE" || name == "LEADFLOW_TLS_KEY_FILE" {
+					out = append(out, o.finding("api-security", "container %q: %s is not set", c.Name, name))
+				}
+				continue
+			}
+			if !slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool {
+				return strings.HasPrefix(path, strings.TrimSuffix(m.MountPath, "/")+"/")
+			}) {
+				out = append(out, o.finding("api-security", "container %q: %s %s is on no mounted volume", c.Name, name, path))
+			}
+		}
+		if env["LEADFLOW_AUTH_TOKENS_FILE"] == "" && env["LEADFLOW_AUTH_JWT_KEY_FILE"] == "" && env["LEADFLOW_AUTH_DISABLED"] != "true" {
+			out = append(out, o.finding("api-security", "container %q has TLS but no LEADFLOW_AUTH_TOKENS_FILE or LEADFLOW_AUTH_JWT_KEY_FILE: the service refuses to start", c.Name))
+		}
+	}
+	if plaintext == tls {
+		return out // it does not start: the scheme does not matter yet
+	}
+	want := corev1.URISchemeHTTP
+	if tls {
+		want = corev1.URISchemeHTTPS
+	}
+	for _, p := range []*corev1.Probe{c.ReadinessProbe, c.LivenessProbe} {
+		if p == nil || p.HTTPGet == nil {
+			continue
+		}
+		got := p.HTTPGet.Scheme
+		if got == "" {
+			got = corev1.URISchemeHTTP
+		}
+		if got != want {
+			out = append(out, o.finding("api-security", "container %q probes %s with scheme %s, but its API is %s", c.Name, p.HTTPGet.Path, got, want))
+		}
+	}
+	return out
 }
 
 func jobRules(o *object, spec *batchv1.JobSpec) []finding {

@@ -13,8 +13,8 @@
 
 namespace leadflow::ctl {
 
-std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address) {
-  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+std::shared_ptr<grpc::Channel> ChannelTo(const CallOptions& options, const std::string& address) {
+  return options.security.Channel(address);
 }
 
 std::unique_ptr<grpc::ClientContext> UnaryContext(const CallOptions& options) {

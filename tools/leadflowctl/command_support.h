@@ -14,6 +14,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "tools/common/client_security.h"
 
 namespace leadflow::ctl {
 
@@ -26,9 +27,13 @@ struct CallOptions {
   std::string reporting_address = "127.0.0.1:50055";
   std::chrono::milliseconds deadline{10000};
   bool json = false;
+  // TLS, client certificate and bearer token (--ca-file, --cert-file, --key-file, --token-file;
+  // LEADFLOW_CA_FILE, ... as local::ClientSecurity::FromEnv).
+  local::ClientSecurity security;
 };
 
-std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
+// A channel to `address` with the options' security.
+std::shared_ptr<grpc::Channel> ChannelTo(const CallOptions& options, const std::string& address);
 // A context with the per-call deadline applied.
 std::unique_ptr<grpc::ClientContext> UnaryContext(const CallOptions& options);
 

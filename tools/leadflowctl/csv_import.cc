@@ -402,8 +402,7 @@ absl::StatusOr<ImportSummary> RunImport(const ImportOptions& o) {
 
   ImportSummary summary;
   summary.rows = static_cast<int64_t>(rows.size());
-  auto stub = v1::IntakeService::NewStub(
-      grpc::CreateChannel(o.intake_address, grpc::InsecureChannelCredentials()));
+  auto stub = v1::IntakeService::NewStub(o.security.Channel(o.intake_address));
   const bool show = o.progress && isatty(STDERR_FILENO) != 0;
   v1::StreamLeadsResponse response;
   grpc::Status status;

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "leadflow/v1/lead.pb.h"
+#include "tools/common/client_security.h"
 
 namespace leadflow::ctl {
 
@@ -56,6 +57,7 @@ absl::StatusOr<v1::LeadSubmission> RowToSubmission(const std::vector<std::string
 struct ImportOptions {
   std::string file;
   std::string intake_address = "127.0.0.1:50051";
+  local::ClientSecurity security;  // how to reach intake (TLS, token)
   std::string source_system = "csv";
   std::vector<std::string> mappings;  // "Column=field.path"
   std::string rejected_file;          // default: FILE.rejected.csv

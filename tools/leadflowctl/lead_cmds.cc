@@ -159,7 +159,7 @@ std::optional<int> LeadCommands::Run(const CallOptions& options) {
     absl::StatusOr<v1::SubmitLeadRequest> request =
         BuildSubmitLeadRequest(submit_args_, NewIdempotencyKey());
     if (!request.ok()) return FailUsage(request.status());
-    auto stub = v1::IntakeService::NewStub(ChannelTo(options.intake_address));
+    auto stub = v1::IntakeService::NewStub(ChannelTo(options, options.intake_address));
     v1::SubmitLeadResponse response;
     grpc::Status status = stub->SubmitLead(UnaryContext(options).get(), *request, &response);
     if (!status.ok()) return FailRpc(status);
@@ -171,7 +171,7 @@ std::optional<int> LeadCommands::Run(const CallOptions& options) {
     absl::StatusOr<v1::RecordEngagementRequest> request = BuildRecordEngagementRequest(
         engage_args_, NewIdempotencyKey(), std::chrono::system_clock::now());
     if (!request.ok()) return FailUsage(request.status());
-    auto stub = v1::IntakeService::NewStub(ChannelTo(options.intake_address));
+    auto stub = v1::IntakeService::NewStub(ChannelTo(options, options.intake_address));
     v1::RecordEngagementResponse response;
     grpc::Status status = stub->RecordEngagement(UnaryContext(options).get(), *request, &response);
     if (!status.ok()) return FailRpc(status);

@@ -67,6 +67,15 @@ int main(int argc, char** argv) {
   AddAddressOption(&app, "--recycle", "LEADFLOW_RECYCLE_ADDRESS", &call_options.recycle_address);
   AddAddressOption(&app, "--reporting", "LEADFLOW_REPORTING_ADDRESS",
                    &call_options.reporting_address);
+  // How to reach the services: plaintext unless a CA is given (env as local::ClientSecurity).
+  std::string ca_file, cert_file, key_file, token_file;
+  app.add_option("--ca-file", ca_file,
+                 "CA that signed the services' certificates: use TLS (env LEADFLOW_CA_FILE)");
+  app.add_option("--cert-file", cert_file,
+                 "client certificate for mutual TLS (env LEADFLOW_CLIENT_CERT_FILE)");
+  app.add_option("--key-file", key_file, "its key (env LEADFLOW_CLIENT_KEY_FILE)");
+  app.add_option("--token-file", token_file,
+                 "file holding the bearer token (env LEADFLOW_TOKEN_FILE, or LEADFLOW_TOKEN)");
   std::string deadline_text = "10s";
   app.add_option("--deadline", deadline_text, "deadline of each RPC (e.g. 500ms, 10s, 1m)")
       ->capture_default_str();
@@ -187,7 +196,25 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : static_cast<int>(leadflow::ctl::ExitCode::kBadUsage);
   }
   as_json = as_json || call_options.json;
+  {
+    absl::StatusOr<leadflow::local::ClientSecurity> security =
+        leadflow::local::ClientSecurity::FromEnv();
+    if (security.ok()) {
+      if (!ca_file.empty()) security->ca_file = ca_file;
+      if (!cert_file.empty()) security->cert_file = cert_file;
+      if (!key_file.empty()) security->key_file = key_file;
+      absl::Status s = token_file.empty() ? absl::OkStatus() : security->ReadTokenFile(token_file);
+      if (s.ok()) s = security->Check();
+      if (!s.ok()) security = s;
+    }
+    if (!security.ok()) {
+      std::fprintf(stderr, "leadflowctl: %s\n", std::string(security.status().message()).c_str());
+      return static_cast<int>(leadflow::ctl::ExitCode::kBadUsage);
+    }
+    call_options.security = *security;
+  }
   import_options.intake_address = call_options.intake_address;
+  import_options.security = call_options.security;
 
   if (auto deadline = leadflow::config::ParseDuration(deadline_text); deadline.ok()) {
     call_options.deadline = *deadline;

@@ -327,7 +327,7 @@ std::optional<int> ReportCommands::Run(const CallOptions& options) {
   if (!funnel_->parsed() && !quality_->parsed() && !winloss_->parsed()) return std::nullopt;
   absl::StatusOr<v1::ReportQuery> query = BuildReportQuery(args_, std::chrono::system_clock::now());
   if (!query.ok()) return FailUsage(query.status());
-  auto stub = v1::ReportingService::NewStub(ChannelTo(options.reporting_address));
+  auto stub = v1::ReportingService::NewStub(ChannelTo(options, options.reporting_address));
   grpc::Status status;
   std::string out;
   if (funnel_->parsed()) {

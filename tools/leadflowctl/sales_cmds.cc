@@ -368,7 +368,7 @@ int SalesCommands::Watch(const CallOptions& options) {
   }
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
-  auto stub = v1::HandoffService::NewStub(ChannelTo(options.handoff_address));
+  auto stub = v1::HandoffService::NewStub(ChannelTo(options, options.handoff_address));
   while (true) {
     grpc::ClientContext ctx;
     std::atomic<bool> done{false};
@@ -417,7 +417,9 @@ int SalesCommands::Watch(const CallOptions& options) {
 std::optional<int> SalesCommands::Run(const CallOptions& options) {
   if (watch_handoffs_->parsed()) return Watch(options);
   const auto now = Clock::now();
-  auto handoff = [&] { return v1::HandoffService::NewStub(ChannelTo(options.handoff_address)); };
+  auto handoff = [&] {
+    return v1::HandoffService::NewStub(ChannelTo(options, options.handoff_address));
+  };
   auto print = [&](const auto& response) {
     std::printf("%s\n", options.json
                             ? ToJsonLine(response).c_str()
@@ -477,7 +479,7 @@ std::optional<int> SalesCommands::Run(const CallOptions& options) {
   if (recycle_->parsed()) {
     auto request = BuildRecycleRequest(recycle_args_, NewIdempotencyKey());
     if (!request.ok()) return FailUsage(request.status());
-    auto stub = v1::RecycleService::NewStub(ChannelTo(options.recycle_address));
+    auto stub = v1::RecycleService::NewStub(ChannelTo(options, options.recycle_address));
     v1::RecycleResponse response;
     grpc::Status s = stub->Recycle(UnaryContext(options).get(), *request, &response);
     if (!s.ok()) return FailRpc(s);

@@ -6,7 +6,9 @@
 #include "httplib.h"
 #include "services/common/base/status_macros.h"
 #include "services/common/base/strings.h"
+#include "services/common/http/json_api.h"
 #include "services/common/log/log.h"
+#include "services/common/security/server_security.h"
 
 namespace leadflow::http {
 namespace {
@@ -25,6 +27,13 @@ Request ToRequest(const httplib::Request& req) {
 void Apply(const Response& from, httplib::Response* to) {
   to->status = from.status;
   to->set_content(from.body, from.content_type.c_str());
+}
+
+std::unique_ptr<httplib::Server> MakeServer(const security::ServerSecurity* security) {
+  if (security == nullptr || security->plaintext()) return std::make_unique<httplib::Server>();
+  security::ReloadingCertificates* certificates = security->http_certificates();
+  return std::make_unique<httplib::SSLServer>(
+      [certificates](SSL_CTX& ctx) { return certificates->ConfigureServerContext(&ctx); });
 }
 
 }  // namespace
@@ -46,8 +55,9 @@ HttpServer::HttpServer(HttpServerOptions options, metrics::Registry* registry, R
     : options_(std::move(options)),
       registry_(registry),
       readiness_(readiness),
-      server_(std::make_unique<httplib::Server>()) {
+      server_(MakeServer(options_.security)) {
   LF_CHECK(registry_ != nullptr && readiness_ != nullptr, "HttpServer needs metrics and readiness");
+  LF_CHECK(server_->is_valid(), "the TLS context was set up (the files were checked at load)");
   const int threads = options_.worker_threads;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_payload_max_length(options_.max_body_bytes);
@@ -64,21 +74,41 @@ HttpServer::HttpServer(HttpServerOptions options, metrics::Registry* registry, R
         res.status = 500;
         res.set_content(R"({"error":"internal error"})", "application/json");
       });
-  Handle("GET", "/healthz", [](const Request&) { return Response{200, "text/plain", "ok\n"}; });
-  Handle("GET", "/readyz", [this](const Request&) {
+  Handle("GET", "/healthz", Access::Public(), [](const Request&) {
+    return Response{200, "text/plain", "ok\n"};
+  });
+  Handle("GET", "/readyz", Access::Public(), [this](const Request&) {
     if (readiness_->ready()) return Response{200, "text/plain", "ready\n"};
     return Response{503, "text/plain", leadflow::StrCat("not ready: ", readiness_->reason(), "\n")};
   });
-  Handle("GET", "/metrics", [this](const Request&) {
+  Handle("GET", "/metrics", Access::Public(), [this](const Request&) {
     return Response{200, "text/plain; version=0.0.4; charset=utf-8", registry_->Render()};
   });
 }
 
 HttpServer::~HttpServer() { Stop(); }
 
-void HttpServer::Handle(const std::string& method, const std::string& path, Handler handler) {
+void HttpServer::Handle(const std::string& method, const std::string& path, Access access,
+                        Handler handler) {
   LF_CHECK(!started_.load(), "routes are added before Start()");
-  auto adapter = [h = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+  static const security::AccessPolicy* const kPolicy =
+      new security::AccessPolicy(security::AccessPolicy::FromDescriptors());
+  LF_CHECK(access.method.empty() || !kPolicy->RolesFor(access.method).empty(),
+           "an API route names a leadflow.v1 method that has roles");
+  const security::Guard* guard =
+      options_.security == nullptr ? nullptr : &options_.security->guard();
+  auto adapter = [h = std::move(handler), guard, access = std::move(access)](
+                     const httplib::Request& req, httplib::Response& res) {
+    if (guard != nullptr && !access.method.empty()) {
+      if (absl::Status allowed = guard->Check(access.method, req.get_header_value("Authorization"));
+          !allowed.ok()) {
+        if (absl::IsUnauthenticated(allowed)) {
+          res.set_header("WWW-Authenticate", R"(Bearer realm="leadflow")");
+        }
+        Apply(StatusResponse(allowed), &res);
+        return;
+      }
+    }
     Apply(h(ToRequest(req)), &res);
   };
   if (method == "GET") {
@@ -117,7 +147,9 @@ absl::Status HttpServer::Start() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  log::Info("http server listening", {{"address", leadflow::StrCat(options_.host, ":", port_)}});
+  const bool tls = options_.security != nullptr && !options_.security->plaintext();
+  log::Info("http server listening",
+            {{"address", leadflow::StrCat(options_.host, ":", port_)}, {"tls", tls}});
   return absl::OkStatus();
 }
 

@@ -1,5 +1,9 @@
 // The HTTP side of every service: /healthz (alive), /readyz (ready to serve), /metrics (Prometheus)
 // and the JSON routes a service adds. Runs on its own threads; handlers return values, never throw.
+// With TLS (HTTPS, certificates reloaded on rotation, client certificates verified as configured)
+// every route that serves an API method is authenticated and checked against that method's roles
+// (the same security::Guard as gRPC) before its handler runs: 401 without a valid bearer token,
+// 403 without a role the method allows. Health, readiness, metrics and static assets are public.
 #pragma once
 
 #include <atomic>
@@ -19,6 +23,10 @@ namespace httplib {
 class Server;
 }
 
+namespace leadflow::security {
+class ServerSecurity;
+}
+
 namespace leadflow::http {
 
 struct Request {
@@ -34,6 +42,15 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+};
+
+// Who may call a route: anyone (health, metrics, static assets, which carry no data), or whoever
+// may call the gRPC method it serves ("leadflow.v1.IntakeService.SubmitLead"): one policy, the
+// method's (leadflow.v1.roles), whichever door a call takes.
+struct Access {
+  static Access Public() { return Access{}; }
+  static Access Method(std::string full_name) { return Access{std::move(full_name)}; }
+  std::string method;  // empty: public
 };
 
 using Handler = std::function<Response(const Request&)>;
@@ -56,6 +73,8 @@ struct HttpServerOptions {
   int port = 0;  // 0 = let the kernel pick (tests)
   size_t max_body_bytes = 4 * 1024 * 1024;
   int worker_threads = 4;
+  // TLS and authentication; null: plaintext, no authentication. Must outlive the server.
+  const security::ServerSecurity* security = nullptr;
 };
 
 class HttpServer {
@@ -67,8 +86,8 @@ class HttpServer {
 
   // Adds a route before Start(). `method` is GET, POST, PUT or DELETE; `path` is a regular
   // expression matched against the whole path ("/v1/leads", "/v1/leads/([^/]+)"); its capture
-  // groups arrive in Request::path_params.
-  void Handle(const std::string& method, const std::string& path, Handler handler);
+  // groups arrive in Request::path_params; `access` says who may call it.
+  void Handle(const std::string& method, const std::string& path, Access access, Handler handler);
 
   // Binds and starts serving. Fails (Unavailable) with the address when the port cannot be bound.
   absl::Status Start();

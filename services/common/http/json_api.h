@@ -24,8 +24,9 @@ Response JsonResponse(int status, const google::protobuf::Message& message,
 Response ErrorResponse(int status, std::string_view message,
                        const std::vector<v1::FieldViolation>& violations = {});
 
-// The HTTP status of a status code: 400 invalid, 404 not found, 409 failed precondition,
-// 503 unavailable, 504 deadline exceeded, 500 otherwise.
+// The HTTP status of a status code: 400 invalid, 401 unauthenticated, 403 permission denied,
+// 404 not found, 409 failed precondition, 429 resource exhausted, 503 unavailable, 504 deadline
+// exceeded, 500 otherwise.
 int HttpStatusOf(const absl::Status& status);
 
 // ErrorResponse(HttpStatusOf(status), status.message()).

@@ -82,4 +82,20 @@ absl::Status FromKafkaError(int code, std::string_view context, std::string_view
   }
 }
 
+std::string KnownClientIssue(const Properties& properties, int librdkafka_version) {
+  auto it = properties.find("sasl.mechanisms");
+  if (it == properties.end()) it = properties.find("sasl.mechanism");
+  constexpr int kScramFixed = 0x020601ff;  // 2.6.1
+  if (it != properties.end() && it->second.rfind("SCRAM-", 0) == 0 &&
+      librdkafka_version < kScramFixed) {
+    return leadflow::StrCat(
+        "sasl.mechanisms=", it->second, " with librdkafka ", librdkafka_version >> 24, ".",
+        (librdkafka_version >> 16) & 0xff, ".", (librdkafka_version >> 8) & 0xff,
+        ": Kafka 4.x brokers reject this client's SCRAM proof (fixed in librdkafka "
+        "2.6.1); use SASL PLAIN over TLS or mutual TLS (security.protocol=SSL with a "
+        "client certificate) against a 4.x broker");
+  }
+  return "";
+}
+
 }  // namespace leadflow::kafka

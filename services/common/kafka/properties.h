@@ -31,4 +31,9 @@ absl::Status FromKafkaError(int code, std::string_view context, std::string_view
 // True for properties whose values are secrets (never logged).
 bool IsSecretProperty(std::string_view name);
 
+// A known problem of this librdkafka with these properties, for a warning at start, or "" when
+// there is none. Today: SASL SCRAM with librdkafka older than 2.6.1 fails against Kafka 4.x
+// brokers ("invalid credentials"; librdkafka #4895) — Debian bookworm ships 2.0.2.
+std::string KnownClientIssue(const Properties& properties, int librdkafka_version);
+
 }  // namespace leadflow::kafka

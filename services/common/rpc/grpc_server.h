@@ -1,5 +1,8 @@
 // The gRPC side of every service: one server with the standard health service (grpc.health.v1)
-// and server reflection, on a configurable address (port 0 in tests).
+// and server reflection, on a configurable address (port 0 in tests). With TLS the certificate
+// files are watched and reloaded, client certificates are verified as configured, and every call
+// but the health checks is authenticated and checked against the method's roles before it
+// reaches the service (security::Guard; refusals are UNAUTHENTICATED / PERMISSION_DENIED).
 #pragma once
 
 #include <memory>
@@ -13,12 +16,18 @@ class Server;
 class Service;
 }  // namespace grpc
 
+namespace leadflow::security {
+class ServerSecurity;
+}
+
 namespace leadflow::rpc {
 
 struct GrpcServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0 = let the kernel pick
   int max_receive_message_bytes = 4 * 1024 * 1024;
+  // TLS and authentication; null: plaintext, no authentication. Must outlive the server.
+  const security::ServerSecurity* security = nullptr;
 };
 
 class GrpcServer {

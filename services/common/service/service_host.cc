@@ -7,6 +7,8 @@
 #include <mutex>
 #include <thread>
 
+#include "librdkafka/rdkafkacpp.h"
+#include "services/common/base/status_macros.h"
 #include "services/common/base/strings.h"
 #include "services/common/log/log.h"
 #include "services/common/state/store.h"
@@ -44,6 +46,9 @@ std::unique_ptr<ServiceHost> ServiceHost::Create(int argc, char** argv, const Se
           {"log.format", SettingType::kString, "text", "text or json (JSON lines)"},
       },
       {"kafka."}};
+  for (config::SettingSpec& spec : security::SecuritySettingSpecs()) {
+    schema.settings.push_back(std::move(spec));
+  }
   for (config::SettingSpec& spec : extra) schema.settings.push_back(std::move(spec));
 
   const config::SettingsInputs inputs = config::InputsFromProcess(argc, argv);
@@ -67,26 +72,52 @@ std::unique_ptr<ServiceHost> ServiceHost::Create(int argc, char** argv, const Se
     *exit_code = 2;
     return nullptr;
   }
+  std::vector<std::string> security_warnings;
+  absl::StatusOr<security::SecurityOptions> security =
+      security::SecurityOptionsFrom(*settings, &security_warnings);
+  if (!security.ok()) {
+    std::fprintf(stderr, "%s: %s\n", schema.program.c_str(),
+                 std::string(security.status().message()).c_str());
+    *exit_code = 2;
+    return nullptr;
+  }
   log::Init(d.name, *level, *format);
   state::SetProcessMemoryBudget(static_cast<size_t>(settings->GetInt("state.memory_mb")) << 20);
   for (const std::string& w : settings->warnings()) log::Warn("settings", {{"warning", w}});
-  return std::unique_ptr<ServiceHost>(
-      new ServiceHost(d, std::move(*settings), std::move(shutdown)));
+  for (const std::string& w : security_warnings) log::Warn("security", {{"warning", w}});
+  if (const std::string issue =
+          kafka::KnownClientIssue(settings->WithPrefix("kafka."), RdKafka::version());
+      !issue.empty()) {
+    log::Warn("kafka client", {{"warning", issue}});
+  }
+  std::unique_ptr<ServiceHost> host(new ServiceHost(d, std::move(*settings), std::move(shutdown)));
+  if (absl::Status s = host->InitServers(*security); !s.ok()) {
+    log::Error("startup failed", {{"error", std::string(s.message())}});
+    *exit_code = 2;
+    return nullptr;
+  }
+  return host;
 }
 
 ServiceHost::ServiceHost(ServiceDefaults defaults, config::Settings settings,
                          std::unique_ptr<process::ShutdownSignal> shutdown)
     : defaults_(std::move(defaults)),
       settings_(std::make_unique<config::Settings>(std::move(settings))),
-      shutdown_(std::move(shutdown)) {
+      shutdown_(std::move(shutdown)) {}
+
+absl::Status ServiceHost::InitServers(const security::SecurityOptions& options) {
+  LF_ASSIGN_OR_RETURN(security_, security::ServerSecurity::Create(options, &registry_));
   http::HttpServerOptions h;
   h.host = settings_->GetString("http.host");
   h.port = static_cast<int>(settings_->GetInt("http.port"));
+  h.security = security_.get();
   http_ = std::make_unique<http::HttpServer>(h, &registry_, &readiness_);
   rpc::GrpcServerOptions g;
   g.host = settings_->GetString("grpc.host");
   g.port = static_cast<int>(settings_->GetInt("grpc.port"));
+  g.security = security_.get();
   grpc_ = std::make_unique<rpc::GrpcServer>(g);
+  return absl::OkStatus();
 }
 
 stream::StreamOptions ServiceHost::StreamDefaults(const std::string& step) const {

@@ -17,6 +17,7 @@
 #include "services/common/metrics/metrics.h"
 #include "services/common/process/shutdown.h"
 #include "services/common/rpc/grpc_server.h"
+#include "services/common/security/server_security.h"
 #include "services/common/stream/stream_app.h"
 
 namespace leadflow::service {
@@ -31,8 +32,9 @@ struct ServiceDefaults {
 class ServiceHost {
  public:
   // Loads settings from argv/env/file: grpc.host/port, http.host/port, data.dir, instance.id,
-  // log.level/format, kafka.* and `extra`. Returns nullptr and sets `exit_code` (0 after --help,
-  // 2 on bad settings) when the process should exit at once.
+  // log.level/format, tls.* and auth.* (security::SecuritySettingSpecs), kafka.* and `extra`.
+  // Returns nullptr and sets `exit_code` (0 after --help, 2 on bad settings) when the process
+  // should exit at once.
   static std::unique_ptr<ServiceHost> Create(int argc, char** argv, const ServiceDefaults& defaults,
                                              std::vector<config::SettingSpec> extra,
                                              int* exit_code);
@@ -65,12 +67,15 @@ class ServiceHost {
  private:
   ServiceHost(ServiceDefaults defaults, config::Settings settings,
               std::unique_ptr<process::ShutdownSignal> shutdown);
+  // Loads the certificates and tokens and creates the two servers with them.
+  absl::Status InitServers(const security::SecurityOptions& options);
 
   ServiceDefaults defaults_;
   std::unique_ptr<config::Settings> settings_;
   std::unique_ptr<process::ShutdownSignal> shutdown_;
   metrics::Registry registry_;
   http::Readiness readiness_;
+  std::unique_ptr<security::ServerSecurity> security_;  // outlives the servers (declared first)
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<rpc::GrpcServer> grpc_;
   std::vector<std::unique_ptr<stream::StreamApp>> streams_;

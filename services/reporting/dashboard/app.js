@@ -154,6 +154,8 @@
         return res.text().then(function (text) {
           var box = document.getElementById("token-box");
           if (box) box.classList.toggle("needed", res.status === 401 || res.status === 403);
+          // No or a bad token: open the token form, so the page asks for one.
+          if (box && res.status === 401) box.open = true;
           if (!res.ok) throw errorOf(res.status, text, path);
           if (params && params.format === "csv") return text;
           try {

@@ -14,7 +14,7 @@ class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = std::make_unique<HttpServer>(HttpServerOptions{}, &registry_, &readiness_);
-    server_->Handle("POST", "/v1/echo", [](const Request& r) {
+    server_->Handle("POST", "/v1/echo", Access::Public(), [](const Request& r) {
       return Response{201, "application/json", "{\"got\":" + r.body + "}"};
     });
     ASSERT_TRUE(server_->Start().ok());
