@@ -41,6 +41,10 @@ function(leadflow_defaults target)
   if(LEADFLOW_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
+  if(LEADFLOW_FUZZ)
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+      -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  endif()
 endfunction()
 
 # leadflow_library(NAME SOURCES... [DEPS ...]): one static library per component.

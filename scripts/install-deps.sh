@@ -30,8 +30,8 @@ BUILD_PACKAGES=(
 )
 DEB_PACKAGES=(
   "${BUILD_PACKAGES[@]}"
-  # formatting check
-  clang-format
+  # formatting check; the libFuzzer build (scripts/fuzz.sh: clang with its sanitizer runtimes)
+  clang-format clang libclang-rt-14-dev
   # operating the local broker: a JDK, Maven to fetch the broker jars, kcat for poking at topics
   default-jdk-headless maven kcat
   # scripts (shellcheck: scripts/check-deploy.sh lints them)

@@ -22,6 +22,10 @@ started=${SECONDS}
 "${here}/check-format.sh"
 "${here}/proto-check.sh"
 "${here}/check-deploy.sh"
+# Hostile input: the libFuzzer targets, 20 s each (LEADFLOW_FUZZ_SECONDS; 0 skips them).
+if [[ "${LEADFLOW_FUZZ_SECONDS:-20}" != "0" ]]; then
+  "${here}/fuzz.sh" "${LEADFLOW_FUZZ_SECONDS:-20}"
+fi
 
 # The broker for this run: its own run dir under the build dir, fresh data, stopped on any exit.
 kafka_run_dir="${build_dir}/test-kafka"

@@ -68,6 +68,7 @@ IntakeCore::IntakeCore(IntakeCoreOptions options, kafka::Sender* sender,
                        const stream::StreamApp* identity, metrics::Registry* registry,
                        std::function<int64_t()> now_ms)
     : options_(std::move(options)),
+      limiter_({options_.rate_per_second, options_.rate_burst, "submissions"}),
       sender_(sender),
       identity_(identity),
       now_ms_(std::move(now_ms)),
@@ -167,9 +168,35 @@ absl::StatusOr<v1::Lead> IntakeCore::GetLead(const v1::GetLeadRequest& request) 
   return lead;
 }
 
+absl::Status IntakeCore::Throttle(std::string_view authorization, size_t n,
+                                  v1::IngressChannel ingress, bool wait) {
+  if (!limiter_.enabled()) return absl::OkStatus();
+  const std::string caller =
+      options_.guard == nullptr ? "anonymous" : options_.guard->CallerOf(authorization);
+  const double units = static_cast<double>(n);
+  absl::Status s = wait ? limiter_.Acquire(caller, units, std::chrono::minutes(1))
+                        : limiter_.TryAcquire(caller, units);
+  if (!s.ok()) {
+    registry_
+        ->GetCounter("leadflow_intake_rate_limited_total",
+                     "Submissions refused by the per-caller rate limit (intake.rate_limit).",
+                     {{"ingress", IngressLabel(ingress)}})
+        .Increment(units);
+  }
+  return s;
+}
+
 // ---- gRPC ----
 
 namespace {
+// The call's Authorization metadata ("" when none).
+std::string_view AuthorizationOf(const grpc::ServerContext* ctx) {
+  auto it = ctx->client_metadata().find("authorization");
+  return it == ctx->client_metadata().end()
+             ? std::string_view()
+             : std::string_view(it->second.data(), it->second.size());
+}
+
 grpc::Status SingleResult(absl::StatusOr<std::vector<v1::SubmissionResult>> results,
                           v1::SubmissionResult* out) {
   if (!results.ok()) return rpc::ToGrpcStatus(results.status());
@@ -182,25 +209,39 @@ grpc::Status SingleResult(absl::StatusOr<std::vector<v1::SubmissionResult>> resu
 }
 }  // namespace
 
-grpc::Status IntakeGrpcService::SubmitLead(grpc::ServerContext*,
+grpc::Status IntakeGrpcService::SubmitLead(grpc::ServerContext* ctx,
                                            const v1::SubmitLeadRequest* request,
                                            v1::SubmitLeadResponse* response) {
+  if (absl::Status s = core_->Throttle(AuthorizationOf(ctx), 1, v1::INGRESS_CHANNEL_GRPC, false);
+      !s.ok()) {
+    return rpc::ToGrpcStatus(s);
+  }
   return SingleResult(
       core_->Submit({&request->submission()}, v1::INGRESS_CHANNEL_GRPC, request->validate_only()),
       response->mutable_result());
 }
 
-grpc::Status IntakeGrpcService::RecordEngagement(grpc::ServerContext*,
+grpc::Status IntakeGrpcService::RecordEngagement(grpc::ServerContext* ctx,
                                                  const v1::RecordEngagementRequest* request,
                                                  v1::RecordEngagementResponse* response) {
+  if (absl::Status s = core_->Throttle(AuthorizationOf(ctx), 1, v1::INGRESS_CHANNEL_GRPC, false);
+      !s.ok()) {
+    return rpc::ToGrpcStatus(s);
+  }
   const v1::LeadSubmission s = EngagementSubmission(*request);
   return SingleResult(core_->Submit({&s}, v1::INGRESS_CHANNEL_GRPC, request->validate_only()),
                       response->mutable_result());
 }
 
-grpc::Status IntakeGrpcService::SubmitLeads(grpc::ServerContext*,
+grpc::Status IntakeGrpcService::SubmitLeads(grpc::ServerContext* ctx,
                                             const v1::SubmitLeadsRequest* request,
                                             v1::SubmitLeadsResponse* response) {
+  if (absl::Status s =
+          core_->Throttle(AuthorizationOf(ctx), static_cast<size_t>(request->submissions_size()),
+                          v1::INGRESS_CHANNEL_GRPC, false);
+      !s.ok()) {
+    return rpc::ToGrpcStatus(s);
+  }
   std::vector<const v1::LeadSubmission*> items;
   for (const auto& s : request->submissions()) items.push_back(&s);
   auto results = core_->Submit(items, v1::INGRESS_CHANNEL_GRPC, request->validate_only());
@@ -209,7 +250,7 @@ grpc::Status IntakeGrpcService::SubmitLeads(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status IntakeGrpcService::StreamLeads(grpc::ServerContext*,
+grpc::Status IntakeGrpcService::StreamLeads(grpc::ServerContext* ctx,
                                             grpc::ServerReader<v1::StreamLeadsRequest>* reader,
                                             v1::StreamLeadsResponse* response) {
   // Chunks keep many records in flight (throughput) while bounding memory.
@@ -218,6 +259,15 @@ grpc::Status IntakeGrpcService::StreamLeads(grpc::ServerContext*,
   std::vector<v1::StreamLeadsRequest> chunk;
   int64_t offset = 0;
   auto flush = [&]() -> grpc::Status {
+    // Paced, not refused: the stream waits for its budget, and gRPC flow control slows the sender.
+    if (absl::Status s =
+            core_->Throttle(AuthorizationOf(ctx), chunk.size(), v1::INGRESS_CHANNEL_GRPC, true);
+        !s.ok()) {
+      return grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          StrCat(s.message(), " — ", response->accepted(), " submissions before stream index ",
+                 offset, " were acknowledged"));
+    }
     std::vector<const v1::LeadSubmission*> items;
     for (const auto& m : chunk) items.push_back(&m.submission());
     auto results = core_->Submit(items, v1::INGRESS_CHANNEL_GRPC, false);
@@ -276,8 +326,22 @@ grpc::Status IntakeGrpcService::GetLead(grpc::ServerContext*, const v1::GetLeadR
 
 namespace {
 
-http::Response SubmitHttp(IntakeCore* core, const std::vector<const v1::LeadSubmission*>& items,
-                          bool batch, bool validate_only) {
+// The request's Authorization header ("" when none; names compared case-insensitively).
+std::string Authorization(const http::Request& req) {
+  for (const auto& [name, value] : req.headers) {
+    if (AsciiStrToLower(name) == "authorization") return value;
+  }
+  return "";
+}
+
+http::Response SubmitHttp(IntakeCore* core, const http::Request& req,
+                          const std::vector<const v1::LeadSubmission*>& items, bool batch,
+                          bool validate_only) {
+  if (absl::Status s =
+          core->Throttle(Authorization(req), items.size(), v1::INGRESS_CHANNEL_HTTP, false);
+      !s.ok()) {
+    return http::StatusResponse(s);
+  }
   auto results = core->Submit(items, v1::INGRESS_CHANNEL_HTTP, validate_only);
   if (!results.ok())
     return http::ErrorResponse(http::HttpStatusOf(results.status()),
@@ -298,26 +362,26 @@ http::Response SubmitHttp(IntakeCore* core, const std::vector<const v1::LeadSubm
 }  // namespace
 
 void AddHttpRoutes(IntakeCore* core, http::HttpServer* server) {
-  server->Handle(
-      "POST", "/v1/leads", http::Access::Method("leadflow.v1.IntakeService.SubmitLead"),
-      [core](const http::Request& req) {
-        const bool validate_only =
-            req.query.count("validate_only") != 0 && req.query.at("validate_only") == "true";
-        // A batch is {"submissions": [...]}; anything else is one LeadSubmission (a webhook's
-        // shape).
-        if (req.body.find("\"submissions\"") != std::string::npos) {
-          v1::SubmitLeadsRequest batch;
-          if (absl::Status s = http::ParseJsonBody(req.body, &batch); s.ok()) {
-            std::vector<const v1::LeadSubmission*> items;
-            for (const auto& s2 : batch.submissions()) items.push_back(&s2);
-            return SubmitHttp(core, items, /*batch=*/true, validate_only || batch.validate_only());
-          }
-        }
-        v1::LeadSubmission one;
-        if (absl::Status s = http::ParseJsonBody(req.body, &one); !s.ok())
-          return http::ErrorResponse(400, ToStd(s.message()));
-        return SubmitHttp(core, {&one}, /*batch=*/false, validate_only);
-      });
+  server->Handle("POST", "/v1/leads", http::Access::Method("leadflow.v1.IntakeService.SubmitLead"),
+                 [core](const http::Request& req) {
+                   const bool validate_only = req.query.count("validate_only") != 0 &&
+                                              req.query.at("validate_only") == "true";
+                   // A batch is {"submissions": [...]}; anything else is one LeadSubmission (a
+                   // webhook's shape).
+                   if (req.body.find("\"submissions\"") != std::string::npos) {
+                     v1::SubmitLeadsRequest batch;
+                     if (absl::Status s = http::ParseJsonBody(req.body, &batch); s.ok()) {
+                       std::vector<const v1::LeadSubmission*> items;
+                       for (const auto& s2 : batch.submissions()) items.push_back(&s2);
+                       return SubmitHttp(core, req, items, /*batch=*/true,
+                                         validate_only || batch.validate_only());
+                     }
+                   }
+                   v1::LeadSubmission one;
+                   if (absl::Status s = http::ParseJsonBody(req.body, &one); !s.ok())
+                     return http::ErrorResponse(400, ToStd(s.message()));
+                   return SubmitHttp(core, req, {&one}, /*batch=*/false, validate_only);
+                 });
   server->Handle("POST", "/v1/engagements",
                  http::Access::Method("leadflow.v1.IntakeService.RecordEngagement"),
                  [core](const http::Request& req) {
@@ -325,7 +389,7 @@ void AddHttpRoutes(IntakeCore* core, http::HttpServer* server) {
                    if (absl::Status s = http::ParseJsonBody(req.body, &request); !s.ok())
                      return http::ErrorResponse(400, ToStd(s.message()));
                    const v1::LeadSubmission s = EngagementSubmission(request);
-                   return SubmitHttp(core, {&s}, /*batch=*/false, request.validate_only());
+                   return SubmitHttp(core, req, {&s}, /*batch=*/false, request.validate_only());
                  });
   server->Handle("GET", "/v1/leads/([^/]+)",
                  http::Access::Method("leadflow.v1.IntakeService.GetLead"),

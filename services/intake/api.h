@@ -14,6 +14,8 @@
 #include "services/common/http/http_server.h"
 #include "services/common/kafka/sender.h"
 #include "services/common/metrics/metrics.h"
+#include "services/common/security/auth.h"
+#include "services/common/security/rate_limit.h"
 #include "services/common/stream/stream_app.h"
 #include "services/intake/admission.h"
 
@@ -24,6 +26,11 @@ struct IntakeCoreOptions {
   AdmissionOptions admission;
   size_t max_batch = 1000;
   std::chrono::milliseconds ack_timeout{15000};
+  // Submissions per second and burst per caller (intake.rate_limit, intake.rate_burst); 0: none.
+  double rate_per_second = 0;
+  double rate_burst = 0;
+  // Who a caller is (its token's name), for the rate limit; null: everyone is "anonymous".
+  const security::Guard* guard = nullptr;
 };
 
 class IntakeCore {
@@ -42,8 +49,15 @@ class IntakeCore {
   // The lead by id or email, from identity's committed state.
   absl::StatusOr<v1::Lead> GetLead(const v1::GetLeadRequest& request) const;
 
+  // Takes `n` submissions from the budget of the caller with this Authorization header: OK, or
+  // ResourceExhausted naming the limit and when to retry (counted). `wait`: a stream waits for its
+  // budget instead, up to a minute, which slows its sender.
+  absl::Status Throttle(std::string_view authorization, size_t n, v1::IngressChannel ingress,
+                        bool wait);
+
  private:
   IntakeCoreOptions options_;
+  security::RateLimiter limiter_;
   kafka::Sender* sender_;
   const stream::StreamApp* identity_;
   std::function<int64_t()> now_ms_;

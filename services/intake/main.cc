@@ -28,6 +28,14 @@ std::vector<leadflow::config::SettingSpec> IntakeSettings() {
        "comma-separated extra free-mail domains"},
       {"intake.ack_timeout", SettingType::kDuration, "15s",
        "how long an API call waits for Kafka to acknowledge before answering UNAVAILABLE"},
+      {"intake.rate_limit", SettingType::kInt, "20000",
+       "submissions per second per caller (bearer token) through the API; over it unary calls "
+       "are RESOURCE_EXHAUSTED / 429 and streams are slowed; 0: no limit",
+       0, 100000000},
+      {"intake.rate_burst", SettingType::kInt, "40000",
+       "submissions a caller may send at once (a batch larger than this is refused; raised to "
+       "intake.rate_limit when lower)",
+       1, 100000000},
       {"topics.raw", SettingType::kString, "leadflow.intake.raw.v1", "raw submissions topic"},
       {"topics.admitted", SettingType::kString, "leadflow.intake.admitted.v1", "admitted topic"},
       {"topics.leads", SettingType::kString, "leadflow.leads.v1", "lead events topic"},
@@ -109,6 +117,9 @@ int main(int argc, char** argv) {
   core_options.admitted_topic = settings.GetString("topics.admitted");
   core_options.admission = admission;
   core_options.ack_timeout = settings.GetDuration("intake.ack_timeout");
+  core_options.rate_per_second = static_cast<double>(settings.GetInt("intake.rate_limit"));
+  core_options.rate_burst = static_cast<double>(settings.GetInt("intake.rate_burst"));
+  core_options.guard = &host->guard();
   leadflow::intake::IntakeCore core(core_options, sender->get(), identity, &host->registry(),
                                     NowMs);
   leadflow::intake::IntakeGrpcService grpc_service(&core);

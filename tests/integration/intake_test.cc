@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
@@ -31,6 +32,7 @@ namespace leadflow {
 namespace {
 
 using testing::ChildProcess;
+using ::testing::HasSubstr;
 using testing::kKafkaDeadline;
 using testing::TempDir;
 using testing::WaitUntil;
@@ -49,15 +51,17 @@ class Intake {
   Intake(const IntakeTopics& t, const TempDir& dir)
       : topics_(t), dir_(dir), process_("intake", LEADFLOW_INTAKE_PATH, dir.Sub("intake.log")) {}
 
-  void Start() {
-    ASSERT_NO_FATAL_FAILURE(process_.Start(
-        {"--grpc.port=0", "--http.port=0", "--data.dir=" + dir_.Sub("data"),
-         "--kafka.bootstrap.servers=" + testing::KafkaBootstrap(), "--topics.raw=" + topics_.raw,
-         "--topics.admitted=" + topics_.admitted, "--topics.leads=" + topics_.leads,
-         "--topics.dlq=" + topics_.dlq, "--intake.lead_id_secret=test-secret",
-         "--intake.ack_timeout=5s", "--application.id=" + topics_.app,
-         // A killed member is noticed after the session timeout; keep it short.
-         "--kafka.session.timeout.ms=6000", "--kafka.heartbeat.interval.ms=1000"}));
+  void Start(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> flags = {
+        "--grpc.port=0", "--http.port=0", "--data.dir=" + dir_.Sub("data"),
+        "--kafka.bootstrap.servers=" + testing::KafkaBootstrap(), "--topics.raw=" + topics_.raw,
+        "--topics.admitted=" + topics_.admitted, "--topics.leads=" + topics_.leads,
+        "--topics.dlq=" + topics_.dlq, "--intake.lead_id_secret=test-secret",
+        "--intake.ack_timeout=5s", "--application.id=" + topics_.app,
+        // A killed member is noticed after the session timeout; keep it short.
+        "--kafka.session.timeout.ms=6000", "--kafka.heartbeat.interval.ms=1000"};
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    ASSERT_NO_FATAL_FAILURE(process_.Start(flags));
     std::lock_guard<std::mutex> lock(mu_);
     stub_ = v1::IntakeService::NewStub(
         grpc::CreateChannel(process_.grpc_address(), grpc::InsecureChannelCredentials()));
@@ -288,6 +292,66 @@ TEST(IntakeTest, EngagementsBatchesAndValidateOnly) {
   ASSERT_TRUE(first[0].has_captured()) << Kinds(first);
   EXPECT_EQ(first[0].captured().idempotency_key(), "v-3");
   EXPECT_EQ(intake.Stop(SIGTERM), 0);
+}
+
+TEST(IntakeTest, ACallerOverItsRateIsRefusedWithWhenToRetryAndAStreamIsSlowedNotRefused) {
+  const IntakeTopics t = MakeTopics();
+  TempDir dir;
+  Intake intake(t, dir);
+  ASSERT_NO_FATAL_FAILURE(intake.Start({"--intake.rate_limit=2", "--intake.rate_burst=5"}));
+
+  // The burst passes at once...
+  v1::SubmitLeadsRequest five;
+  five.set_validate_only(true);
+  for (int i = 0; i < 5; ++i)
+    *five.add_submissions() = Submission(StrCat("q-", i), "crm", "q@x.example");
+  v1::SubmitLeadsResponse answered;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(intake.stub().SubmitLeads(&ctx, five, &answered).ok());
+  }
+  // ... and the next call is refused, saying what the limit is and when to retry.
+  v1::SubmitLeadResponse response;
+  grpc::Status refused = intake.Submit(Submission("q-6", "crm", "q@x.example"), &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(),
+              HasSubstr("rate limit: caller 'anonymous' may send 2 submissions/s (bursts of 5); "
+                        "retry in "));
+  auto http = intake.http().Post("/v1/leads", R"({"idempotencyKey":"q-7","sourceSystem":"crm",
+      "person":{"email":"q@x.example"}})",
+                                 "application/json");
+  ASSERT_TRUE(http);
+  EXPECT_EQ(http->status, 429);
+  EXPECT_THAT(http->body, HasSubstr("rate limit"));
+  // A batch larger than the burst could never pass: it says so.
+  v1::SubmitLeadsRequest six = five;
+  *six.add_submissions() = Submission("q-8", "crm", "q@x.example");
+  {
+    grpc::ClientContext ctx;
+    grpc::Status s = intake.stub().SubmitLeads(&ctx, six, &answered);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(s.error_message(), HasSubstr("more than the burst of 5"));
+  }
+
+  // A stream over the rate is paced, not refused: 8 submissions at 2/s take at least ~3 s more
+  // (the bucket is empty now), and every one is accepted.
+  const auto started = std::chrono::steady_clock::now();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  v1::StreamLeadsResponse streamed;
+  auto writer = intake.stub().StreamLeads(&ctx, &streamed);
+  for (int i = 0; i < 8; ++i) {
+    v1::StreamLeadsRequest m;
+    *m.mutable_submission() = Submission(StrCat("s-", i), "crm", StrCat("s", i, "@x.example"));
+    ASSERT_TRUE(writer->Write(m));
+  }
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(streamed.accepted(), 8);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(3000));
+  auto metrics = intake.http().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_THAT(metrics->body, HasSubstr("leadflow_intake_rate_limited_total{ingress=\"http\"} 1"));
 }
 
 TEST(IntakeTest, BadInputIsRejectedPreciselyAndRawRecordsGoToTheDlqWithTheirReason) {

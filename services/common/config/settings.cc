@@ -292,9 +292,11 @@ absl::StatusOr<Settings> Settings::Load(const SettingsSchema& schema,
     entry.type = spec == nullptr ? SettingType::kString : spec->type;
     entry.text = raw.text;
     entry.origin = raw.origin;
-    auto fail = [&](std::string_view why) {
-      return absl::InvalidArgumentError(leadflow::StrCat(
-          OriginText(raw.origin), ": setting '", name, "': ", why, ", got '", raw.text, "'"));
+    // (By pointer: clang 14, the fuzz build's compiler, cannot capture structured bindings.)
+    auto fail = [&, setting = &name, value = &raw](std::string_view why) {
+      return absl::InvalidArgumentError(leadflow::StrCat(OriginText(value->origin), ": setting '",
+                                                         *setting, "': ", why, ", got '",
+                                                         value->text, "'"));
     };
     if (spec != nullptr && !raw.text.empty()) {
       switch (spec->type) {

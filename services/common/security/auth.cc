@@ -308,6 +308,12 @@ Guard::Guard(std::unique_ptr<Authenticator> authenticator, metrics::Registry* re
       policy_(AccessPolicy::FromDescriptors()),
       registry_(registry) {}
 
+std::string Guard::CallerOf(std::string_view authorization) const {
+  if (authenticator_ == nullptr) return "anonymous";
+  absl::StatusOr<Principal> who = authenticator_->Authenticate(authorization);
+  return who.ok() ? who->name : "anonymous";
+}
+
 absl::Status Guard::Check(std::string_view method, std::string_view authorization) const {
   if (authenticator_ == nullptr || policy_.IsPublic(method)) return absl::OkStatus();
   // The label is a known method's name or "other", so random paths cannot grow the series.

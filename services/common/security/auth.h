@@ -103,6 +103,10 @@ class Guard {
   // caller's name (never the token).
   absl::Status Check(std::string_view method, std::string_view authorization) const;
 
+  // Who is calling, for per-caller limits and audit: the principal's name of a valid token, or
+  // "anonymous" (authentication off, or no valid token — such a call was refused already).
+  std::string CallerOf(std::string_view authorization) const;
+
   const AccessPolicy& policy() const { return policy_; }
 
  private:

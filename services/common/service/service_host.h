@@ -59,6 +59,8 @@ class ServiceHost {
   // The servers, for registering gRPC services and HTTP routes before Run().
   rpc::GrpcServer& grpc() { return *grpc_; }
   http::HttpServer& http() { return *http_; }
+  // Who is calling (security::Guard::CallerOf), for per-caller limits in a service's API.
+  const security::Guard& guard() const { return security_->guard(); }
 
   // Starts the servers and the streams, reports ready once every stream runs tasks, and blocks
   // until SIGTERM/SIGINT or a fatal stream error. Returns the process exit code.

@@ -28,6 +28,7 @@
 #include "services/common/http/http_server.h"
 #include "services/common/kafka/properties.h"
 #include "services/common/rpc/grpc_server.h"
+#include "services/common/security/rate_limit.h"
 #include "services/common/security/server_security.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
@@ -126,6 +127,36 @@ TEST(KafkaClientIssueTest, ScramWithAnOldLibrdkafkaIsWarnedAbout) {
   EXPECT_EQ(kafka::KnownClientIssue(scram, 0x020601ff), "");  // fixed in 2.6.1
   EXPECT_EQ(kafka::KnownClientIssue({{"sasl.mechanisms", "PLAIN"}}, 0x020002ff), "");
   EXPECT_EQ(kafka::KnownClientIssue({}, 0x020002ff), "");
+}
+
+// ---- rate limit ----
+
+TEST(RateLimiterTest, EachCallerHasABucketThatRefillsAtTheRateAndRefusalsSayWhenToRetry) {
+  auto now = std::chrono::steady_clock::time_point{};
+  RateLimiter limiter(
+      {10, 20, "submissions"}, [&] { return now; }, [&](std::chrono::milliseconds d) { now += d; });
+  EXPECT_TRUE(limiter.TryAcquire("crm", 20).ok());  // the burst, at once
+  absl::Status s = limiter.TryAcquire("crm", 1);
+  EXPECT_TRUE(absl::IsResourceExhausted(s));
+  EXPECT_EQ(s.message(),
+            "rate limit: caller 'crm' may send 10 submissions/s (bursts of 20); retry in 100 ms");
+  EXPECT_TRUE(limiter.TryAcquire("webform", 20).ok());  // another caller: its own bucket
+  now += std::chrono::milliseconds(500);                // refilled by 5
+  EXPECT_TRUE(limiter.TryAcquire("crm", 5).ok());
+  EXPECT_FALSE(limiter.TryAcquire("crm", 1).ok());
+  EXPECT_THAT(std::string(limiter.TryAcquire("bi", 21).message()),
+              HasSubstr("21 submissions at once is more than the burst of 20"));
+  // Acquire waits for the budget instead (the injected sleep moves the clock): 10 take 1 s...
+  const auto before = now;
+  EXPECT_TRUE(limiter.Acquire("crm", 10, std::chrono::seconds(10)).ok());
+  EXPECT_EQ(now - before, std::chrono::milliseconds(1000));
+  // ... more than a burst is taken a burst at a time (50 at 10/s from empty: 5 s) ...
+  EXPECT_TRUE(limiter.Acquire("crm", 50, std::chrono::seconds(60)).ok());
+  EXPECT_EQ(now - before, std::chrono::milliseconds(6000));
+  // ... and it gives up after max_wait.
+  EXPECT_TRUE(
+      absl::IsResourceExhausted(limiter.Acquire("crm", 20, std::chrono::milliseconds(500))));
+  EXPECT_TRUE(RateLimiter({0, 0, "x"}).TryAcquire("any", 1e9).ok());  // 0: no limit
 }
 
 // ---- certificate files ----
