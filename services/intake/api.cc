@@ -171,8 +171,14 @@ absl::StatusOr<v1::Lead> IntakeCore::GetLead(const v1::GetLeadRequest& request) 
 absl::Status IntakeCore::Throttle(std::string_view authorization, size_t n,
                                   v1::IngressChannel ingress, bool wait) {
   if (!limiter_.enabled()) return absl::OkStatus();
-  const std::string caller =
-      options_.guard == nullptr ? "anonymous" : options_.guard->CallerOf(authorization);
+  return ThrottleCaller(
+      options_.guard == nullptr ? "anonymous" : options_.guard->CallerOf(authorization), n, ingress,
+      wait);
+}
+
+absl::Status IntakeCore::ThrottleCaller(std::string_view caller, size_t n,
+                                        v1::IngressChannel ingress, bool wait) {
+  if (!limiter_.enabled()) return absl::OkStatus();
   const double units = static_cast<double>(n);
   absl::Status s = wait ? limiter_.Acquire(caller, units, std::chrono::minutes(1))
                         : limiter_.TryAcquire(caller, units);
@@ -326,19 +332,11 @@ grpc::Status IntakeGrpcService::GetLead(grpc::ServerContext*, const v1::GetLeadR
 
 namespace {
 
-// The request's Authorization header ("" when none; names compared case-insensitively).
-std::string Authorization(const http::Request& req) {
-  for (const auto& [name, value] : req.headers) {
-    if (AsciiStrToLower(name) == "authorization") return value;
-  }
-  return "";
-}
-
 http::Response SubmitHttp(IntakeCore* core, const http::Request& req,
                           const std::vector<const v1::LeadSubmission*>& items, bool batch,
                           bool validate_only) {
   if (absl::Status s =
-          core->Throttle(Authorization(req), items.size(), v1::INGRESS_CHANNEL_HTTP, false);
+          core->ThrottleCaller(req.caller, items.size(), v1::INGRESS_CHANNEL_HTTP, false);
       !s.ok()) {
     return http::StatusResponse(s);
   }

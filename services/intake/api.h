@@ -54,6 +54,9 @@ class IntakeCore {
   // budget instead, up to a minute, which slows its sender.
   absl::Status Throttle(std::string_view authorization, size_t n, v1::IngressChannel ingress,
                         bool wait);
+  // The same for a caller already known by name (HTTP: http::Request::caller).
+  absl::Status ThrottleCaller(std::string_view caller, size_t n, v1::IngressChannel ingress,
+                              bool wait);
 
  private:
   IntakeCoreOptions options_;

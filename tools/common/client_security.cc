@@ -87,7 +87,8 @@ absl::Status ClientSecurity::Check() const {
 std::shared_ptr<grpc::ChannelCredentials> ClientSecurity::GrpcCredentials() const {
   if (plaintext()) return grpc::InsecureChannelCredentials();
   grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = ReadAll("CA file", ca_file).value_or("");
+  // Never empty: gRPC would fall back to the public roots (Check() read the file before).
+  ssl.pem_root_certs = ReadAll("CA file", ca_file).value_or("unreadable CA file");
   if (!cert_file.empty()) {
     ssl.pem_cert_chain = ReadAll("client certificate", cert_file).value_or("");
     ssl.pem_private_key = ReadAll("client key", key_file).value_or("");

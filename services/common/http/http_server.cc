@@ -99,9 +99,15 @@ void HttpServer::Handle(const std::string& method, const std::string& path, Acce
       options_.security == nullptr ? nullptr : &options_.security->guard();
   auto adapter = [h = std::move(handler), guard, access = std::move(access)](
                      const httplib::Request& req, httplib::Response& res) {
+    std::string caller = "anonymous";
     if (guard != nullptr && !access.method.empty()) {
-      if (absl::Status allowed = guard->Check(access.method, req.get_header_value("Authorization"));
-          !allowed.ok()) {
+      // One credential per request: with two, the check and whoever reads the header after it
+      // could disagree about who is calling.
+      absl::Status allowed =
+          req.get_header_value_count("Authorization") > 1
+              ? absl::UnauthenticatedError("more than one authorization header")
+              : guard->Check(access.method, req.get_header_value("Authorization"), &caller);
+      if (!allowed.ok()) {
         if (absl::IsUnauthenticated(allowed)) {
           res.set_header("WWW-Authenticate", R"(Bearer realm="leadflow")");
         }
@@ -109,7 +115,9 @@ void HttpServer::Handle(const std::string& method, const std::string& path, Acce
         return;
       }
     }
-    Apply(h(ToRequest(req)), &res);
+    Request request = ToRequest(req);
+    request.caller = std::move(caller);
+    Apply(h(request), &res);
   };
   if (method == "GET") {
     server_->Get(path, adapter);

@@ -36,6 +36,9 @@ struct Request {
   std::map<std::string, std::string> query;
   std::multimap<std::string, std::string> headers;  // names as sent; look up case-insensitively
   std::vector<std::string> path_params;             // the route pattern's capture groups
+  // Who called: the name of the bearer token the route's check authenticated ("anonymous" when
+  // authentication is off or the route is public); for per-caller limits.
+  std::string caller = "anonymous";
 };
 
 struct Response {

@@ -3,10 +3,11 @@
 #include <jwt.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -142,6 +143,11 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(const AuthO
       return absl::InvalidArgumentError(
           "auth.jwt.issuer: required with auth.jwt.key_file (tokens of any issuer would pass)");
     }
+    if (options.jwt.audience.empty()) {
+      return absl::InvalidArgumentError(
+          "auth.jwt.audience: required with auth.jwt.key_file (tokens the issuer made for other "
+          "applications would pass)");
+    }
     std::ifstream in(options.jwt.key_file, std::ios::binary);
     if (!in) {
       return absl::InvalidArgumentError(
@@ -152,9 +158,12 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(const AuthO
     a->jwt_key_ = s.str();
     const bool pem = absl::StrContains(a->jwt_key_, "-----BEGIN PUBLIC KEY-----");
     const bool hmac = options.jwt.algorithm[0] == 'H';
-    if (hmac && pem) {
+    // Any PEM (a public key, a certificate) is public material: as an HMAC secret anyone could
+    // forge tokens with it.
+    if (hmac && absl::StrContains(a->jwt_key_, "-----BEGIN ")) {
       return absl::InvalidArgumentError(StrCat("auth.jwt.key_file: ", options.jwt.key_file,
-                                               ": is a public key but auth.jwt.algorithm ",
+                                               ": is PEM (a key or certificate) but "
+                                               "auth.jwt.algorithm ",
                                                options.jwt.algorithm, " needs the shared secret"));
     }
     if (!hmac && !pem) {
@@ -226,13 +235,24 @@ absl::StatusOr<Principal> Authenticator::VerifyJwt(const std::string& token) con
   const long long now =
       std::chrono::duration_cast<std::chrono::seconds>(now_().time_since_epoch()).count();
   const long long leeway = jwt_.leeway.count();
-  errno = 0;
-  const long exp = jwt_get_grant_int(jwt.get(), "exp");
-  if (errno != 0) return absl::UnauthenticatedError("JWT: no expiry (exp)");
-  if (now > exp + leeway) return absl::UnauthenticatedError("JWT: expired");
-  errno = 0;
-  const long nbf = jwt_get_grant_int(jwt.get(), "nbf");
-  if (errno == 0 && now + leeway < nbf) return absl::UnauthenticatedError("JWT: not valid yet");
+  // NumericDate claims, read from their JSON: absent, a number, or refused (libjwt's integer
+  // getter cannot tell a string from a missing claim).
+  auto date = [&jwt](const char* name) -> absl::StatusOr<std::optional<double>> {
+    std::unique_ptr<char, CFree> text(jwt_get_grants_json(jwt.get(), name));
+    if (text == nullptr) return std::optional<double>();
+    const nlohmann::json v = nlohmann::json::parse(text.get(), nullptr, false);
+    if (!v.is_number()) {
+      return absl::UnauthenticatedError(StrCat("JWT: ", name, " is not a number"));
+    }
+    return std::optional<double>(v.get<double>());
+  };
+  LF_ASSIGN_OR_RETURN(std::optional<double> exp, date("exp"));
+  if (!exp.has_value()) return absl::UnauthenticatedError("JWT: no expiry (exp)");
+  if (static_cast<double>(now - leeway) > *exp) return absl::UnauthenticatedError("JWT: expired");
+  LF_ASSIGN_OR_RETURN(std::optional<double> nbf, date("nbf"));
+  if (nbf.has_value() && static_cast<double>(now + leeway) < *nbf) {
+    return absl::UnauthenticatedError("JWT: not valid yet");
+  }
   if (!jwt_.audience.empty()) {
     std::unique_ptr<char, CFree> aud_json(jwt_get_grants_json(jwt.get(), "aud"));
     const nlohmann::json aud = aud_json == nullptr
@@ -314,7 +334,8 @@ std::string Guard::CallerOf(std::string_view authorization) const {
   return who.ok() ? who->name : "anonymous";
 }
 
-absl::Status Guard::Check(std::string_view method, std::string_view authorization) const {
+absl::Status Guard::Check(std::string_view method, std::string_view authorization,
+                          std::string* caller) const {
   if (authenticator_ == nullptr || policy_.IsPublic(method)) return absl::OkStatus();
   // The label is a known method's name or "other", so random paths cannot grow the series.
   const std::string full = FullName(method);
@@ -337,6 +358,7 @@ absl::Status Guard::Check(std::string_view method, std::string_view authorizatio
   };
   absl::StatusOr<Principal> who = authenticator_->Authenticate(authorization);
   if (!who.ok()) return deny(who.status(), "unauthenticated");
+  if (caller != nullptr) *caller = who->name;
   if (policy_.IsAnyAuthenticated(method)) return absl::OkStatus();
   const std::set<v1::Role>& allowed = policy_.RolesFor(method);
   for (v1::Role r : who->roles) {

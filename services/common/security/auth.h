@@ -101,7 +101,9 @@ class Guard {
   // OK, or Unauthenticated (no/bad token) or PermissionDenied (token without a role the method
   // allows); refusals are counted in leadflow_auth_denied_total{method,reason} and logged with the
   // caller's name (never the token).
-  absl::Status Check(std::string_view method, std::string_view authorization) const;
+  // `caller` (optional) gets the authenticated principal's name when the call is allowed.
+  absl::Status Check(std::string_view method, std::string_view authorization,
+                     std::string* caller = nullptr) const;
 
   // Who is calling, for per-caller limits and audit: the principal's name of a valid token, or
   // "anonymous" (authentication off, or no valid token — such a call was refused already).

@@ -23,8 +23,8 @@ RateLimiter::RateLimiter(Options options, Clock clock, Sleep sleep)
 }
 
 std::chrono::milliseconds RateLimiter::Take(std::string_view caller, double n, bool take) {
-  const auto now = clock_();
   std::lock_guard<std::mutex> lock(mu_);
+  const auto now = clock_();  // under the lock: time never runs backwards for a bucket
   auto it = buckets_.find(caller);
   if (it == buckets_.end()) {
     if (buckets_.size() >= kMaxCallers) {

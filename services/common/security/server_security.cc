@@ -20,7 +20,7 @@ std::vector<config::SettingSpec> SecuritySettingSpecs() {
       {"tls.reload_interval", SettingType::kDuration, "60s",
        "how often the certificate files are checked for a rotation"},
       {"auth.disabled", SettingType::kBool, "false",
-       "accept calls without a bearer token (TLS still on; warned)"},
+       "accept calls without a bearer token: only with mutual TLS required (warned)"},
       {"auth.tokens_file", SettingType::kString, "",
        "static bearer tokens: YAML of {name, sha256, roles} (docs/security.md)"},
       {"auth.jwt.key_file", SettingType::kString, "",
@@ -91,11 +91,14 @@ absl::StatusOr<SecurityOptions> SecurityOptionsFrom(const config::Settings& s,
       return absl::InvalidArgumentError(
           "auth.disabled=true but auth.tokens_file or auth.jwt.key_file is set: choose one");
     }
-    warnings->push_back(StrCat(
-        "auth.disabled=true: no bearer tokens are checked; any client that completes the TLS "
-        "handshake",
-        o.tls.client_auth == ClientAuth::kRequire ? " (with a client certificate)" : "",
-        " may call every method"));
+    if (o.tls.client_auth != ClientAuth::kRequire) {
+      return absl::InvalidArgumentError(
+          "auth.disabled=true needs mutual TLS (tls.client_ca_file with tls.client_auth=require): "
+          "without tokens the client certificate is the only gate");
+    }
+    warnings->push_back(
+        "auth.disabled=true: no bearer tokens are checked; any client with a certificate from "
+        "tls.client_ca_file may call every method");
     return o;
   }
   if (!tokens) {

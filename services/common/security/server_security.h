@@ -21,7 +21,7 @@ namespace leadflow::security {
 struct SecurityOptions {
   TlsOptions tls;
   AuthOptions auth;
-  bool auth_disabled = false;  // TLS (maybe mTLS) but no tokens
+  bool auth_disabled = false;  // mutual TLS as the only gate, no tokens
 };
 
 // The tls.* and auth.* settings every service declares.

@@ -89,7 +89,10 @@ struct TlsMaterial {
     for (size_t i = 1; i < certs.size(); ++i) sk_X509_push(m->chain, certs[i]);
     {
       BioPtr bio = MemBio(m->key_pem);
-      m->key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+      // A callback that gives no password: an encrypted key fails instead of prompting on a
+      // terminal (which would block a handshake thread during a reload).
+      m->key = PEM_read_bio_PrivateKey(
+          bio.get(), nullptr, [](char*, int, int, void*) { return -1; }, nullptr);
       if (m->key == nullptr) {
         return absl::InvalidArgumentError(StrCat("tls.key_file: ", o.key_file,
                                                  ": no unencrypted PEM private key (",
@@ -137,8 +140,14 @@ absl::StatusOr<std::unique_ptr<ReloadingCertificates>> ReloadingCertificates::Cr
 
 bool ReloadingCertificates::ConfigureServerContext(SSL_CTX* ctx) {
   if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) return false;
+  // No session tickets or cache: a resumed session would skip the client-certificate check of a
+  // rotated CA. The session id context makes client verification with TLS 1.2 well-formed.
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION |
-                               SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+                               SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                               SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  static constexpr unsigned char kContext[] = "leadflow";
+  if (SSL_CTX_set_session_id_context(ctx, kContext, sizeof(kContext) - 1) != 1) return false;
   SSL_CTX_set_cert_cb(ctx, &ReloadingCertificates::CertCallback, this);
   switch (options_.client_auth) {
     case ClientAuth::kNone:

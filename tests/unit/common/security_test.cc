@@ -66,6 +66,14 @@ TEST(SecuritySettingsTest, SecureByDefaultAndEveryMisconfigurationNamesItsSettin
        ""},
       {{"--tls.cert_file=c.pem", "--tls.key_file=k.pem", "--auth.tokens_file=t.yaml"}, "", ""},
       {{"--tls.cert_file=c.pem", "--tls.key_file=k.pem", "--auth.disabled=true"},
+       "auth.disabled=true needs mutual TLS",
+       ""},
+      {{"--tls.cert_file=c.pem", "--tls.key_file=k.pem", "--auth.disabled=true",
+        "--tls.client_ca_file=ca.pem", "--tls.client_auth=optional"},
+       "auth.disabled=true needs mutual TLS",
+       ""},
+      {{"--tls.cert_file=c.pem", "--tls.key_file=k.pem", "--auth.disabled=true",
+        "--tls.client_ca_file=ca.pem"},
        "",
        "auth.disabled=true"},
       {{"--tls.cert_file=c.pem", "--tls.key_file=k.pem", "--auth.disabled=true",
@@ -101,7 +109,7 @@ TEST(SecuritySettingsTest, SecureByDefaultAndEveryMisconfigurationNamesItsSettin
 
 TEST(SecuritySettingsTest, ClientAuthFollowsTheClientCa) {
   std::vector<std::string> w;
-  auto none = FromFlags({"--tls.cert_file=c", "--tls.key_file=k", "--auth.disabled=true"}, &w);
+  auto none = FromFlags({"--tls.cert_file=c", "--tls.key_file=k", "--auth.tokens_file=t"}, &w);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->tls.client_auth, ClientAuth::kNone);
   auto require = FromFlags(
@@ -109,7 +117,7 @@ TEST(SecuritySettingsTest, ClientAuthFollowsTheClientCa) {
       &w);
   ASSERT_TRUE(require.ok());
   EXPECT_EQ(require->tls.client_auth, ClientAuth::kRequire);
-  auto optional = FromFlags({"--tls.cert_file=c", "--tls.key_file=k", "--auth.disabled=true",
+  auto optional = FromFlags({"--tls.cert_file=c", "--tls.key_file=k", "--auth.tokens_file=t",
                              "--tls.client_ca_file=a", "--tls.client_auth=optional"},
                             &w);
   ASSERT_TRUE(optional.ok());
@@ -354,6 +362,10 @@ TEST_F(JwtTest, ForgedExpiredAndMisdirectedTokensAreRefused) {
        Sign(JWT_ALG_RS256, key_.private_pem,
             R"({"iss":"https://evil.example","aud":"leadflow","exp":1800000600})"),
        "issuer"},
+      {"nbf not a number",
+       Sign(JWT_ALG_RS256, key_.private_pem,
+            R"({"iss":"https://idp.example","aud":"leadflow","exp":1800009000,"nbf":"soon"})"),
+       "nbf is not a number"},
       {"other audience",
        Sign(JWT_ALG_RS256, key_.private_pem,
             R"({"iss":"https://idp.example","aud":["crm"],"exp":1800000600})"),
@@ -379,6 +391,7 @@ TEST(JwtConfigTest, KeyAndAlgorithmMustAgree) {
   AuthOptions o;
   o.jwt.key_file = dir.Sub("pub.pem");
   o.jwt.issuer = "i";
+  o.jwt.audience = "leadflow";
   o.jwt.algorithm = "HS256";
   EXPECT_THAT(std::string(Authenticator::Create(o).status().message()),
               HasSubstr("needs the shared secret"));
@@ -390,7 +403,17 @@ TEST(JwtConfigTest, KeyAndAlgorithmMustAgree) {
   EXPECT_THAT(std::string(Authenticator::Create(o).status().message()),
               HasSubstr("auth.jwt.issuer: required"));
   o.jwt.issuer = "i";
+  o.jwt.audience = "";
+  EXPECT_THAT(std::string(Authenticator::Create(o).status().message()),
+              HasSubstr("auth.jwt.audience: required"));
+  o.jwt.audience = "leadflow";
   EXPECT_TRUE(Authenticator::Create(o).ok());
+  o.jwt.algorithm = "HS256";  // a certificate is public too: never an HMAC secret
+  testing::WriteFile(dir.Sub("cert.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n");
+  o.jwt.key_file = dir.Sub("cert.pem");
+  EXPECT_THAT(std::string(Authenticator::Create(o).status().message()),
+              HasSubstr("is PEM (a key or certificate)"));
+  o.jwt.algorithm = "ES256";
   o.jwt.key_file = dir.Sub("secret");
   o.jwt.algorithm = "HS256";
   EXPECT_THAT(std::string(Authenticator::Create(o).status().message()), HasSubstr("32 bytes"));
@@ -681,6 +704,15 @@ TEST_F(HttpTlsTest, RoutesAnswer401Or403BeforeTheHandlerRuns) {
   }
   EXPECT_THAT(res->body, HasSubstr("leadflow_auth_denied_total{method=\"leadflow.v1.IntakeService."
                                    "SubmitLead\",reason=\"forbidden\"} 1"));
+  // Two credentials in one request are refused: the check and the handler must agree who calls.
+  res =
+      Client(false, "")->Post("/v1/leads",
+                              httplib::Headers{{"Authorization", "Bearer token-reader"},
+                                               {"Authorization", "Bearer token-marketing-writer"}},
+                              "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_THAT(res->body, HasSubstr("more than one authorization header"));
   // A plaintext request to the TLS port gets no HTTP answer.
   httplib::Client plain("127.0.0.1", server_->port());
   plain.set_read_timeout(30, 0);
