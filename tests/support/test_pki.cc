@@ -1,11 +1,10 @@
 #include "tests/support/test_pki.h"
 
-#include <openssl/evp.h>
-
 #include <fstream>
 
 #include "gtest/gtest.h"
 #include "services/common/base/strings.h"
+#include "services/common/events/ids.h"
 #include "tests/support/child_process.h"
 
 namespace leadflow::testing {
@@ -24,12 +23,8 @@ void WriteTokensFile(const std::string& path,
   out << "tokens:\n";
   int i = 0;
   for (const auto& [token, roles] : roles_by_token) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(token.data(), token.size(), digest, &len, EVP_sha256(), nullptr);
-    std::string hex;
-    for (unsigned int b = 0; b < len; ++b) hex += fmt::format("{:02x}", digest[b]);
-    out << "  - name: t" << i++ << "\n    sha256: " << hex << "\n    roles: [";
+    out << "  - name: t" << i++ << "\n    sha256: " << events::HexEncode(events::Sha256(token))
+        << "\n    roles: [";
     for (size_t r = 0; r < roles.size(); ++r) out << (r ? ", " : "") << roles[r];
     out << "]\n";
   }

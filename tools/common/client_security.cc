@@ -3,41 +3,22 @@
 #include <httplib.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/security/credentials.h"
+#include "services/common/base/files.h"
 #include "services/common/base/status_macros.h"
 #include "services/common/base/strings.h"
-
-extern char** environ;
+#include "services/common/config/settings.h"
 
 namespace leadflow::local {
-namespace {
-
-absl::StatusOr<std::string> ReadAll(const std::string& what, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(StrCat(what, ": ", path, ": cannot be read"));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
 
 absl::StatusOr<ClientSecurity> ClientSecurity::FromEnv(
     const std::map<std::string, std::string>* env) {
   std::map<std::string, std::string> process;
   if (env == nullptr) {
-    for (char** e = environ; *e != nullptr; ++e) {
-      const std::string kv(*e);
-      const size_t eq = kv.find('=');
-      if (eq != std::string::npos && kv.rfind("LEADFLOW_", 0) == 0) {
-        process.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-      }
-    }
+    process = config::InputsFromProcess(0, nullptr).env;  // the LEADFLOW_* variables
     env = &process;
   }
   auto get = [env](const char* name) {
@@ -58,7 +39,7 @@ absl::StatusOr<ClientSecurity> ClientSecurity::FromEnv(
 }
 
 absl::Status ClientSecurity::ReadTokenFile(const std::string& path) {
-  LF_ASSIGN_OR_RETURN(std::string text, ReadAll("token file", path));
+  LF_ASSIGN_OR_RETURN(std::string text, ReadFileToString("token file", path));
   token = std::string(absl::StripAsciiWhitespace(text.substr(0, text.find('\n'))));
   if (token.empty()) return absl::InvalidArgumentError(StrCat("token file: ", path, ": empty"));
   return absl::OkStatus();
@@ -73,13 +54,13 @@ absl::Status ClientSecurity::Check() const {
     }
     return absl::OkStatus();
   }
-  LF_RETURN_IF_ERROR(ReadAll("CA file", ca_file).status());
+  LF_RETURN_IF_ERROR(ReadFileToString("CA file", ca_file).status());
   if (cert_file.empty() != key_file.empty()) {
     return absl::InvalidArgumentError("a client certificate needs both its cert and key files");
   }
   if (!cert_file.empty()) {
-    LF_RETURN_IF_ERROR(ReadAll("client certificate", cert_file).status());
-    LF_RETURN_IF_ERROR(ReadAll("client key", key_file).status());
+    LF_RETURN_IF_ERROR(ReadFileToString("client certificate", cert_file).status());
+    LF_RETURN_IF_ERROR(ReadFileToString("client key", key_file).status());
   }
   return absl::OkStatus();
 }
@@ -88,10 +69,10 @@ std::shared_ptr<grpc::ChannelCredentials> ClientSecurity::GrpcCredentials() cons
   if (plaintext()) return grpc::InsecureChannelCredentials();
   grpc::SslCredentialsOptions ssl;
   // Never empty: gRPC would fall back to the public roots (Check() read the file before).
-  ssl.pem_root_certs = ReadAll("CA file", ca_file).value_or("unreadable CA file");
+  ssl.pem_root_certs = ReadFileToString("CA file", ca_file).value_or("unreadable CA file");
   if (!cert_file.empty()) {
-    ssl.pem_cert_chain = ReadAll("client certificate", cert_file).value_or("");
-    ssl.pem_private_key = ReadAll("client key", key_file).value_or("");
+    ssl.pem_cert_chain = ReadFileToString("client certificate", cert_file).value_or("");
+    ssl.pem_private_key = ReadFileToString("client key", key_file).value_or("");
   }
   std::shared_ptr<grpc::ChannelCredentials> channel = grpc::SslCredentials(ssl);
   if (token.empty()) return channel;

@@ -6,9 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -22,6 +20,7 @@
 #include "leadflow/v1/recycle_service.pb.h"
 #include "leadflow/v1/reporting_service.pb.h"
 #include "nlohmann/json.hpp"
+#include "services/common/base/files.h"
 #include "services/common/base/status_macros.h"
 #include "services/common/base/strings.h"
 #include "services/common/config/proto_yaml.h"
@@ -148,14 +147,7 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(const AuthO
           "auth.jwt.audience: required with auth.jwt.key_file (tokens the issuer made for other "
           "applications would pass)");
     }
-    std::ifstream in(options.jwt.key_file, std::ios::binary);
-    if (!in) {
-      return absl::InvalidArgumentError(
-          StrCat("auth.jwt.key_file: ", options.jwt.key_file, ": cannot be read"));
-    }
-    std::stringstream s;
-    s << in.rdbuf();
-    a->jwt_key_ = s.str();
+    LF_ASSIGN_OR_RETURN(a->jwt_key_, ReadFileToString("auth.jwt.key_file", options.jwt.key_file));
     const bool pem = absl::StrContains(a->jwt_key_, "-----BEGIN PUBLIC KEY-----");
     const bool hmac = options.jwt.algorithm[0] == 'H';
     // Any PEM (a public key, a certificate) is public material: as an HMAC secret anyone could

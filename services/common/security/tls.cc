@@ -5,10 +5,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <fstream>
-#include <sstream>
 #include <vector>
 
+#include "services/common/base/files.h"
 #include "services/common/base/status_macros.h"
 #include "services/common/base/strings.h"
 #include "services/common/log/log.h"
@@ -28,14 +27,6 @@ std::string OpenSslError() {
   char buf[256];
   ERR_error_string_n(e, buf, sizeof(buf));
   return buf;
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& setting, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(StrCat(setting, ": ", path, ": cannot be read"));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 BioPtr MemBio(const std::string& pem) {
@@ -80,8 +71,8 @@ struct TlsMaterial {
 
   static absl::StatusOr<std::unique_ptr<TlsMaterial>> Load(const TlsOptions& o) {
     auto m = std::make_unique<TlsMaterial>();
-    LF_ASSIGN_OR_RETURN(m->cert_pem, ReadFile("tls.cert_file", o.cert_file));
-    LF_ASSIGN_OR_RETURN(m->key_pem, ReadFile("tls.key_file", o.key_file));
+    LF_ASSIGN_OR_RETURN(m->cert_pem, ReadFileToString("tls.cert_file", o.cert_file));
+    LF_ASSIGN_OR_RETURN(m->key_pem, ReadFileToString("tls.key_file", o.key_file));
     LF_ASSIGN_OR_RETURN(std::vector<X509*> certs,
                         ParseCertificates("tls.cert_file", o.cert_file, m->cert_pem));
     m->leaf = certs[0];
@@ -107,7 +98,7 @@ struct TlsMaterial {
                                                o.cert_file, ")"));
     }
     if (!o.client_ca_file.empty()) {
-      LF_ASSIGN_OR_RETURN(m->ca_pem, ReadFile("tls.client_ca_file", o.client_ca_file));
+      LF_ASSIGN_OR_RETURN(m->ca_pem, ReadFileToString("tls.client_ca_file", o.client_ca_file));
       LF_ASSIGN_OR_RETURN(std::vector<X509*> cas,
                           ParseCertificates("tls.client_ca_file", o.client_ca_file, m->ca_pem));
       m->client_store = X509_STORE_new();
@@ -181,11 +172,12 @@ bool ReloadingCertificates::ReloadIfChanged() {
     old = current_;
   }
   // Cheap when nothing changed: three small reads and compares.
-  absl::StatusOr<std::string> cert = ReadFile("tls.cert_file", options_.cert_file);
-  absl::StatusOr<std::string> key = ReadFile("tls.key_file", options_.key_file);
-  absl::StatusOr<std::string> ca = options_.client_ca_file.empty()
-                                       ? absl::StatusOr<std::string>(std::string())
-                                       : ReadFile("tls.client_ca_file", options_.client_ca_file);
+  absl::StatusOr<std::string> cert = ReadFileToString("tls.cert_file", options_.cert_file);
+  absl::StatusOr<std::string> key = ReadFileToString("tls.key_file", options_.key_file);
+  absl::StatusOr<std::string> ca =
+      options_.client_ca_file.empty()
+          ? absl::StatusOr<std::string>(std::string())
+          : ReadFileToString("tls.client_ca_file", options_.client_ca_file);
   if (cert.ok() && key.ok() && ca.ok() && *cert == old->cert_pem && *key == old->key_pem &&
       *ca == old->ca_pem) {
     return false;
