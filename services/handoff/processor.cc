@@ -187,7 +187,14 @@ absl::Status HandoffProcessor::HandleLeadEvent(const stream::InputRecord& record
     case v1::LeadEvent::kRecycled:
       return Apply(lead_id, OnRecycled(std::move(state), event), ctx);
     default:
-      return Apply(lead_id, OnErased(std::move(state)), ctx);
+      LF_RETURN_IF_ERROR(Apply(lead_id, OnErased(std::move(state)), ctx));
+      // The erase cascade goes on from qualification's copy (recycle's only deletes again).
+      if (record.topic == topics_.qualification) {
+        ctx.Emit(events::LeadEventRecord(
+            topics_.output,
+            events::ForwardErasure(event, topics_.output, v1::SERVICE_NAME_HANDOFF, ctx.now_ms())));
+      }
+      return absl::OkStatus();
   }
 }
 
@@ -255,8 +262,8 @@ absl::Status HandoffProcessor::Apply(const std::string& lead_id, Effects effects
     case Effects::Store::kPut:
       ctx.Put(kHandoffsStore, lead_id, effects.state.SerializeAsString());
       break;
-    case Effects::Store::kDelete:
-      ctx.Delete(kHandoffsStore, lead_id);
+    case Effects::Store::kDelete:  // erasure
+      ctx.Erase(kHandoffsStore, lead_id);
       break;
   }
   for (const v1::LeadEvent& e : effects.events) {

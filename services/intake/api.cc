@@ -5,14 +5,29 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "services/common/base/strings.h"
+#include "services/common/events/ids.h"
 #include "services/common/events/lead_events.h"
 #include "services/common/http/json_api.h"
+#include "services/common/log/log.h"
 #include "services/common/rpc/status.h"
 #include "services/intake/normalize.h"
 #include "services/intake/processors.h"
 
 namespace leadflow::intake {
 namespace {
+
+constexpr size_t kMaxEraseRequestIdBytes = 200;
+
+// A lead id as LeadIdForEmail makes it: a lowercase UUID (8-4-4-4-12 hex digits).
+bool IsLeadId(std::string_view id) {
+  if (id.size() != 36) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
 
 // INVALID_ARGUMENT with the violations twice: readable in the message ("field: why; …") and
 // typed as a google.rpc.BadRequest in the status details (grpc-status-details-bin), which gRPC
@@ -106,7 +121,7 @@ absl::StatusOr<std::vector<v1::SubmissionResult>> IntakeCore::Submit(
     if (identity_ != nullptr) {
       const v1::LeadAdmitted& ad = a.event.admitted();
       absl::StatusOr<stream::StreamApp::LocalRead> seen = identity_->ReadCommitted(
-          kSubmissionsStore, SubmissionKey(ad.source_system(), ad.idempotency_key()));
+          kSubmissionsStore, SubmissionKey(a.lead_id(), ad.source_system(), ad.idempotency_key()));
       if (!seen.ok()) {
         // Only the DUPLICATE answer is lost: the submission is written, and identity drops a
         // repeated key anyway. Counted, not logged per request.
@@ -168,12 +183,93 @@ absl::StatusOr<v1::Lead> IntakeCore::GetLead(const v1::GetLeadRequest& request) 
   return lead;
 }
 
+absl::StatusOr<v1::EraseLeadResponse> IntakeCore::EraseLead(
+    const v1::EraseLeadRequest& request, std::string_view requested_by,
+    std::vector<v1::FieldViolation>* violations_out) {
+  std::vector<v1::FieldViolation>& violations = *violations_out;
+  violations.clear();
+  auto violation = [&](const char* field, std::string description) {
+    v1::FieldViolation& v = violations.emplace_back();
+    v.set_field(field);
+    v.set_description(std::move(description));
+  };
+  const std::string& request_id = request.request_id();
+  if (request_id.empty()) {
+    violation("request_id", "required: the erase request's idempotency key (e.g. the ticket id)");
+  } else if (std::optional<std::string> problem = TextProblem(request_id, kMaxEraseRequestIdBytes);
+             problem.has_value()) {
+    violation("request_id", *problem);
+  }
+  std::string lead_id;
+  switch (request.subject_case()) {
+    case v1::EraseLeadRequest::kLeadId:
+      lead_id = request.lead_id();
+      if (!IsLeadId(lead_id)) violation("lead_id", "not a lead id (a lowercase UUID)");
+      break;
+    case v1::EraseLeadRequest::kEmail: {
+      absl::StatusOr<std::string> email = NormalizeEmail(request.email());
+      if (!email.ok()) {
+        violation("email", std::string(email.status().message()));
+      } else {
+        lead_id = LeadIdForEmail(*email, options_.admission.lead_id_secret);
+      }
+      break;
+    }
+    default:
+      violation("subject", "one of lead_id or email is required");
+  }
+  if (!violations.empty()) return absl::InvalidArgumentError(DescribeViolations(violations));
+
+  v1::EraseLeadResponse response;
+  response.set_lead_id(lead_id);
+  response.set_request_id(request_id);
+  response.set_event_id(events::EventId(events::ErasureCause(request_id), "erased",
+                                        std::string_view(options_.leads_topic)));
+  auto count = [&](const char* outcome) {
+    registry_
+        ->GetCounter("leadflow_intake_erase_requests_total", "EraseLead requests by outcome.",
+                     {{"outcome", outcome}})
+        .Increment();
+  };
+  // A retry of a request identity already applied writes nothing new.
+  if (identity_ != nullptr) {
+    absl::StatusOr<stream::StreamApp::LocalRead> done =
+        identity_->ReadCommitted(kSubmissionsStore, ErasureKey(lead_id, request_id));
+    if (done.ok() && done->value.has_value()) {
+      count("duplicate");
+      return response;
+    }
+  }
+  v1::LeadErased erased;
+  erased.set_request_id(request_id);
+  erased.set_requested_by(std::string(requested_by));
+  *erased.mutable_requested_at() = events::TimestampFromMillis(now_ms_());
+  kafka::Sender::Batch batch = sender_->NewBatch();
+  batch.Add(events::LeadEventRecord(options_.admitted_topic,
+                                    events::ErasureEvent(lead_id, erased, options_.admitted_topic,
+                                                         v1::SERVICE_NAME_INTAKE, now_ms_())));
+  const std::vector<absl::Status> acks = batch.Wait(options_.ack_timeout);
+  if (!acks.front().ok()) {
+    count("unavailable");
+    return absl::UnavailableError(
+        StrCat("the erase request was not durably written: ", acks.front().message(),
+               " (retry with the same request_id)"));
+  }
+  count("accepted");
+  log::Info("erase requested", {{"lead_id", lead_id},
+                                {"request_id", request_id},
+                                {"requested_by", std::string(requested_by)}});
+  return response;
+}
+
+std::string IntakeCore::CallerOf(std::string_view authorization) const {
+  return options_.guard == nullptr ? "anonymous" : options_.guard->CallerOf(authorization);
+}
+
 absl::Status IntakeCore::Throttle(std::string_view authorization, size_t n,
                                   v1::IngressChannel ingress, bool wait) {
   if (!limiter_.enabled()) return absl::OkStatus();
-  return ThrottleCaller(
-      options_.guard == nullptr ? "anonymous" : options_.guard->CallerOf(authorization), n, ingress,
-      wait);
+  return ThrottleCaller(CallerOf(authorization), n, ingress, wait);
 }
 
 absl::Status IntakeCore::ThrottleCaller(std::string_view caller, size_t n,
@@ -328,6 +424,18 @@ grpc::Status IntakeGrpcService::GetLead(grpc::ServerContext*, const v1::GetLeadR
   return grpc::Status::OK;
 }
 
+grpc::Status IntakeGrpcService::EraseLead(grpc::ServerContext* ctx,
+                                          const v1::EraseLeadRequest* request,
+                                          v1::EraseLeadResponse* response) {
+  const std::string caller = core_->CallerOf(AuthorizationOf(ctx));
+  std::vector<v1::FieldViolation> violations;
+  absl::StatusOr<v1::EraseLeadResponse> r = core_->EraseLead(*request, caller, &violations);
+  if (!violations.empty()) return InvalidArgument(violations);
+  if (!r.ok()) return rpc::ToGrpcStatus(r.status());
+  *response = std::move(*r);
+  return grpc::Status::OK;
+}
+
 // ---- HTTP ----
 
 namespace {
@@ -389,6 +497,20 @@ void AddHttpRoutes(IntakeCore* core, http::HttpServer* server) {
                    const v1::LeadSubmission s = EngagementSubmission(request);
                    return SubmitHttp(core, req, {&s}, /*batch=*/false, request.validate_only());
                  });
+  server->Handle(
+      "POST", "/v1/erasures", http::Access::Method("leadflow.v1.IntakeService.EraseLead"),
+      [core](const http::Request& req) {
+        v1::EraseLeadRequest request;
+        if (absl::Status s = http::ParseJsonBody(req.body, &request); !s.ok())
+          return http::ErrorResponse(400, ToStd(s.message()));
+        std::vector<v1::FieldViolation> violations;
+        absl::StatusOr<v1::EraseLeadResponse> r = core->EraseLead(request, req.caller, &violations);
+        if (!violations.empty())
+          return http::ErrorResponse(400, "invalid erase request", violations);
+        if (!r.ok())
+          return http::ErrorResponse(http::HttpStatusOf(r.status()), ToStd(r.status().message()));
+        return http::JsonResponse(202, *r);
+      });
   server->Handle("GET", "/v1/leads/([^/]+)",
                  http::Access::Method("leadflow.v1.IntakeService.GetLead"),
                  [core](const http::Request& req) {

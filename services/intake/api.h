@@ -23,6 +23,7 @@ namespace leadflow::intake {
 
 struct IntakeCoreOptions {
   std::string admitted_topic = "leadflow.intake.admitted.v1";
+  std::string leads_topic = "leadflow.leads.v1";  // names the LeadErased event id it returns
   AdmissionOptions admission;
   size_t max_batch = 1000;
   std::chrono::milliseconds ack_timeout{15000};
@@ -49,11 +50,22 @@ class IntakeCore {
   // The lead by id or email, from identity's committed state.
   absl::StatusOr<v1::Lead> GetLead(const v1::GetLeadRequest& request) const;
 
+  // Requests the erasure of a lead (by id or email): writes LeadErased to the admitted topic and
+  // returns once Kafka acknowledged it (Unavailable otherwise); identity and then every service
+  // erase the person asynchronously. A request_id identity already applied is answered again
+  // without a write. Invalid requests: InvalidArgument, with the field violations in
+  // `violations`. `requested_by` is the caller's principal (never the subject).
+  absl::StatusOr<v1::EraseLeadResponse> EraseLead(const v1::EraseLeadRequest& request,
+                                                  std::string_view requested_by,
+                                                  std::vector<v1::FieldViolation>* violations);
+
   // Takes `n` submissions from the budget of the caller with this Authorization header: OK, or
   // ResourceExhausted naming the limit and when to retry (counted). `wait`: a stream waits for its
   // budget instead, up to a minute, which slows its sender.
   absl::Status Throttle(std::string_view authorization, size_t n, v1::IngressChannel ingress,
                         bool wait);
+  // The caller's name (its token's), "anonymous" without authentication.
+  std::string CallerOf(std::string_view authorization) const;
   // The same for a caller already known by name (HTTP: http::Request::caller).
   absl::Status ThrottleCaller(std::string_view caller, size_t n, v1::IngressChannel ingress,
                               bool wait);
@@ -83,6 +95,8 @@ class IntakeGrpcService final : public v1::IntakeService::Service {
                                 v1::RecordEngagementResponse* response) override;
   grpc::Status GetLead(grpc::ServerContext* ctx, const v1::GetLeadRequest* request,
                        v1::GetLeadResponse* response) override;
+  grpc::Status EraseLead(grpc::ServerContext* ctx, const v1::EraseLeadRequest* request,
+                         v1::EraseLeadResponse* response) override;
 
  private:
   IntakeCore* core_;
@@ -90,7 +104,7 @@ class IntakeGrpcService final : public v1::IntakeService::Service {
 
 // HTTP JSON routes (protobuf JSON mapping): POST /v1/leads (a LeadSubmission, or
 // {"submissions": [...]} for a batch), POST /v1/engagements (a RecordEngagementRequest),
-// GET /v1/leads/{id}.
+// GET /v1/leads/{id}, POST /v1/erasures (an EraseLeadRequest).
 void AddHttpRoutes(IntakeCore* core, http::HttpServer* server);
 
 // The LeadSubmission a RecordEngagementRequest stands for.

@@ -36,6 +36,10 @@ std::vector<leadflow::config::SettingSpec> IntakeSettings() {
        "submissions a caller may send at once (a batch larger than this is refused; raised to "
        "intake.rate_limit when lower)",
        1, 100000000},
+      {"intake.suppress_erased", SettingType::kBool, "false",
+       "after an erasure, refuse the person's later submissions (dead-lettered as "
+       "ERASED_LEAD) instead of capturing them afresh; keeps the erased lead ids (keyed "
+       "hashes) for that"},
       {"topics.raw", SettingType::kString, "leadflow.intake.raw.v1", "raw submissions topic"},
       {"topics.admitted", SettingType::kString, "leadflow.intake.admitted.v1", "admitted topic"},
       {"topics.leads", SettingType::kString, "leadflow.leads.v1", "lead events topic"},
@@ -90,19 +94,21 @@ int main(int argc, char** argv) {
   stream::StreamOptions identify = host->StreamDefaults("identity");
   identify.input_topics = {settings.GetString("topics.admitted")};
   identify.dlq_topic = settings.GetString("topics.dlq");
-  identify.stores = {leadflow::intake::kLeadsStore, leadflow::intake::kSubmissionsStore};
+  identify.stores = {leadflow::intake::kLeadsStore, leadflow::intake::kSubmissionsStore,
+                     leadflow::intake::kSuppressedStore};
 
   auto admission_app = stream::StreamApp::Create(
       admit,
       std::make_unique<leadflow::intake::AdmissionProcessor>(settings.GetString("topics.admitted"),
                                                              admission, &host->registry()),
       &host->registry());
-  auto identity_app = stream::StreamApp::Create(
-      identify,
-      std::make_unique<leadflow::intake::IdentityProcessor>(
-          settings.GetString("topics.leads"), policy,
-          settings.GetDuration("intake.idempotency_ttl").count(), &host->registry()),
-      &host->registry());
+  auto identity_app =
+      stream::StreamApp::Create(identify,
+                                std::make_unique<leadflow::intake::IdentityProcessor>(
+                                    settings.GetString("topics.leads"), policy,
+                                    settings.GetDuration("intake.idempotency_ttl").count(),
+                                    settings.GetBool("intake.suppress_erased"), &host->registry()),
+                                &host->registry());
   auto sender = leadflow::kafka::Sender::Create(host->kafka());
   for (const absl::Status& s : {admission_app.status(), identity_app.status(), sender.status()}) {
     if (!s.ok()) {
@@ -115,6 +121,7 @@ int main(int argc, char** argv) {
 
   leadflow::intake::IntakeCoreOptions core_options;
   core_options.admitted_topic = settings.GetString("topics.admitted");
+  core_options.leads_topic = settings.GetString("topics.leads");
   core_options.admission = admission;
   core_options.ack_timeout = settings.GetDuration("intake.ack_timeout");
   core_options.rate_per_second = static_cast<double>(settings.GetInt("intake.rate_limit"));

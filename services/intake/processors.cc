@@ -17,8 +17,17 @@ metrics::Counter& IntakeCounter(metrics::Registry* r, std::string_view kind) {
 
 }  // namespace
 
-std::string SubmissionKey(std::string_view source_system, std::string_view idempotency_key) {
-  return StrCat(source_system, "\x1f", idempotency_key);
+std::string SubmissionKey(std::string_view lead_id, std::string_view source_system,
+                          std::string_view idempotency_key) {
+  return StrCat(lead_id, "\x1f", source_system, "\x1f", idempotency_key);
+}
+
+std::string ErasureKey(std::string_view lead_id, std::string_view request_id) {
+  // "\x1e" sorts before any printable source system: a request never collides with a submission.
+  return SubmissionKey(lead_id,
+                       "\x1e"
+                       "erase",
+                       request_id);
 }
 
 AdmissionProcessor::AdmissionProcessor(std::string admitted_topic, AdmissionOptions options,
@@ -61,10 +70,14 @@ absl::Status AdmissionProcessor::Process(const stream::InputRecord& record, stre
 }
 
 IdentityProcessor::IdentityProcessor(std::string leads_topic, MergePolicy policy,
-                                     int64_t idempotency_ttl_ms, metrics::Registry* registry)
+                                     int64_t idempotency_ttl_ms, bool suppress_erased,
+                                     metrics::Registry* registry)
     : leads_topic_(std::move(leads_topic)),
       policy_(std::move(policy)),
       idempotency_ttl_ms_(idempotency_ttl_ms),
+      suppress_erased_(suppress_erased),
+      erased_(IntakeCounter(registry, "erased")),
+      suppressed_(IntakeCounter(registry, "suppressed")),
       captured_(IntakeCounter(registry, "captured")),
       updated_(IntakeCounter(registry, "updated")),
       engagements_(IntakeCounter(registry, "engagement_recorded")),
@@ -76,22 +89,36 @@ absl::Status IdentityProcessor::Process(const stream::InputRecord& record, strea
   if (!in.ParseFromArray(record.value.data(), static_cast<int>(record.value.size()))) {
     return stream::Reject(v1::DEAD_LETTER_REASON_MALFORMED, "not a leadflow.v1.LeadEvent");
   }
-  if (!in.has_admitted()) {
+  if (!in.has_admitted() && !in.has_erased()) {
     return stream::Reject(
         v1::DEAD_LETTER_REASON_UNSUPPORTED,
-        StrCat("expected an 'admitted' event, got '", events::EventKind(in), "'"));
+        StrCat("expected an 'admitted' or 'erased' event, got '", events::EventKind(in), "'"));
   }
   const std::string& lead_id = in.envelope().lead_id();
   if (lead_id.empty() || record.key != lead_id) {
     return stream::Reject(v1::DEAD_LETTER_REASON_INVALID,
                           "record key is not the envelope's lead_id (not written by admission)");
   }
+  if (in.has_erased()) return Erase(in, ctx);
   const v1::LeadAdmitted& a = in.admitted();
-  const std::string submission = SubmissionKey(a.source_system(), a.idempotency_key());
+  const std::string submission = SubmissionKey(lead_id, a.source_system(), a.idempotency_key());
   LF_ASSIGN_OR_RETURN(std::optional<std::string> seen, ctx.Get(kSubmissionsStore, submission));
   if (seen.has_value()) {
     duplicates_.Increment();  // a retried submission: its first answer stands, nothing new
     return absl::OkStatus();
+  }
+  if (suppress_erased_) {
+    LF_ASSIGN_OR_RETURN(std::optional<std::string> erased, ctx.Get(kSuppressedStore, lead_id));
+    if (erased.has_value()) {
+      suppressed_.Increment();
+      v1::LeadErased request;
+      const std::string which = request.ParseFromString(*erased)
+                                    ? StrCat(" by request '", request.request_id(), "'")
+                                    : "";
+      return stream::Reject(v1::DEAD_LETTER_REASON_ERASED_LEAD,
+                            StrCat("the person was erased", which,
+                                   " and intake.suppress_erased refuses their submissions"));
+    }
   }
   LF_ASSIGN_OR_RETURN(std::optional<std::string> stored, ctx.Get(kLeadsStore, lead_id));
   std::optional<v1::Lead> current;
@@ -112,6 +139,44 @@ absl::Status IdentityProcessor::Process(const stream::InputRecord& record, strea
     if (e.has_engagement_recorded()) engagements_.Increment();
     ctx.Emit(events::LeadEventRecord(leads_topic_, e));
   }
+  return absl::OkStatus();
+}
+
+absl::Status IdentityProcessor::Erase(const v1::LeadEvent& erased, stream::Context& ctx) {
+  const std::string& lead_id = erased.envelope().lead_id();
+  const std::string request_key = ErasureKey(lead_id, erased.erased().request_id());
+  LF_ASSIGN_OR_RETURN(std::optional<std::string> done, ctx.Get(kSubmissionsStore, request_key));
+  if (done.has_value()) {
+    duplicates_.Increment();  // a retried EraseLead: erased already, its event went on
+    return absl::OkStatus();
+  }
+  ctx.Erase(kLeadsStore, lead_id);
+  // Every idempotency key of the person (they lead with the lead id) and its expiry timer: keys
+  // are the sender's and may name the person.
+  const std::string prefix = StrCat(lead_id, "\x1f");
+  std::string after = prefix;
+  for (bool more = true; more;) {
+    LF_ASSIGN_OR_RETURN(stream::ScanPage page, ctx.Scan(kSubmissionsStore, after, 256));
+    more = page.more;
+    for (const auto& [key, value] : page.entries) {
+      if (!StartsWith(key, prefix)) {
+        more = false;
+        break;
+      }
+      ctx.Erase(kSubmissionsStore, key);
+      ctx.CancelTimer(StrCat(kTimerPrefix, key));
+    }
+    after = page.next_after;
+  }
+  // The request itself is remembered (no personal data: the lead id and the request) for the
+  // idempotency TTL, so a retry is answered as done.
+  ctx.Put(kSubmissionsStore, request_key, erased.erased().SerializeAsString());
+  ctx.ScheduleTimer(StrCat(kTimerPrefix, request_key), ctx.now_ms() + idempotency_ttl_ms_, "");
+  if (suppress_erased_) ctx.Put(kSuppressedStore, lead_id, erased.erased().SerializeAsString());
+  ctx.Emit(events::LeadEventRecord(
+      leads_topic_,
+      events::ForwardErasure(erased, leads_topic_, v1::SERVICE_NAME_INTAKE, ctx.now_ms())));
+  erased_.Increment();
   return absl::OkStatus();
 }
 

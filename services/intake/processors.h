@@ -4,6 +4,9 @@
 //  - IdentityProcessor: leadflow.intake.admitted.v1 → LeadCaptured / LeadUpdated /
 //    LeadEngagementRecorded on leadflow.leads.v1. State: the lead (store "leads") and the
 //    idempotency keys seen (store "submissions", expired by a timer after the configured TTL).
+//    A LeadErased (from IntakeService.EraseLead) erases the lead and its keys and goes on to
+//    leadflow.leads.v1; with suppression on, the lead id is remembered (store "suppressed") and
+//    later submissions of the person are dead-lettered (DEAD_LETTER_REASON_ERASED_LEAD).
 #pragma once
 
 #include <cstdint>
@@ -18,9 +21,15 @@ namespace leadflow::intake {
 
 inline constexpr char kLeadsStore[] = "leads";              // lead id → Lead
 inline constexpr char kSubmissionsStore[] = "submissions";  // SubmissionKey → lead id
+inline constexpr char kSuppressedStore[] = "suppressed";    // lead id → LeadErased (suppression)
 
-// The identity state's key of a submission: source system, US (0x1f), idempotency key.
-std::string SubmissionKey(std::string_view source_system, std::string_view idempotency_key);
+// The identity state's key of a submission: lead id, US (0x1f), source system, US, idempotency
+// key. Led by the lead id so an erasure finds every key of the person.
+std::string SubmissionKey(std::string_view lead_id, std::string_view source_system,
+                          std::string_view idempotency_key);
+// The key under which identity remembers erase request `request_id` of a lead (for the
+// idempotency TTL), so a retried EraseLead writes nothing new; the value is the LeadErased.
+std::string ErasureKey(std::string_view lead_id, std::string_view request_id);
 
 class AdmissionProcessor : public stream::Processor {
  public:
@@ -37,15 +46,21 @@ class AdmissionProcessor : public stream::Processor {
 
 class IdentityProcessor : public stream::Processor {
  public:
+  // `suppress_erased`: refuse the submissions of erased people (intake.suppress_erased).
   IdentityProcessor(std::string leads_topic, MergePolicy policy, int64_t idempotency_ttl_ms,
-                    metrics::Registry* registry);
+                    bool suppress_erased, metrics::Registry* registry);
   absl::Status Process(const stream::InputRecord& record, stream::Context& ctx) override;
   absl::Status OnTimer(const stream::Timer& timer, stream::Context& ctx) override;
 
  private:
+  absl::Status Erase(const v1::LeadEvent& erased, stream::Context& ctx);
+
   std::string leads_topic_;
   MergePolicy policy_;
   int64_t idempotency_ttl_ms_;
+  bool suppress_erased_;
+  metrics::Counter& erased_;
+  metrics::Counter& suppressed_;
   metrics::Counter& captured_;
   metrics::Counter& updated_;
   metrics::Counter& engagements_;

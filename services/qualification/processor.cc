@@ -88,7 +88,7 @@ absl::Status QualificationProcessor::Commit(const std::string& lead_id, Decision
     case Outcome::kIgnored:
       return absl::OkStatus();
     case Outcome::kErased:
-      ctx.Delete(kLeadsStore, lead_id);
+      ctx.Erase(kLeadsStore, lead_id);
       return absl::OkStatus();
     case Outcome::kHeld:
     case Outcome::kApplied:
@@ -142,7 +142,14 @@ absl::Status QualificationProcessor::Process(const stream::InputRecord& record,
   if (!decision.ok()) {
     return stream::Reject(v1::DEAD_LETTER_REASON_INVALID, ToStd(decision.status().message()));
   }
-  return Commit(lead_id, std::move(*decision), ctx);
+  LF_RETURN_IF_ERROR(Commit(lead_id, std::move(*decision), ctx));
+  // The erase cascade goes on from intake's copy (recycle's later copy only deletes again).
+  if (event.has_erased() && record.topic == topics_.leads) {
+    ctx.Emit(events::LeadEventRecord(
+        topics_.output, events::ForwardErasure(event, topics_.output,
+                                               v1::SERVICE_NAME_QUALIFICATION, ctx.now_ms())));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status QualificationProcessor::HandleCommand(const stream::InputRecord& record,

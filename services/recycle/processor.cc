@@ -140,7 +140,16 @@ absl::Status RecycleProcessor::Process(const stream::InputRecord& record, stream
     return stream::Reject(v1::DEAD_LETTER_REASON_INVALID,
                           "envelope.lead_id: empty or not the record key");
   }
-  return Apply(lead_id, OnEvent(std::move(state), event, config, ctx.now_ms()), ctx);
+  LF_RETURN_IF_ERROR(Apply(lead_id, OnEvent(std::move(state), event, config, ctx.now_ms()), ctx));
+  // The erase cascade ends here: recycle deletes on the first copy it reads and writes its own
+  // LeadErased from handoff's, the last one — so on leadflow.recycle.v1 it says that intake,
+  // qualification, handoff and recycle have all erased the person.
+  if (event.has_erased() && record.topic == topics_.handoffs) {
+    ctx.Emit(events::LeadEventRecord(
+        topics_.output,
+        events::ForwardErasure(event, topics_.output, v1::SERVICE_NAME_RECYCLE, ctx.now_ms())));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RecycleProcessor::OnTimer(const stream::Timer& timer, stream::Context& ctx) {
@@ -164,8 +173,8 @@ absl::Status RecycleProcessor::Apply(const std::string& lead_id, Effects effects
     case Effects::Store::kPut:
       ctx.Put(kNurtureStore, lead_id, effects.state.SerializeAsString());
       break;
-    case Effects::Store::kDelete:
-      ctx.Delete(kNurtureStore, lead_id);
+    case Effects::Store::kDelete:  // erasure
+      ctx.Erase(kNurtureStore, lead_id);
       break;
   }
   for (const v1::LeadEvent& e : effects.events) {

@@ -3,11 +3,15 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <optional>
+#include <random>
 
 #include "leadflow/v1/reporting_state.pb.h"
 #include "services/common/base/status_macros.h"
 #include "services/common/base/strings.h"
+#include "services/common/events/ids.h"
 #include "services/reporting/facts.h"
 
 namespace leadflow::reporting {
@@ -25,6 +29,20 @@ absl::StatusOr<std::optional<M>> Load(stream::Context& ctx, const char* store,
   return std::optional<M>(std::move(m));
 }
 
+// A fresh random id for an erased lead's rows: nothing links it to the lead.
+std::string AnonymousId() {
+  std::random_device device;
+  std::mt19937_64 bits(
+      (static_cast<uint64_t>(device()) << 32) ^ device() ^
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::string raw(16, '\0');
+  for (size_t i = 0; i < raw.size(); i += 8) {
+    const uint64_t word = bits();
+    std::memcpy(&raw[i], &word, 8);
+  }
+  return StrCat("erased-", events::UuidFromDigest(raw));
+}
+
 }  // namespace
 
 struct ReportingProcessor::Metrics {
@@ -38,11 +56,14 @@ struct ReportingProcessor::Metrics {
                              "topics are read in parallel); merged into the row.")),
         backfilled(r->GetCounter("leadflow_reporting_attribution_backfills_total",
                                  "Fact rows given the lead's attribution after they were written "
-                                 "(its event was folded after theirs).")) {}
+                                 "(its event was folded after theirs).")),
+        erased(r->GetCounter("leadflow_reporting_leads_anonymized_total",
+                             "Erased leads whose fact rows now live under an anonymous id.")) {}
   metrics::Counter& folded;
   metrics::Counter& cycles;
   metrics::Counter& merged;
   metrics::Counter& backfilled;
+  metrics::Counter& erased;
 };
 
 ReportingProcessor::ReportingProcessor(metrics::Registry* registry)
@@ -65,21 +86,27 @@ absl::Status ReportingProcessor::Process(const stream::InputRecord& record, stre
   }
   LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleCursor> cursor,
                       Load<v1::LeadCycleCursor>(ctx, kCursorsStore, lead_id));
+  if (event.has_erased()) return Erase(lead_id, std::move(cursor), event, ctx);
+  // An erased lead's rows live on under its anonymous id (events still in flight fold into them).
+  const std::string row_id =
+      cursor.has_value() && !cursor->anonymous_id().empty() ? cursor->anonymous_id() : lead_id;
   const int current = cursor.has_value() ? cursor->cycle() : 0;
   const int cycle = CycleOf(event, current);
   LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleFacts> row,
-                      Load<v1::LeadCycleFacts>(ctx, kCyclesStore, CycleKey(lead_id, cycle)));
+                      Load<v1::LeadCycleFacts>(ctx, kCyclesStore, CycleKey(row_id, cycle)));
   if (!row.has_value()) metrics_->cycles.Increment();
   std::vector<v1::LeadCycleFacts> rows = Fold(std::move(row), event);
+  if (row_id != lead_id) {
+    for (v1::LeadCycleFacts& f : rows) f.set_lead_id(row_id);
+  }
   v1::LeadCycleCursor next = cursor.value_or(v1::LeadCycleCursor());
   const bool had_touch = next.has_first_touch();
   bool cursor_changed = !cursor.has_value();
   for (size_t i = 0; i < rows.size(); ++i) {
     v1::LeadCycleFacts& f = rows[i];
     if (i > 0) {  // the first row of the next cycle (a release)
-      LF_ASSIGN_OR_RETURN(
-          std::optional<v1::LeadCycleFacts> existing,
-          Load<v1::LeadCycleFacts>(ctx, kCyclesStore, CycleKey(lead_id, f.cycle())));
+      LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleFacts> existing,
+                          Load<v1::LeadCycleFacts>(ctx, kCyclesStore, CycleKey(row_id, f.cycle())));
       if (existing.has_value()) {
         metrics_->merged.Increment();
         f = MergeStart(std::move(*existing), f);
@@ -106,7 +133,7 @@ absl::Status ReportingProcessor::Process(const stream::InputRecord& record, stre
     if (!f.has_first_touch() && next.has_first_touch())
       *f.mutable_first_touch() = next.first_touch();
     if (!f.has_last_touch() && next.has_last_touch()) *f.mutable_last_touch() = next.last_touch();
-    ctx.Put(kCyclesStore, CycleKey(lead_id, f.cycle()), f.SerializeAsString());
+    ctx.Put(kCyclesStore, CycleKey(row_id, f.cycle()), f.SerializeAsString());
   }
   if (!had_touch && next.has_first_touch()) {
     for (int c = 1; c <= next.cycle(); ++c) {
@@ -115,18 +142,46 @@ absl::Status ReportingProcessor::Process(const stream::InputRecord& record, stre
         continue;  // just written, with the touch
       }
       LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleFacts> earlier,
-                          Load<v1::LeadCycleFacts>(ctx, kCyclesStore, CycleKey(lead_id, c)));
+                          Load<v1::LeadCycleFacts>(ctx, kCyclesStore, CycleKey(row_id, c)));
       if (!earlier.has_value() || earlier->has_first_touch()) continue;
       *earlier->mutable_first_touch() = next.first_touch();
       if (!earlier->has_last_touch()) *earlier->mutable_last_touch() = next.last_touch();
       metrics_->backfilled.Increment();
-      ctx.Put(kCyclesStore, CycleKey(lead_id, c), earlier->SerializeAsString());
+      ctx.Put(kCyclesStore, CycleKey(row_id, c), earlier->SerializeAsString());
     }
   }
   if (cursor_changed) {
     ctx.Put(kCursorsStore, lead_id, next.SerializeAsString());
   }
   metrics_->folded.Increment();
+  return absl::OkStatus();
+}
+
+absl::Status ReportingProcessor::Erase(const std::string& lead_id,
+                                       std::optional<v1::LeadCycleCursor> cursor,
+                                       const v1::LeadEvent& erased, stream::Context& ctx) {
+  if (!cursor.has_value()) return absl::OkStatus();  // nothing known, or the cascade is through
+  if (cursor->anonymous_id().empty()) {
+    // The first copy: every row of the lead moves under a random id — the counts stay, the lead
+    // id goes (its keys are erased, so they also leave the files and the changelog).
+    cursor->set_anonymous_id(AnonymousId());
+    for (int c = 1; c <= cursor->cycle(); ++c) {
+      LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleFacts> row,
+                          Load<v1::LeadCycleFacts>(ctx, kCyclesStore, CycleKey(lead_id, c)));
+      if (!row.has_value()) continue;
+      ctx.Erase(kCyclesStore, CycleKey(lead_id, c));
+      row->set_lead_id(cursor->anonymous_id());
+      ctx.Put(kCyclesStore, CycleKey(cursor->anonymous_id(), c), row->SerializeAsString());
+    }
+    metrics_->erased.Increment();
+  }
+  // Recycle writes the last copy (docs/events.md): the cursor, the last tie between the lead id
+  // and the anonymous rows, goes with it. Until then late events fold into the anonymous rows.
+  if (erased.envelope().producer_service() == v1::SERVICE_NAME_RECYCLE) {
+    ctx.Erase(kCursorsStore, lead_id);
+  } else {
+    ctx.Put(kCursorsStore, lead_id, cursor->SerializeAsString());
+  }
   return absl::OkStatus();
 }
 

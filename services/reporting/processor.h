@@ -9,7 +9,11 @@
 #include <memory>
 #include <string>
 
+#include <optional>
+
 #include "absl/status/statusor.h"
+#include "leadflow/v1/lead.pb.h"
+#include "leadflow/v1/reporting_state.pb.h"
 #include "services/common/metrics/metrics.h"
 #include "services/common/stream/processor.h"
 
@@ -34,6 +38,10 @@ class ReportingProcessor : public stream::Processor {
 
  private:
   struct Metrics;
+  // LeadErased (any copy): the lead's rows move under a random id, its cursor goes with the last
+  // copy.
+  absl::Status Erase(const std::string& lead_id, std::optional<v1::LeadCycleCursor> cursor,
+                     const v1::LeadEvent& erased, stream::Context& ctx);
   std::unique_ptr<Metrics> metrics_;
 };
 

@@ -7,10 +7,8 @@
 //   - every handoff reaches the WatchHandoffs subscriber once and a plain read_committed Kafka
 //     consumer of the handoffs topic once, for the same leads;
 //   - nothing went to the dead-letter topic (every record was valid by construction).
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -18,20 +16,15 @@
 #include "gtest/gtest.h"
 #include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
-#include "services/handoff/routing.h"
 #include "tests/support/kafka_env.h"
 #include "tests/support/lead_event_topic.h"
 #include "tests/support/pipeline.h"
+#include "tests/support/pipeline_demo.h"
 #include "tests/support/stream_check.h"
 #include "tests/support/temp_dir.h"
-#include "tools/demo/driver.h"
-#include "tools/demo/generator.h"
-#include "tools/demo/truth.h"
 
 namespace leadflow {
 namespace {
-
-using Clock = std::chrono::system_clock;
 
 TEST(PipelineE2ETest, DemoDataThroughEveryWayInMatchesTheGroundTruthAndHandoffsArriveOnce) {
   testing::TempDir dir;
@@ -39,46 +32,16 @@ TEST(PipelineE2ETest, DemoDataThroughEveryWayInMatchesTheGroundTruthAndHandoffsA
   ASSERT_NO_FATAL_FAILURE(pipeline.Start());
   const testing::PipelineTopics& topics = pipeline.topics();
 
-  demo::DemoOptions options;
-  options.seed = 20261127;
-  options.leads = 400;
-  options.now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
-          .count();
-  const demo::DemoDataSet set = demo::Generate(options);
-  const demo::GroundTruth truth = demo::ComputeTruth(set);
+  testing::PipelineDemo demo(pipeline, 20261127, 400);
+  const demo::DemoDataSet& set = demo.set();
+  const demo::GroundTruth& truth = demo.truth();
   ASSERT_GT(truth.handoffs, 50);
   ASSERT_GT(truth.winloss.won, 3);
-
-  demo::Endpoints endpoints;
-  endpoints.intake_grpc = pipeline.intake().grpc_address();
-  endpoints.intake_http = "127.0.0.1:" + std::to_string(pipeline.intake().http_port());
-  endpoints.handoff_grpc = pipeline.handoff().grpc_address();
-  endpoints.reporting_grpc = pipeline.reporting().grpc_address();
-  endpoints.bootstrap = testing::KafkaBootstrap();
-  endpoints.raw_topic = topics.raw;
-  auto log = [](const std::string& line) { std::cout << "[demo] " << line << std::endl; };
-
-  absl::StatusOr<v1::RoutingConfig> routing =
-      handoff::LoadRoutingFile(std::string(LEADFLOW_CONFIG_DIR) + "/routing.yaml");
-  ASSERT_TRUE(routing.ok()) << routing.status();
-  demo::SalesDesk desk(set, endpoints, *routing, log);
-  ASSERT_TRUE(desk.Start(Clock::now() - std::chrono::minutes(1)).ok());
-
-  absl::StatusOr<demo::FeedResult> fed = demo::FeedLeads(set, endpoints, dir.Sub(""), log);
-  ASSERT_TRUE(fed.ok()) << fed.status();
-  EXPECT_EQ(fed->duplicates, 0);
-
-  const absl::Status answered = desk.AwaitDone(truth.handoffs, std::chrono::minutes(5));
-  ASSERT_TRUE(answered.ok()) << answered;
-  EXPECT_TRUE(desk.errors().empty()) << desk.errors().front();
-
-  // Reporting converges on the truth (it folds the same events the desk caused).
-  const absl::Status equal = demo::AwaitTruth(truth, endpoints, std::chrono::minutes(5), log);
-  EXPECT_TRUE(equal.ok()) << equal;
+  // Every way in, a sales desk answering every handoff; reporting equals the ground truth.
+  ASSERT_NO_FATAL_FAILURE(demo.Run(dir));
 
   // Handoffs: once each to the subscriber...
-  const std::map<std::string, int> watched = desk.handoffs_per_lead();
+  const std::map<std::string, int> watched = demo.desk()->handoffs_per_lead();
   EXPECT_EQ(static_cast<int64_t>(watched.size()), truth.handoffs);
   for (const auto& [lead, n] : watched) EXPECT_EQ(n, 1) << lead;
   // ... and once each to a plain read_committed consumer, for the same leads.

@@ -28,10 +28,9 @@
 #include "leadflow/v1/intake_service.grpc.pb.h"
 #include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
-#include "services/intake/admission.h"
-#include "services/intake/normalize.h"
 #include "tests/support/kafka_env.h"
 #include "tests/support/pipeline.h"
+#include "tests/support/pipeline_demo.h"
 #include "tests/support/stream_check.h"
 #include "tests/support/temp_dir.h"
 #include "tools/demo/driver.h"
@@ -202,13 +201,7 @@ struct Expected {
 };
 using Expectations = std::map<std::string, Expected>;  // by lead id
 
-// The lead id intake gives `lead`: the HMAC of its normalised email.
-std::string LeadId(const demo::DemoLead& lead) {
-  const absl::StatusOr<std::string> email =
-      intake::NormalizeEmail(lead.submission.person().email());
-  EXPECT_TRUE(email.ok()) << lead.submission.person().email();
-  return intake::LeadIdForEmail(email.ok() ? *email : "", testing::Pipeline::kLeadIdSecret);
-}
+using testing::DemoLeadId;
 
 // Adds every lead of `set` with the outcome the data set gives it.
 void AddExpectations(const demo::DemoDataSet& set, const std::string& batch,
@@ -221,7 +214,7 @@ void AddExpectations(const demo::DemoDataSet& set, const std::string& batch,
     if (lead.gate == v1::STAGE_DISQUALIFIED) {
       e.dq_reason = "DISQUALIFICATION_REASON_" + AsciiStrToUpper(lead.disqualification_reason);
     }
-    EXPECT_TRUE(expected->emplace(LeadId(lead), std::move(e)).second)
+    EXPECT_TRUE(expected->emplace(DemoLeadId(lead), std::move(e)).second)
         << "two leads with one id: " << batch << " lead " << lead.index;
   }
 }
@@ -356,7 +349,7 @@ TEST(ScaleOutTest, ThreeQualificationReplicasShareThePartitionsAndTwoTakeOverOnD
     if (lead.gate != v1::STAGE_MQL || lead.engagements.empty() || mqls++ % 2 == 0) continue;
     held_back.push_back(&lead);
     batch1.leads[i].engagements.pop_back();
-    expected[LeadId(lead)].gate = v1::STAGE_INQUIRY;  // until its last activity
+    expected[DemoLeadId(lead)].gate = v1::STAGE_INQUIRY;  // until its last activity
   }
   ASSERT_GE(held_back.size(), 5u);
 
@@ -431,7 +424,7 @@ TEST(ScaleOutTest, ThreeQualificationReplicasShareThePartitionsAndTwoTakeOverOnD
   // engagement state the first batch left.
   AddExpectations(second, "batch 2", &expected);
   for (const demo::DemoLead* lead : held_back) {
-    Expected& e = expected[LeadId(*lead)];
+    Expected& e = expected[DemoLeadId(*lead)];
     e.gate = v1::STAGE_MQL;
     e.what += " (last activity after the downscale)";
   }

@@ -8,7 +8,6 @@
 //     cannot connect, and the broker refuses a client without the SASL settings;
 //   - nothing was dead-lettered.
 #include <chrono>
-#include <iostream>
 
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -16,16 +15,13 @@
 #include "leadflow/v1/intake_service.grpc.pb.h"
 #include "services/common/base/strings.h"
 #include "services/common/kafka/admin.h"
-#include "services/handoff/routing.h"
 #include "tests/support/kafka_env.h"
 #include "tests/support/own_broker.h"
 #include "tests/support/pipeline.h"
+#include "tests/support/pipeline_demo.h"
 #include "tests/support/stream_check.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
-#include "tools/demo/driver.h"
-#include "tools/demo/generator.h"
-#include "tools/demo/truth.h"
 
 namespace leadflow {
 namespace {
@@ -88,40 +84,10 @@ TEST(SecurePipelineTest, DemoThroughMutualTlsTokensAndASaslSslBrokerMatchesTheGr
               grpc::StatusCode::UNAVAILABLE);
   }
 
-  demo::DemoOptions demo_options;
-  demo_options.seed = 20261128;
-  demo_options.leads = 200;
-  demo_options.now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
-          .count();
-  const demo::DemoDataSet set = demo::Generate(demo_options);
-  const demo::GroundTruth truth = demo::ComputeTruth(set);
-  ASSERT_GT(truth.handoffs, 20);
-
-  demo::Endpoints endpoints;
-  // By the name in the services' certificate.
-  endpoints.intake_grpc = StrCat("localhost:", pipeline.intake().grpc_port());
-  endpoints.intake_http = StrCat("localhost:", pipeline.intake().http_port());
-  endpoints.handoff_grpc = StrCat("localhost:", pipeline.handoff().grpc_port());
-  endpoints.reporting_grpc = StrCat("localhost:", pipeline.reporting().grpc_port());
-  endpoints.bootstrap = bootstrap;
-  endpoints.kafka = kafka_security;
-  endpoints.raw_topic = pipeline.topics().raw;
-  endpoints.security = options.client_security;
-  auto log = [](const std::string& line) { std::cout << "[demo] " << line << std::endl; };
-
-  absl::StatusOr<v1::RoutingConfig> routing =
-      handoff::LoadRoutingFile(std::string(LEADFLOW_CONFIG_DIR) + "/routing.yaml");
-  ASSERT_TRUE(routing.ok()) << routing.status();
-  demo::SalesDesk desk(set, endpoints, *routing, log);
-  ASSERT_TRUE(desk.Start(Clock::now() - std::chrono::minutes(1)).ok());
-  absl::StatusOr<demo::FeedResult> fed = demo::FeedLeads(set, endpoints, dir.Sub(""), log);
-  ASSERT_TRUE(fed.ok()) << fed.status();
-  const absl::Status answered = desk.AwaitDone(truth.handoffs, std::chrono::minutes(5));
-  ASSERT_TRUE(answered.ok()) << answered;
-  EXPECT_TRUE(desk.errors().empty()) << desk.errors().front();
-  const absl::Status equal = demo::AwaitTruth(truth, endpoints, std::chrono::minutes(5), log);
-  EXPECT_TRUE(equal.ok()) << equal;
+  testing::PipelineDemo demo(pipeline, 20261128, 200);
+  ASSERT_GT(demo.truth().handoffs, 20);
+  // Through the TLS endpoints with the demo token, and the SASL_SSL broker.
+  ASSERT_NO_FATAL_FAILURE(demo.Run(dir));
 
   testing::Verifier dlq(pipeline.topics().dlq);
   dlq.PollOnce(2000);

@@ -21,6 +21,7 @@
 #include "leadflow/v1/feedback.pb.h"
 #include "leadflow/v1/intake_service.grpc.pb.h"
 #include "services/common/base/strings.h"
+#include "services/common/events/ids.h"
 #include "services/common/kafka/producer.h"
 #include "tests/support/child_process.h"
 #include "tests/support/kafka_env.h"
@@ -410,6 +411,148 @@ TEST(IntakeTest, BadInputIsRejectedPreciselyAndRawRecordsGoToTheDlqWithTheirReas
   }
   EXPECT_NE(details[v1::DEAD_LETTER_REASON_MALFORMED].find("LeadSubmission"), std::string::npos);
   EXPECT_EQ(details[v1::DEAD_LETTER_REASON_INVALID], "person.email: has more than one '@'");
+  EXPECT_EQ(intake.Stop(SIGTERM), 0);
+}
+
+grpc::Status Erase(Intake& intake, const v1::EraseLeadRequest& request,
+                   v1::EraseLeadResponse* response) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  return intake.stub().EraseLead(&ctx, request, response);
+}
+
+// The field names of an INVALID_ARGUMENT's google.rpc.BadRequest details.
+std::vector<std::string> ViolatedFields(const grpc::Status& s) {
+  std::vector<std::string> out;
+  google::rpc::Status rpc_status;
+  google::rpc::BadRequest bad_request;
+  if (!rpc_status.ParseFromString(s.error_details()) || rpc_status.details_size() != 1 ||
+      !rpc_status.details(0).UnpackTo(&bad_request)) {
+    return out;
+  }
+  for (const auto& v : bad_request.field_violations()) out.push_back(v.field());
+  return out;
+}
+
+TEST(IntakeTest, EraseLeadErasesThePersonOnceAndALaterSubmissionStartsFresh) {
+  const IntakeTopics t = MakeTopics();
+  TempDir dir;
+  Intake intake(t, dir);
+  ASSERT_NO_FATAL_FAILURE(intake.Start());
+  LeadEvents events(t.leads);
+
+  // Bad requests name their fields, over gRPC and HTTP.
+  v1::EraseLeadResponse response;
+  grpc::Status bad = Erase(intake, v1::EraseLeadRequest(), &response);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedFields(bad), (std::vector<std::string>{"request_id", "subject"}));
+  v1::EraseLeadRequest bad_id;
+  bad_id.set_request_id("PRIV-0");
+  bad_id.set_lead_id("not-a-lead-id");
+  bad = Erase(intake, bad_id, &response);
+  EXPECT_EQ(ViolatedFields(bad), std::vector<std::string>{"lead_id"});
+  v1::EraseLeadRequest bad_email;
+  bad_email.set_request_id("PRIV-0\x07");
+  bad_email.set_email("no-at-sign");
+  bad = Erase(intake, bad_email, &response);
+  EXPECT_EQ(ViolatedFields(bad), (std::vector<std::string>{"request_id", "email"}));
+  auto http =
+      intake.http().Post("/v1/erasures", R"({"email":"a@example.com"})", "application/json");
+  ASSERT_TRUE(http);
+  EXPECT_EQ(http->status, 400);
+  EXPECT_NE(http->body.find(R"("field":"request_id")"), std::string::npos) << http->body;
+
+  // A person with a submission and an activity.
+  v1::SubmitLeadResponse submitted;
+  ASSERT_TRUE(intake.Submit(Submission("form-1", "web", "Erin.Doe@Example.org"), &submitted).ok());
+  const std::string lead_id = submitted.result().lead_id();
+  v1::LeadSubmission activity = Submission("act-1", "web", "erin.doe@example.org");
+  activity.mutable_engagement()->set_type(v1::ENGAGEMENT_TYPE_WEBINAR_ATTENDED);
+  ASSERT_TRUE(intake.Submit(activity, &submitted).ok());
+  ASSERT_TRUE(events.WaitForLead(lead_id, 2));  // captured, engagement
+
+  // Erased by email (any spelling of it).
+  v1::EraseLeadRequest request;
+  request.set_request_id("PRIV-1");
+  request.set_email("  ERIN.DOE@example.ORG ");
+  ASSERT_TRUE(Erase(intake, request, &response).ok());
+  EXPECT_EQ(response.lead_id(), lead_id);
+  EXPECT_EQ(response.request_id(), "PRIV-1");
+  EXPECT_EQ(response.event_id(),
+            events::EventId("erase:PRIV-1", "erased", std::string_view(t.leads)));
+  ASSERT_TRUE(events.WaitForLead(lead_id, 3));
+  const v1::LeadEvent erased = events.For(lead_id).back();
+  ASSERT_TRUE(erased.has_erased());
+  EXPECT_EQ(erased.envelope().event_id(), response.event_id());
+  EXPECT_EQ(erased.envelope().causation_id(), "erase:PRIV-1");
+  EXPECT_EQ(erased.envelope().producer_service(), v1::SERVICE_NAME_INTAKE);
+  EXPECT_EQ(erased.envelope().stage_change().to_stage(), v1::STAGE_ERASED);
+  EXPECT_EQ(erased.erased().request_id(), "PRIV-1");
+  EXPECT_EQ(erased.erased().requested_by(), "anonymous");  // plaintext, no tokens in this test
+  EXPECT_TRUE(erased.erased().has_requested_at());
+  v1::Lead lead;
+  EXPECT_EQ(intake.GetLead(lead_id, &lead).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // Retried through HTTP by lead id: the same answer, nothing written. And a copy of the request
+  // that reached identity twice (a retry racing the first) changes nothing either.
+  http = intake.http().Post("/v1/erasures",
+                            StrCat(R"({"requestId":"PRIV-1","leadId":")", lead_id, R"("})"),
+                            "application/json");
+  ASSERT_TRUE(http);
+  EXPECT_EQ(http->status, 202) << http->body;
+  EXPECT_NE(http->body.find(response.event_id()), std::string::npos) << http->body;
+  v1::LeadEvent again = erased;
+  again.mutable_envelope()->set_event_id(
+      events::EventId("erase:PRIV-1", "erased", std::string_view(t.admitted)));
+  testing::ProduceAll(t.admitted, {{lead_id, again.SerializeAsString()}});
+
+  // The person comes back under the key of their first submission: its key went with them, so
+  // this is a new capture (cycle 1), not a duplicate. It follows the repeated request on the
+  // lead's partition, so when it is there, anything the repeat caused would be too.
+  ASSERT_TRUE(intake.Submit(Submission("form-1", "web", "erin.doe@example.org"), &submitted).ok());
+  EXPECT_EQ(submitted.result().outcome(), v1::SUBMISSION_OUTCOME_ACCEPTED);
+  ASSERT_TRUE(events.WaitForLead(lead_id, 4));
+  EXPECT_EQ(Kinds(events.For(lead_id)), "captured engagement other captured ");
+  ASSERT_TRUE(WaitUntil([&] { return intake.GetLead(lead_id, &lead).ok(); }, kKafkaDeadline));
+  EXPECT_EQ(lead.engagement_count(), 0) << "nothing of the erased history";
+  EXPECT_EQ(intake.Stop(SIGTERM), 0);
+}
+
+TEST(IntakeTest, WithSuppressionAnErasedPersonsLaterSubmissionIsDeadLetteredWithoutItsData) {
+  const IntakeTopics t = MakeTopics();
+  TempDir dir;
+  Intake intake(t, dir);
+  ASSERT_NO_FATAL_FAILURE(intake.Start({"--intake.suppress_erased=true"}));
+  LeadEvents events(t.leads);
+  v1::SubmitLeadResponse submitted;
+  ASSERT_TRUE(intake.Submit(Submission("s-1", "web", "sam.roe@example.org"), &submitted).ok());
+  const std::string lead_id = submitted.result().lead_id();
+  ASSERT_TRUE(events.WaitForLead(lead_id, 1));
+  v1::EraseLeadRequest request;
+  request.set_request_id("PRIV-2");
+  request.set_lead_id(lead_id);
+  v1::EraseLeadResponse response;
+  ASSERT_TRUE(Erase(intake, request, &response).ok());
+  ASSERT_TRUE(events.WaitForLead(lead_id, 2));
+
+  v1::LeadSubmission back = Submission("s-2", "web", "sam.roe@example.org");
+  back.mutable_person()->set_first_name("Sam");
+  ASSERT_TRUE(intake.Submit(back, &submitted).ok());  // admitted: identity decides
+  testing::Verifier dlq(t.dlq);
+  ASSERT_TRUE(dlq.WaitFor(1));
+  ASSERT_EQ(dlq.records.size(), 1u);
+  v1::DeadLetter d;
+  ASSERT_TRUE(d.ParseFromString(dlq.records[0].second));
+  EXPECT_EQ(d.reason_code(), v1::DEAD_LETTER_REASON_ERASED_LEAD);
+  EXPECT_EQ(d.detail(),
+            "the person was erased by request 'PRIV-2' and intake.suppress_erased refuses their "
+            "submissions");
+  EXPECT_EQ(d.original_key(), lead_id);
+  EXPECT_TRUE(d.original_value().empty()) << "no personal data of an erased person on the DLQ";
+  EXPECT_EQ(dlq.records[0].second.find("sam.roe"), std::string::npos);
+  // Dead-lettered in the same transaction as anything identity would have emitted for it.
+  events.verifier.PollOnce(500);
+  EXPECT_EQ(Kinds(events.For(lead_id)), "captured other ");
   EXPECT_EQ(intake.Stop(SIGTERM), 0);
 }
 

@@ -75,6 +75,7 @@ std::vector<std::string> Pipeline::Flags(const std::string& service, int instanc
     settings.kafka_properties.emplace_back(key, value);
   std::vector<std::string> flags = local::ServiceFlags(service, topics_, settings);
   if (instance != 0) flags.push_back(StrCat("--instance.id=", instance));
+  flags.insert(flags.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   return flags;
 }
 

@@ -43,6 +43,8 @@ struct PipelineOptions {
   local::ClientSecurity client_security;
   // The services' tls.* and auth.* flags; empty: --tls.plaintext=true.
   std::vector<std::string> security_flags;
+  // More flags for every service (e.g. "--state.erasure_max_lag=3s").
+  std::vector<std::string> extra_flags;
 };
 
 class Pipeline {

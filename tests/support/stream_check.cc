@@ -86,36 +86,44 @@ std::map<std::string, int64_t> CheckExactlyOnce(const KeyValues& outputs) {
   return finals;
 }
 
-std::map<std::string, int64_t> ChangelogCounts(const std::string& changelog_topic) {
-  std::map<std::string, int64_t> out;
+KeyValues ReadWholeTopic(const std::string& topic, bool uncommitted) {
+  KeyValues out;
   auto admin = kafka::Admin::Create(KafkaProperties());
   EXPECT_TRUE(admin.ok());
   auto info = (*admin)->Describe(kKafkaDeadline);
   EXPECT_TRUE(info.ok());
-  const int partitions = info->topics.at(changelog_topic);
-  auto reader = kafka::Consumer::Create(kafka::Merge(
-      KafkaProperties(),
-      {{"group.id", UniqueName("changelog-reader")}, {"enable.partition.eof", "true"}}));
+  const int partitions = info->topics.at(topic);
+  auto reader = kafka::Consumer::Create(
+      kafka::Merge(KafkaProperties(),
+                   {{"group.id", UniqueName("topic-reader")},
+                    {"enable.partition.eof", "true"},
+                    {"isolation.level", uncommitted ? "read_uncommitted" : "read_committed"}}));
   EXPECT_TRUE(reader.ok());
   std::vector<kafka::TopicPartitionOffset> all;
-  for (int p = 0; p < partitions; ++p) all.push_back({changelog_topic, p, -2});
+  for (int p = 0; p < partitions; ++p) all.push_back({topic, p, -2});
   EXPECT_TRUE((*reader)->Assign(all).ok());
   std::set<int32_t> at_end;
-  // Reads every partition to its end (the last stable offset: read_committed).
   EXPECT_TRUE(WaitUntil(
       [&] { return at_end.size() == static_cast<size_t>(partitions); }, kKafkaDeadline,
       [&] {
         auto polled = (*reader)->Poll(std::chrono::milliseconds(200));
         ASSERT_TRUE(polled.ok());
         if (polled->has_value()) {
-          std::string store;
-          std::string k;
-          if (stream::SplitChangelogKey((**polled).key(), &store, &k) && store == kCountsStore) {
-            out[k] = ToInt((**polled).value());
-          }
+          out.emplace_back(std::string((**polled).key()), std::string((**polled).value()));
         }
         for (const auto& tp : (*reader)->TakeEofs()) at_end.insert(tp.partition);
       }));
+  return out;
+}
+
+std::map<std::string, int64_t> ChangelogCounts(const std::string& changelog_topic) {
+  std::map<std::string, int64_t> out;
+  // Every partition to its end (the last stable offset: read_committed), last write wins.
+  for (const auto& [key, value] : ReadWholeTopic(changelog_topic)) {
+    std::string store;
+    std::string k;
+    if (stream::SplitChangelogKey(key, &store, &k) && store == kCountsStore) out[k] = ToInt(value);
+  }
   return out;
 }
 

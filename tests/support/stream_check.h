@@ -47,6 +47,11 @@ class Verifier {
 // per key, the counts 1..n exactly once. Returns the final count per key.
 std::map<std::string, int64_t> CheckExactlyOnce(const KeyValues& outputs);
 
+// Every record of every partition of `topic`, from the beginning to the end it had when read.
+// `uncommitted`: read_uncommitted, so records of aborted transactions (still in the log until the
+// cleaner or retention removes them) are included.
+KeyValues ReadWholeTopic(const std::string& topic, bool uncommitted = false);
+
 // The final value per key of a counting changelog (read_committed, last write wins), i.e. the
 // state a fresh restore would produce.
 std::map<std::string, int64_t> ChangelogCounts(const std::string& changelog_topic);

@@ -134,7 +134,7 @@ class IntakeUnderTest {
     stream::StreamOptions id = a;
     id.application_id = StrCat("bench-identity-", run);
     id.input_topics = {admitted_};
-    id.stores = {intake::kLeadsStore, intake::kSubmissionsStore};
+    id.stores = {intake::kLeadsStore, intake::kSubmissionsStore, intake::kSuppressedStore};
     id.state_dir = StrCat("/tmp/", id.application_id);
     dirs_ = {a.state_dir, id.state_dir};
     auto admission_app = stream::StreamApp::Create(
@@ -143,7 +143,7 @@ class IntakeUnderTest {
     auto identity_app =
         stream::StreamApp::Create(id,
                                   std::make_unique<intake::IdentityProcessor>(
-                                      leads_, intake::MergePolicy{}, 86'400'000, &registry_),
+                                      leads_, intake::MergePolicy{}, 86'400'000, false, &registry_),
                                   &registry_);
     auto sender = kafka::Sender::Create(kafka);
     if (!ok_ || !admission_app.ok() || !identity_app.ok() || !sender.ok()) {

@@ -85,6 +85,25 @@ absl::StatusOr<v1::RecordEngagementRequest> BuildRecordEngagementRequest(
   return request;
 }
 
+absl::StatusOr<v1::EraseLeadRequest> BuildEraseLeadRequest(const EraseArgs& args) {
+  if (args.request_id.empty()) {
+    return absl::InvalidArgumentError(
+        "--request-id: is required (the erase request's id, e.g. the privacy ticket; a retry "
+        "reuses it)");
+  }
+  if (args.email.empty() == args.lead_id.empty()) {
+    return absl::InvalidArgumentError("--email or --lead-id: exactly one is required");
+  }
+  v1::EraseLeadRequest request;
+  request.set_request_id(args.request_id);
+  if (!args.email.empty()) {
+    request.set_email(args.email);
+  } else {
+    request.set_lead_id(args.lead_id);
+  }
+  return request;
+}
+
 std::string DescribeSubmission(const v1::SubmissionResult& result) {
   switch (result.outcome()) {
     case v1::SUBMISSION_OUTCOME_ACCEPTED:
@@ -152,6 +171,21 @@ void LeadCommands::Add(CLI::App* app) {
   engage_->add_option("--idempotency-key", e.idempotency_key,
                       "key of this activity; a retry must reuse it (default: a fresh one)");
   engage_->add_flag("--validate-only", e.validate_only, "validate and normalize; write nothing");
+
+  erase_ = app->add_subcommand(
+      "erase",
+      "erase a person's data from every service (IntakeService.EraseLead; ops-admin token). "
+      "Returns once the request is durably in Kafka; the services erase in turn, and "
+      "leadflow.recycle.v1 carries the LeadErased once all have (docs/security.md)\n"
+      "example:\n"
+      "  leadflowctl erase --email ada@example.com --request-id PRIV-2026-118");
+  EraseArgs& x = erase_args_;
+  erase_->add_option("--email", x.email, "the person's email (not logged, not kept)");
+  erase_->add_option("--lead-id", x.lead_id, "or the lead id");
+  erase_
+      ->add_option("--request-id", x.request_id,
+                   "id of the erase request (e.g. the privacy ticket); a retry reuses it")
+      ->required();
 }
 
 std::optional<int> LeadCommands::Run(const CallOptions& options) {
@@ -177,6 +211,23 @@ std::optional<int> LeadCommands::Run(const CallOptions& options) {
     if (!status.ok()) return FailRpc(status);
     std::printf("%s\n", options.json ? ToJsonLine(response).c_str()
                                      : DescribeSubmission(response.result()).c_str());
+    return 0;
+  }
+  if (erase_->parsed()) {
+    absl::StatusOr<v1::EraseLeadRequest> request = BuildEraseLeadRequest(erase_args_);
+    if (!request.ok()) return FailUsage(request.status());
+    auto stub = v1::IntakeService::NewStub(ChannelTo(options, options.intake_address));
+    v1::EraseLeadResponse response;
+    grpc::Status status = stub->EraseLead(UnaryContext(options).get(), *request, &response);
+    if (!status.ok()) return FailRpc(status);
+    if (options.json) {
+      std::printf("%s\n", ToJsonLine(response).c_str());
+    } else {
+      std::printf(
+          "erasure requested: lead %s (request %s); its LeadErased on leadflow.leads.v1 "
+          "will carry event id %s\n",
+          response.lead_id().c_str(), response.request_id().c_str(), response.event_id().c_str());
+    }
     return 0;
   }
   return std::nullopt;

@@ -1,5 +1,6 @@
 // `leadflowctl submit` and `leadflowctl engage`: a lead or one activity through the intake
-// (IntakeService.SubmitLead, RecordEngagement), as a marketing system would send it.
+// (IntakeService.SubmitLead, RecordEngagement), as a marketing system would send it;
+// `leadflowctl erase`: a person's erasure (IntakeService.EraseLead, ops-admin).
 #pragma once
 
 #include <chrono>
@@ -51,6 +52,15 @@ absl::StatusOr<v1::RecordEngagementRequest> BuildRecordEngagementRequest(
     const EngageArgs& args, const std::string& generated_key,
     std::chrono::system_clock::time_point now);
 
+struct EraseArgs {
+  std::string email;
+  std::string lead_id;
+  std::string request_id;
+};
+
+// The request; exactly one of --email and --lead-id, and --request-id, are required.
+absl::StatusOr<v1::EraseLeadRequest> BuildEraseLeadRequest(const EraseArgs& args);
+
 // "accepted: lead 3f2a… (key K)" / "duplicate: ..." for a person.
 std::string DescribeSubmission(const v1::SubmissionResult& result);
 
@@ -63,8 +73,10 @@ class LeadCommands {
  private:
   CLI::App* submit_ = nullptr;
   CLI::App* engage_ = nullptr;
+  CLI::App* erase_ = nullptr;
   SubmitArgs submit_args_;
   EngageArgs engage_args_;
+  EraseArgs erase_args_;
 };
 
 }  // namespace leadflow::ctl

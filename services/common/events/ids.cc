@@ -64,9 +64,13 @@ std::string UuidFromDigest(std::string_view digest) {
 }
 
 std::string EventId(std::string_view cause_key, std::string_view kind, int64_t sub_index) {
+  return EventId(cause_key, kind, std::string_view(std::to_string(sub_index)));
+}
+
+std::string EventId(std::string_view cause_key, std::string_view kind, std::string_view sub_index) {
   std::string key;
-  key.reserve(cause_key.size() + kind.size() + 24);
-  key.append(cause_key).append("/").append(kind).append("/").append(std::to_string(sub_index));
+  key.reserve(cause_key.size() + kind.size() + sub_index.size() + 2);
+  key.append(cause_key).append("/").append(kind).append("/").append(sub_index);
   return UuidFromDigest(Sha256(key));
 }
 

@@ -20,5 +20,7 @@ std::string UuidFromDigest(std::string_view digest);
 // The event id of the envelope contract (common.proto EventEnvelope.event_id): the first 16 bytes
 // of SHA-256(cause_key + "/" + kind + "/" + sub_index) as a lowercase UUID string.
 std::string EventId(std::string_view cause_key, std::string_view kind, int64_t sub_index = 0);
+// The same with a textual sub_index (LeadErased: the topic it is written to).
+std::string EventId(std::string_view cause_key, std::string_view kind, std::string_view sub_index);
 
 }  // namespace leadflow::events

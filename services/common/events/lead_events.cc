@@ -47,6 +47,33 @@ v1::LeadEvent DeriveEvent(const v1::LeadEvent& cause, std::string_view kind,
   return e;
 }
 
+std::string ErasureCause(std::string_view request_id) { return StrCat("erase:", request_id); }
+
+v1::LeadEvent ErasureEvent(std::string_view lead_id, const v1::LeadErased& request,
+                           std::string_view topic, v1::ServiceName producer, int64_t now_ms) {
+  v1::LeadEvent e;
+  const std::string cause = ErasureCause(request.request_id());
+  v1::EventEnvelope& env = *e.mutable_envelope();
+  env.set_event_id(EventId(cause, "erased", topic));
+  env.set_lead_id(std::string(lead_id));
+  *env.mutable_occurred_at() = request.requested_at();
+  *env.mutable_produced_at() = TimestampFromMillis(now_ms);
+  env.set_causation_id(cause);
+  env.set_correlation_id(cause);
+  env.set_producer_service(producer);
+  env.mutable_stage_change()->set_to_stage(v1::STAGE_ERASED);
+  *e.mutable_erased() = request;
+  return e;
+}
+
+v1::LeadEvent ForwardErasure(const v1::LeadEvent& erased, std::string_view topic,
+                             v1::ServiceName producer, int64_t now_ms) {
+  v1::LeadEvent e =
+      ErasureEvent(erased.envelope().lead_id(), erased.erased(), topic, producer, now_ms);
+  e.mutable_envelope()->set_trace_parent(erased.envelope().trace_parent());
+  return e;
+}
+
 std::string ProtobufContentType(std::string_view full_name) {
   return StrCat("application/x-protobuf; message=", full_name);
 }

@@ -28,6 +28,20 @@ kafka::OutgoingRecord LeadEventRecord(std::string_view topic, const v1::LeadEven
 v1::LeadEvent DeriveEvent(const v1::LeadEvent& cause, std::string_view kind,
                           v1::ServiceName producer, int64_t now_ms, int64_t sub_index = 0);
 
+// The cause key of erase request `request_id` ("erase:<request_id>"): the causation and
+// correlation id of every LeadErased of that request.
+std::string ErasureCause(std::string_view request_id);
+
+// The LeadErased of `request` for `lead_id` on `topic` (docs/events.md "erased"): every service
+// writes the same event on its own topic, which differs only in the event id (sub_index = the
+// topic), the producer and produced_at. occurred_at = requested_at; stage_change to ERASED.
+v1::LeadEvent ErasureEvent(std::string_view lead_id, const v1::LeadErased& request,
+                           std::string_view topic, v1::ServiceName producer, int64_t now_ms);
+// The next copy of the erasure `erased` (a LeadEvent with `erased` set), for `topic`; keeps its
+// trace.
+v1::LeadEvent ForwardErasure(const v1::LeadEvent& erased, std::string_view topic,
+                             v1::ServiceName producer, int64_t now_ms);
+
 // The content-type header value of a protobuf value of `full_name` (e.g. "leadflow.v1.LeadEvent").
 std::string ProtobufContentType(std::string_view full_name);
 

@@ -42,6 +42,10 @@ std::unique_ptr<ServiceHost> ServiceHost::Create(int argc, char** argv, const Se
            "RocksDB memory of the whole process (block cache, index/filter blocks and memtables of "
            "every store, shared), MiB",
            16, 1 << 20},
+          {"state.erasure_max_lag", SettingType::kDuration, "24h",
+           "bound on how long an erased person's values stay in the changelog topics "
+           "(max.compaction.lag.ms of the changelogs leadflow creates; the segment is rolled after "
+           "it), besides the event topics' retention"},
           {"log.level", SettingType::kString, "info", "trace, debug, info, warn, error"},
           {"log.format", SettingType::kString, "text", "text or json (JSON lines)"},
       },
@@ -129,6 +133,7 @@ stream::StreamOptions ServiceHost::StreamDefaults(const std::string& step) const
   o.service = defaults_.service;
   o.state_dir = (std::filesystem::path(settings_->GetString("data.dir")) / application_id).string();
   o.commit_interval = settings_->GetDuration("stream.commit_interval");
+  o.erasure_max_lag = settings_->GetDuration("state.erasure_max_lag");
   return o;
 }
 

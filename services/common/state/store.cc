@@ -234,6 +234,23 @@ absl::Status Store::Clear(std::string_view cf) {
   return FromRocks(db_->Write(wo, &rb), "clear", path_);
 }
 
+absl::Status Store::CompactAll() {
+  if (db_ == nullptr) return Closed(path_);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  for (const auto& [name, handle] : families_) handles.push_back(handle);
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  LF_RETURN_IF_ERROR(FromRocks(db_->Flush(flush, handles), "flush", path_));
+  rocksdb::CompactRangeOptions compact;
+  // Rewrite the last level too: a deleted key's old value may sit there under its tombstone.
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (rocksdb::ColumnFamilyHandle* handle : handles) {
+    LF_RETURN_IF_ERROR(
+        FromRocks(db_->CompactRange(compact, handle, nullptr, nullptr), "compact", path_));
+  }
+  return absl::OkStatus();
+}
+
 std::vector<std::string> Store::column_families() const {
   std::vector<std::string> out;
   for (const auto& [name, handle] : families_) out.push_back(name);

@@ -96,6 +96,12 @@ class Store {
                         const std::function<bool(std::string_view, std::string_view)>& fn) const;
   absl::Status Clear(std::string_view cf);
 
+  // Physically removes what was deleted: flushes every memtable, then compacts every family down
+  // to its last level, so no file of the store still holds an overwritten or deleted value (the
+  // erasure guarantee; RocksDB deletes obsolete files once compacted). Cost: a rewrite of the
+  // whole store; for rare events (erasure), not per write.
+  absl::Status CompactAll();
+
   std::vector<std::string> column_families() const;
   const std::string& path() const { return path_; }
 

@@ -2,6 +2,7 @@
 #include "services/common/stream/global_table.h"
 
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <set>
 
@@ -95,6 +96,10 @@ void GlobalTable::Follow() {
   if (absl::Status s = (*consumer)->Assign(positions); !s.ok()) return fail(s);
 
   std::set<int32_t> at_end;
+  // Tombstones applied since the last compaction: the deleted values may still sit in the files
+  // (an erased lead's facts in reporting's replica). Compacted a second after the first one.
+  bool compaction_due = false;
+  std::chrono::steady_clock::time_point compaction_due_since;
   state::WriteBatch batch;
   std::map<int32_t, int64_t> next;
   auto flush = [&]() -> absl::Status {
@@ -117,6 +122,8 @@ void GlobalTable::Follow() {
       const kafka::ConsumedRecord& r = **polled;
       if (r.is_tombstone()) {
         batch.Delete(kDataFamily, r.key());
+        if (!compaction_due) compaction_due_since = std::chrono::steady_clock::now();
+        compaction_due = true;
       } else {
         batch.Put(kDataFamily, r.key(), r.value());
       }
@@ -126,6 +133,11 @@ void GlobalTable::Follow() {
     for (const kafka::TopicPartition& tp : (*consumer)->TakeEofs()) at_end.insert(tp.partition);
     if (batch.size() >= kBatch || idle || at_end.size() == static_cast<size_t>(partitions_)) {
       if (absl::Status s = flush(); !s.ok()) return fail(s);
+    }
+    if (compaction_due && batch.empty() &&
+        std::chrono::steady_clock::now() - compaction_due_since >= std::chrono::seconds(1)) {
+      if (absl::Status s = store_->CompactAll(); !s.ok()) return fail(s);
+      compaction_due = false;
     }
     // Caught up once every partition hit its end and everything read before is in the store.
     if (!caught_up_.load() && at_end.size() == static_cast<size_t>(partitions_) && batch.empty()) {
@@ -139,6 +151,9 @@ void GlobalTable::Follow() {
     }
   }
   if (absl::Status s = flush(); !s.ok()) fail(s);
+  if (compaction_due) {
+    if (absl::Status s = store_->CompactAll(); !s.ok()) fail(s);
+  }
   if (absl::Status s = (*consumer)->Close(); !s.ok()) {
     log::Warn("global table consumer close",
               {{"topic", options_.topic}, {"error", std::string(s.message())}});

@@ -57,6 +57,12 @@ class Context {
                                                          std::string_view key) = 0;
   virtual void Put(std::string_view store, std::string_view key, std::string_view value) = 0;
   virtual void Delete(std::string_view store, std::string_view key) = 0;
+  // Delete for personal data (erasure): besides the changelog tombstone, the runtime makes sure
+  // the old value also leaves the files — the task's RocksDB is compacted soon after the commit,
+  // and the changelog segment holding it is rolled so Kafka's cleaner compacts it within
+  // StreamOptions::erasure_max_lag. Use it for every key of an erased person (and CancelTimer for
+  // timers whose keys name them); costlier than Delete, so not for routine deletes.
+  virtual void Erase(std::string_view store, std::string_view key) = 0;
   // About `limit` entries of `store` with keys after `after` ("" = from the first), in key order,
   // uncommitted writes included. For work over a whole store in chunks (e.g. one page per timer).
   virtual absl::StatusOr<ScanPage> Scan(std::string_view store, std::string_view after,

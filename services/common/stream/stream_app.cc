@@ -69,6 +69,9 @@ struct StreamApp::Metrics {
         timers_failed(r.GetCounter("leadflow_stream_timers_failed_total",
                                    "Timers whose effects were dropped (rejected or failing).",
                                    {{"app", app}})),
+        erasure_compactions(r.GetCounter("leadflow_stream_erasure_compactions_total",
+                                         "Task stores compacted so erased values leave the files.",
+                                         {{"app", app}})),
         restored(r.GetCounter("leadflow_stream_restored_records_total",
                               "Changelog records applied while restoring state.", {{"app", app}})),
         restore_seconds(r.GetGauge("leadflow_stream_last_restore_seconds",
@@ -95,6 +98,7 @@ struct StreamApp::Metrics {
   metrics::Counter& aborts;
   metrics::Counter& timers_fired;
   metrics::Counter& timers_failed;
+  metrics::Counter& erasure_compactions;
   metrics::Counter& restored;
   metrics::Gauge& restore_seconds;
   metrics::Gauge& tasks;
@@ -107,14 +111,26 @@ struct StreamApp::Task {
   int32_t partition = 0;
   std::unique_ptr<TaskState> state;
   int64_t changelog_high = -1;  // highest changelog offset produced in the open transaction
+  // When the task's store became due for compaction after an erasure (steady clock).
+  std::optional<std::chrono::steady_clock::time_point> compaction_due_since;
 };
+
+namespace {
+// The runtime's own timer (never shown to a processor): due erasure_max_lag after an erasure, its
+// firing appends to the changelog partition (the timer's own tombstones) so Kafka rolls the
+// segment holding the erased values and the cleaner compacts it.
+constexpr char kErasureRollTimer[] =
+    "\x01"
+    "leadflow.erasure-roll";
+}  // namespace
 
 // The Context a processor sees for one record or timer of one task.
 class StreamApp::TaskContext : public Context {
  public:
   TaskContext(Task& task, const Clock& clock,
-              const std::map<std::string, std::unique_ptr<GlobalTable>, std::less<>>& globals)
-      : task_(task), clock_(clock), globals_(globals) {}
+              const std::map<std::string, std::unique_ptr<GlobalTable>, std::less<>>& globals,
+              std::chrono::milliseconds erasure_max_lag)
+      : task_(task), clock_(clock), globals_(globals), erasure_max_lag_(erasure_max_lag) {}
 
   int32_t partition() const override { return task_.partition; }
   int64_t now_ms() const override { return clock_.NowMillis(); }
@@ -130,6 +146,18 @@ class StreamApp::TaskContext : public Context {
   }
   void Delete(std::string_view store, std::string_view key) override {
     task_.state->Delete(store, key);
+  }
+  void Erase(std::string_view store, std::string_view key) override {
+    task_.state->Erase(store, key);
+    auto scheduled = task_.state->Get(kTimerIndexStore, kErasureRollTimer);
+    if (!scheduled.ok()) {
+      error_ = scheduled.status();
+      return;
+    }
+    // The earliest pending erasure decides; later ones roll with it or with their own appends.
+    if (!scheduled->has_value()) {
+      ScheduleTimer(kErasureRollTimer, clock_.NowMillis() + erasure_max_lag_.count() + 1000, "");
+    }
   }
   absl::StatusOr<ScanPage> Scan(std::string_view store, std::string_view after,
                                 size_t limit) override {
@@ -188,6 +216,7 @@ class StreamApp::TaskContext : public Context {
   Task& task_;
   const Clock& clock_;
   const std::map<std::string, std::unique_ptr<GlobalTable>, std::less<>>& globals_;
+  std::chrono::milliseconds erasure_max_lag_;
   std::vector<kafka::OutgoingRecord> emits_;
   std::optional<std::pair<v1::DeadLetterReason, std::string>> dead_letter_;
   absl::Status error_;
@@ -263,7 +292,11 @@ absl::Status StreamApp::EnsureTopics() {
     log::Info("creating changelog topic",
               {{"topic", options_.changelog_topic}, {"partitions", partitions}});
     return admin->CreateTopics(
-        {{options_.changelog_topic, partitions, replication, {{"cleanup.policy", "compact"}}}},
+        {{options_.changelog_topic,
+          partitions,
+          replication,
+          {{"cleanup.policy", "compact"},
+           {"max.compaction.lag.ms", std::to_string(options_.erasure_max_lag.count())}}}},
         options_.kafka_timeout, /*ignore_existing=*/true);
   }
   if (changelog->second != partitions) {
@@ -387,6 +420,9 @@ absl::Status StreamApp::Run(const std::atomic<bool>& stop) {
     }
     if (!fatal_.ok()) break;
     if (absl::Status s = FireDueTimers(); !s.ok()) SetFatal(s);
+    if (fatal_.ok()) {
+      if (absl::Status s = CompactErased(); !s.ok()) SetFatal(s);
+    }
     if (fatal_.ok() && sealed_.has_value()) {
       if (absl::Status s = CompleteSealed(/*wait=*/false); !s.ok()) SetFatal(s);
     }
@@ -479,7 +515,7 @@ absl::Status StreamApp::HandleRecord(kafka::ConsumedRecord record) {
   }
   LF_RETURN_IF_ERROR(EnsureTransaction());
   Task& task = *task_it->second;
-  TaskContext ctx(task, *clock_, global_tables_);
+  TaskContext ctx(task, *clock_, global_tables_, options_.erasure_max_lag);
   const InputRecord input{
       record.topic(), record.partition(), record.offset(), record.timestamp_ms(),
       record.key(),   record.value(),     &record};
@@ -533,7 +569,10 @@ absl::Status StreamApp::DeadLetter(const kafka::ConsumedRecord& record, v1::Dead
   dl.set_source_partition(record.partition());
   dl.set_source_offset(record.offset());
   dl.set_original_key(std::string(record.key()));
-  dl.set_original_value(std::string(record.value()));
+  // An erased person's late input keeps no personal data: the key (the lead id) says whose it was.
+  if (reason != v1::DEAD_LETTER_REASON_ERASED_LEAD) {
+    dl.set_original_value(std::string(record.value()));
+  }
   dl.set_reason_code(reason);
   dl.set_detail(std::string(detail));
   dl.set_failing_service(options_.service);
@@ -564,6 +603,29 @@ absl::Status StreamApp::DeadLetter(const kafka::ConsumedRecord& record, v1::Dead
       nullptr);
 }
 
+absl::Status StreamApp::CompactErased() {
+  for (auto& [partition, task] : tasks_) {
+    if (!task->state->compaction_due()) {
+      task->compaction_due_since.reset();
+      continue;
+    }
+    if (!task->compaction_due_since.has_value()) task->compaction_due_since = loop_now_;
+    if (loop_now_ - *task->compaction_due_since < options_.erasure_compaction_delay) continue;
+    const auto started = std::chrono::steady_clock::now();
+    // Reads of other threads (the API) keep working: RocksDB compacts beside them.
+    LF_RETURN_IF_ERROR(task->state->CompactErased());
+    task->compaction_due_since.reset();
+    metrics_->erasure_compactions.Increment();
+    log::Info("erasure: task store compacted",
+              {{"app", options_.application_id},
+               {"partition", partition},
+               {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - started)
+                          .count()}});
+  }
+  return absl::OkStatus();
+}
+
 absl::Status StreamApp::FireDueTimers() {
   // With the system clock, look at most every 10 ms (a RocksDB seek per task). With an injected
   // clock (tests), look whenever it moved, so "after the clock moved" is exact.
@@ -584,7 +646,14 @@ absl::Status StreamApp::FireDueTimers() {
       task.state->Delete(kTimersStore, EncodeDue(timer.due_ms) + timer.key);
       task.state->Delete(kTimerIndexStore, timer.key);
       task.state->CommitRecord();
-      TaskContext ctx(task, *clock_, global_tables_);
+      if (timer.key == kErasureRollTimer) {
+        // Its tombstones are the append that rolls the changelog segment; nothing else to do.
+        ++records_in_txn_;
+        log::Info("erasure: changelog segment rolled for compaction",
+                  {{"app", options_.application_id}, {"partition", partition}});
+        continue;
+      }
+      TaskContext ctx(task, *clock_, global_tables_, options_.erasure_max_lag);
       absl::Status status = processor_->OnTimer(timer, ctx);
       if (status.ok() && !ctx.error().ok()) status = ctx.error();
       metrics_->timers_fired.Increment();

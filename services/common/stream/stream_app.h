@@ -57,6 +57,13 @@ struct StreamOptions {
   // A changelog restore that reads nothing (no record, not its end) for this long fails the
   // instance (fatal) rather than hanging.
   std::chrono::milliseconds restore_stall_timeout{60000};
+  // Erasure (Context::Erase): the changelog is created with max.compaction.lag.ms = this, and a
+  // task that erased writes to its changelog partition again once it has passed, so the segment
+  // holding the old values rolls (Kafka rolls on append) and the log cleaner must compact it:
+  // erased values leave the changelog within about twice this plus the cleaner's backoff. The
+  // local store is compacted within `erasure_compaction_delay` (batching bulk erasures).
+  std::chrono::milliseconds erasure_max_lag{std::chrono::hours(24)};
+  std::chrono::milliseconds erasure_compaction_delay{std::chrono::seconds(1)};
   const Clock* clock = nullptr;  // null = system clock
   // Fault injection for tests: called after a transaction committed and before its state is
   // applied locally (a slow apply). Empty in production.
@@ -131,6 +138,9 @@ class StreamApp : public kafka::RebalanceListener {
   // A record or timer succeeded: its staged state joins the transaction, its emits are produced.
   absl::Status Accept(Task& task, TaskContext& ctx);
   absl::Status FireDueTimers();
+  // Compacts the stores of tasks with committed erasures (TaskState::compaction_due), at most
+  // once per erasure_compaction_delay.
+  absl::Status CompactErased();
   absl::Status EnsureTransaction();
   // Ends the open transaction. Exactly-once: commits it (outputs, changelog and offsets in one
   // Kafka transaction), then applies its state. At-least-once: seals it — its changelog records

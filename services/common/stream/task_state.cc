@@ -158,11 +158,27 @@ void MergeInto(Overlay& from, Overlay& into) {
 }
 }  // namespace
 
-void TaskState::CommitRecord() { MergeInto(record_, txn_); }
+void TaskState::Erase(std::string_view store, std::string_view key) {
+  Delete(store, key);
+  record_erases_ = true;
+}
 
-void TaskState::Seal() { MergeInto(txn_, sealed_); }
+void TaskState::CommitRecord() {
+  MergeInto(record_, txn_);
+  txn_erases_ = txn_erases_ || record_erases_;
+  record_erases_ = false;
+}
 
-void TaskState::DiscardRecord() { record_.clear(); }
+void TaskState::Seal() {
+  MergeInto(txn_, sealed_);
+  sealed_erases_ = sealed_erases_ || txn_erases_;
+  txn_erases_ = false;
+}
+
+void TaskState::DiscardRecord() {
+  record_.clear();
+  record_erases_ = false;
+}
 
 std::vector<StateChange> TaskState::PendingChanges() const {
   std::vector<StateChange> out;
@@ -188,6 +204,8 @@ absl::Status TaskState::ApplySealed(int64_t changelog_checkpoint) {
   }
   if (!batch.empty()) LF_RETURN_IF_ERROR(store_->Write(batch));
   sealed_.clear();
+  compaction_due_ = compaction_due_ || sealed_erases_;
+  sealed_erases_ = false;
   return absl::OkStatus();
 }
 
@@ -195,6 +213,7 @@ void TaskState::DiscardTransaction() {
   sealed_.clear();
   txn_.clear();
   record_.clear();
+  record_erases_ = txn_erases_ = sealed_erases_ = false;
 }
 
 absl::Status TaskState::ApplyRestored(const std::vector<StateChange>& changes,
@@ -206,6 +225,9 @@ absl::Status TaskState::ApplyRestored(const std::vector<StateChange>& changes,
       batch.Put(c.store, c.key, *c.value);
     } else {
       batch.Delete(c.store, c.key);
+      // The value it deletes may have been restored moments ago (a changelog not yet compacted)
+      // and may be erased data: compact once the restore is through.
+      if (c.store != kTimersStore && c.store != kTimerIndexStore) compaction_due_ = true;
     }
   }
   batch.Put(kMetaStore, kCheckpointKey, std::to_string(next_offset));
@@ -229,9 +251,20 @@ absl::Status TaskState::Wipe() {
   sealed_.clear();
   txn_.clear();
   record_.clear();
+  compaction_due_ = true;
   return absl::OkStatus();
 }
 
-absl::Status TaskState::Close() { return store_->Close(); }
+absl::Status TaskState::CompactErased() {
+  LF_RETURN_IF_ERROR(store_->CompactAll());
+  compaction_due_ = false;
+  return absl::OkStatus();
+}
+
+absl::Status TaskState::Close() {
+  absl::Status compacted = compaction_due_ ? CompactErased() : absl::OkStatus();
+  absl::Status closed = store_->Close();
+  return compacted.ok() ? closed : compacted;
+}
 
 }  // namespace leadflow::stream

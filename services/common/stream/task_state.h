@@ -68,6 +68,9 @@ class TaskState {
   }
   void Put(std::string_view store, std::string_view key, std::string_view value);
   void Delete(std::string_view store, std::string_view key);
+  // Delete, and once committed also from the files: the next CompactErased() rewrites the store
+  // so no file holds the old value (erasure). A discarded record or transaction forgets it.
+  void Erase(std::string_view store, std::string_view key);
 
   // About `limit` entries after `after`, uncommitted changes included (Context::Scan).
   absl::StatusOr<ScanPage> Scan(std::string_view store, std::string_view after, size_t limit) const;
@@ -100,6 +103,13 @@ class TaskState {
   // Drops all state (e.g. the changelog was recreated and is behind the checkpoint).
   absl::Status Wipe();
 
+  // True when committed deletions (an Erase, or tombstones applied by a restore or a wipe) may
+  // still sit in the files under their old values.
+  bool compaction_due() const { return compaction_due_; }
+  // Flushes and compacts the whole store (state::Store::CompactAll); clears compaction_due().
+  absl::Status CompactErased();
+
+  // Compacts first when compaction_due(), so a clean shutdown leaves no erased value on disk.
   absl::Status Close();
 
  private:
@@ -113,6 +123,11 @@ class TaskState {
   Overlay sealed_;
   Overlay txn_;
   Overlay record_;
+  // Erase() calls, staged like the overlays they belong to.
+  bool record_erases_ = false;
+  bool txn_erases_ = false;
+  bool sealed_erases_ = false;
+  bool compaction_due_ = false;
 };
 
 }  // namespace leadflow::stream

@@ -182,6 +182,34 @@ TEST(SubmitRequestTest, GeneratesAKeyAndRejectsABadChannel) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("paid_search"));
 }
 
+TEST(EraseRequestTest, TakesEmailOrLeadIdAndAlwaysARequestId) {
+  EraseArgs args;
+  args.email = "ada@example.com";
+  args.request_id = "PRIV-7";
+  auto by_email = BuildEraseLeadRequest(args);
+  ASSERT_TRUE(by_email.ok()) << by_email.status();
+  EXPECT_EQ(by_email->email(), "ada@example.com");
+  EXPECT_EQ(by_email->request_id(), "PRIV-7");
+  args.email.clear();
+  args.lead_id = "3f2a0b1c-0000-4000-8000-000000000001";
+  auto by_id = BuildEraseLeadRequest(args);
+  ASSERT_TRUE(by_id.ok()) << by_id.status();
+  EXPECT_EQ(by_id->lead_id(), args.lead_id);
+
+  args.email = "ada@example.com";  // both
+  EXPECT_THAT(std::string(BuildEraseLeadRequest(args).status().message()),
+              HasSubstr("exactly one"));
+  args.email.clear();
+  args.lead_id.clear();  // neither
+  EXPECT_THAT(std::string(BuildEraseLeadRequest(args).status().message()),
+              HasSubstr("exactly one"));
+  args.email = "ada@example.com";
+  args.request_id.clear();
+  auto no_id = BuildEraseLeadRequest(args);
+  EXPECT_EQ(no_id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(no_id.status().message()), HasSubstr("--request-id"));
+}
+
 TEST(EngageRequestTest, BuildsTheEngagement) {
   EngageArgs args;
   args.email = "ada@example.com";
