@@ -128,7 +128,8 @@ HandoffProcessor::HandoffProcessor(HandoffTopics topics,
                                    metrics::Registry* registry)
     : topics_(std::move(topics)),
       config_(std::move(config)),
-      metrics_(std::make_unique<Metrics>(registry)) {
+      metrics_(std::make_unique<Metrics>(registry)),
+      gate_({v1::SERVICE_NAME_QUALIFICATION, v1::SERVICE_NAME_RECYCLE}, registry) {
   metrics_->config_version.Set(static_cast<double>(config_->current()->version));
 }
 
@@ -177,6 +178,16 @@ absl::Status HandoffProcessor::HandleLeadEvent(const stream::InputRecord& record
       !event.has_erased()) {
     return absl::OkStatus();  // scores, releases, archives: nothing for handoff
   }
+  // An erasure (stream::ErasureGate): the first copy erases, events from before it that arrive
+  // later are not applied, the later copy changes nothing; handoff's own LeadErased follows
+  // qualification's copy, whichever came first.
+  LF_ASSIGN_OR_RETURN(stream::ErasureGate::Decision gate, gate_.Admit(lead_id, event, ctx));
+  const bool forward = event.has_erased() && record.topic == topics_.qualification;
+  if (gate.verdict == stream::ErasureGate::Verdict::kStraggler) return absl::OkStatus();
+  if (gate.verdict == stream::ErasureGate::Verdict::kLaterCopy) {
+    if (forward) Forward(event, ctx);
+    return absl::OkStatus();
+  }
   LF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, ctx.Get(kHandoffsStore, lead_id));
   LF_ASSIGN_OR_RETURN(std::optional<v1::HandoffState> state, ParseHandoffState(bytes, lead_id));
   switch (event.event_case()) {
@@ -188,14 +199,15 @@ absl::Status HandoffProcessor::HandleLeadEvent(const stream::InputRecord& record
       return Apply(lead_id, OnRecycled(std::move(state), event), ctx);
     default:
       LF_RETURN_IF_ERROR(Apply(lead_id, OnErased(std::move(state)), ctx));
-      // The erase cascade goes on from qualification's copy (recycle's only deletes again).
-      if (record.topic == topics_.qualification) {
-        ctx.Emit(events::LeadEventRecord(
-            topics_.output,
-            events::ForwardErasure(event, topics_.output, v1::SERVICE_NAME_HANDOFF, ctx.now_ms())));
-      }
+      if (forward) Forward(event, ctx);
       return absl::OkStatus();
   }
+}
+
+void HandoffProcessor::Forward(const v1::LeadEvent& erased, stream::Context& ctx) {
+  ctx.Emit(events::LeadEventRecord(
+      topics_.output,
+      events::ForwardErasure(erased, topics_.output, v1::SERVICE_NAME_HANDOFF, ctx.now_ms())));
 }
 
 absl::Status HandoffProcessor::HandleFeedback(const stream::InputRecord& record,

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "services/common/metrics/metrics.h"
+#include "services/common/stream/erasure_gate.h"
 #include "services/common/stream/processor.h"
 #include "services/handoff/config_source.h"
 #include "services/handoff/machine.h"
@@ -59,10 +60,13 @@ class HandoffProcessor : public stream::Processor {
   absl::StatusOr<int> Load(stream::Context& ctx, std::string_view rep_id);
   // Carries out a decision for `lead_id`: state, events, routing requests, timer, refusal.
   absl::Status Apply(const std::string& lead_id, Effects effects, stream::Context& ctx);
+  // Writes handoff's LeadErased for qualification's copy `erased`.
+  void Forward(const v1::LeadEvent& erased, stream::Context& ctx);
 
   HandoffTopics topics_;
   std::unique_ptr<HandoffConfigSource> config_;
   std::unique_ptr<Metrics> metrics_;
+  stream::ErasureGate gate_;
 };
 
 // The stored state of a lead, or nullopt.

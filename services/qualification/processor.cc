@@ -18,6 +18,7 @@ QualificationProcessor::QualificationProcessor(QualificationTopics topics,
     : topics_(std::move(topics)),
       config_(std::move(config)),
       registry_(registry),
+      gate_({v1::SERVICE_NAME_INTAKE, v1::SERVICE_NAME_RECYCLE}, registry),
       scored_(registry->GetCounter("leadflow_qualification_events_total",
                                    "Events qualification wrote, by kind.", {{"kind", "scored"}})),
       qualified_(registry->GetCounter("leadflow_qualification_events_total",
@@ -136,6 +137,20 @@ absl::Status QualificationProcessor::Process(const stream::InputRecord& record,
     return stream::Reject(v1::DEAD_LETTER_REASON_INVALID,
                           "envelope.lead_id: empty or not the record key");
   }
+  // An erasure (stream::ErasureGate): the first copy erases, events from before it that arrive
+  // later are not applied (they would bring the person back), the later copy changes nothing.
+  LF_ASSIGN_OR_RETURN(stream::ErasureGate::Decision gate, gate_.Admit(lead_id, event, ctx));
+  const bool forward = event.has_erased() && record.topic == topics_.leads;
+  switch (gate.verdict) {
+    case stream::ErasureGate::Verdict::kStraggler:
+      return absl::OkStatus();
+    case stream::ErasureGate::Verdict::kLaterCopy:
+      if (forward) Forward(event, ctx);
+      return absl::OkStatus();
+    case stream::ErasureGate::Verdict::kFirstCopy:
+    case stream::ErasureGate::Verdict::kProcess:
+      break;
+  }
   LF_ASSIGN_OR_RETURN(std::optional<v1::QualificationState> current, Load(ctx, lead_id));
   absl::StatusOr<Decision> decision =
       Apply(std::move(current), event, *config_->current(), ctx.now_ms());
@@ -143,13 +158,15 @@ absl::Status QualificationProcessor::Process(const stream::InputRecord& record,
     return stream::Reject(v1::DEAD_LETTER_REASON_INVALID, ToStd(decision.status().message()));
   }
   LF_RETURN_IF_ERROR(Commit(lead_id, std::move(*decision), ctx));
-  // The erase cascade goes on from intake's copy (recycle's later copy only deletes again).
-  if (event.has_erased() && record.topic == topics_.leads) {
-    ctx.Emit(events::LeadEventRecord(
-        topics_.output, events::ForwardErasure(event, topics_.output,
-                                               v1::SERVICE_NAME_QUALIFICATION, ctx.now_ms())));
-  }
+  if (forward) Forward(event, ctx);
   return absl::OkStatus();
+}
+
+void QualificationProcessor::Forward(const v1::LeadEvent& erased, stream::Context& ctx) {
+  // The erase cascade goes on from intake's copy, whichever copy came first.
+  ctx.Emit(events::LeadEventRecord(
+      topics_.output, events::ForwardErasure(erased, topics_.output, v1::SERVICE_NAME_QUALIFICATION,
+                                             ctx.now_ms())));
 }
 
 absl::Status QualificationProcessor::HandleCommand(const stream::InputRecord& record,

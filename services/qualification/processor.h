@@ -9,6 +9,7 @@
 #include <string>
 
 #include "services/common/metrics/metrics.h"
+#include "services/common/stream/erasure_gate.h"
 #include "services/common/stream/processor.h"
 #include "services/qualification/config_source.h"
 
@@ -43,10 +44,13 @@ class QualificationProcessor : public stream::Processor {
                                                              std::string_view lead_id);
   // Stores the decision's state and emits its events (with the account facts on LeadQualified).
   absl::Status Commit(const std::string& lead_id, Decision decision, stream::Context& ctx);
+  // Writes qualification's LeadErased for intake's copy `erased`.
+  void Forward(const v1::LeadEvent& erased, stream::Context& ctx);
 
   QualificationTopics topics_;
   std::unique_ptr<ConfigSource> config_;
   metrics::Registry* registry_;
+  stream::ErasureGate gate_;
   metrics::Counter* outcomes_[5];  // by Outcome
   metrics::Counter& scored_;
   metrics::Counter& qualified_;

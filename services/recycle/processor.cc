@@ -90,7 +90,9 @@ RecycleProcessor::RecycleProcessor(RecycleTopics topics,
                                    metrics::Registry* registry)
     : topics_(std::move(topics)),
       config_(std::move(config)),
-      metrics_(std::make_unique<Metrics>(registry)) {
+      metrics_(std::make_unique<Metrics>(registry)),
+      gate_({v1::SERVICE_NAME_INTAKE, v1::SERVICE_NAME_QUALIFICATION, v1::SERVICE_NAME_HANDOFF},
+            registry) {
   metrics_->config_version.Set(static_cast<double>(config_->current()->version));
 }
 
@@ -140,10 +142,15 @@ absl::Status RecycleProcessor::Process(const stream::InputRecord& record, stream
     return stream::Reject(v1::DEAD_LETTER_REASON_INVALID,
                           "envelope.lead_id: empty or not the record key");
   }
-  LF_RETURN_IF_ERROR(Apply(lead_id, OnEvent(std::move(state), event, config, ctx.now_ms()), ctx));
-  // The erase cascade ends here: recycle deletes on the first copy it reads and writes its own
-  // LeadErased from handoff's, the last one — so on leadflow.recycle.v1 it says that intake,
-  // qualification, handoff and recycle have all erased the person.
+  // An erasure (stream::ErasureGate): the first copy erases, events from before it that arrive
+  // later are not applied, the later copies change nothing. The cascade ends here: recycle writes
+  // its own LeadErased from handoff's copy, the last one, so on leadflow.recycle.v1 it says that
+  // intake, qualification, handoff and recycle have all erased the person.
+  LF_ASSIGN_OR_RETURN(stream::ErasureGate::Decision gate, gate_.Admit(lead_id, event, ctx));
+  if (gate.verdict == stream::ErasureGate::Verdict::kStraggler) return absl::OkStatus();
+  if (gate.verdict != stream::ErasureGate::Verdict::kLaterCopy) {
+    LF_RETURN_IF_ERROR(Apply(lead_id, OnEvent(std::move(state), event, config, ctx.now_ms()), ctx));
+  }
   if (event.has_erased() && record.topic == topics_.handoffs) {
     ctx.Emit(events::LeadEventRecord(
         topics_.output,

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "services/common/config/config_topic.h"
 #include "services/common/metrics/metrics.h"
+#include "services/common/stream/erasure_gate.h"
 #include "services/common/stream/processor.h"
 #include "services/recycle/machine.h"
 
@@ -51,6 +52,7 @@ class RecycleProcessor : public stream::Processor {
   RecycleTopics topics_;
   std::unique_ptr<RecycleConfigSource> config_;
   std::unique_ptr<Metrics> metrics_;
+  stream::ErasureGate gate_;
 };
 
 // The stored state of a lead, or nullopt.

@@ -67,7 +67,10 @@ struct ReportingProcessor::Metrics {
 };
 
 ReportingProcessor::ReportingProcessor(metrics::Registry* registry)
-    : metrics_(std::make_unique<Metrics>(registry)) {}
+    : gate_({v1::SERVICE_NAME_INTAKE, v1::SERVICE_NAME_QUALIFICATION, v1::SERVICE_NAME_HANDOFF,
+             v1::SERVICE_NAME_RECYCLE},
+            registry),
+      metrics_(std::make_unique<Metrics>(registry)) {}
 
 ReportingProcessor::~ReportingProcessor() = default;
 
@@ -84,12 +87,26 @@ absl::Status ReportingProcessor::Process(const stream::InputRecord& record, stre
   if (!event.envelope().has_occurred_at()) {
     return stream::Reject(v1::DEAD_LETTER_REASON_INVALID, "envelope.occurred_at: is required");
   }
+  // An erasure (stream::ErasureGate): its first copy moves the lead's rows and cursor under a
+  // random id, events from before it that arrive later fold into those, the later copies change
+  // nothing, and events from after it (the person came back) start afresh under the lead id.
+  const std::string anonymous_id = event.has_erased() ? AnonymousId() : "";
+  LF_ASSIGN_OR_RETURN(stream::ErasureGate::Decision gate,
+                      gate_.Admit(lead_id, event, ctx, anonymous_id));
+  std::string row_id = lead_id;
+  switch (gate.verdict) {
+    case stream::ErasureGate::Verdict::kFirstCopy:
+      return Anonymize(lead_id, anonymous_id, ctx);
+    case stream::ErasureGate::Verdict::kLaterCopy:
+      return absl::OkStatus();
+    case stream::ErasureGate::Verdict::kStraggler:
+      row_id = gate.kept;
+      break;
+    case stream::ErasureGate::Verdict::kProcess:
+      break;
+  }
   LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleCursor> cursor,
-                      Load<v1::LeadCycleCursor>(ctx, kCursorsStore, lead_id));
-  if (event.has_erased()) return Erase(lead_id, std::move(cursor), event, ctx);
-  // An erased lead's rows live on under its anonymous id (events still in flight fold into them).
-  const std::string row_id =
-      cursor.has_value() && !cursor->anonymous_id().empty() ? cursor->anonymous_id() : lead_id;
+                      Load<v1::LeadCycleCursor>(ctx, kCursorsStore, row_id));
   const int current = cursor.has_value() ? cursor->cycle() : 0;
   const int cycle = CycleOf(event, current);
   LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleFacts> row,
@@ -151,37 +168,30 @@ absl::Status ReportingProcessor::Process(const stream::InputRecord& record, stre
     }
   }
   if (cursor_changed) {
-    ctx.Put(kCursorsStore, lead_id, next.SerializeAsString());
+    ctx.Put(kCursorsStore, row_id, next.SerializeAsString());
   }
   metrics_->folded.Increment();
   return absl::OkStatus();
 }
 
-absl::Status ReportingProcessor::Erase(const std::string& lead_id,
-                                       std::optional<v1::LeadCycleCursor> cursor,
-                                       const v1::LeadEvent& erased, stream::Context& ctx) {
-  if (!cursor.has_value()) return absl::OkStatus();  // nothing known, or the cascade is through
-  if (cursor->anonymous_id().empty()) {
-    // The first copy: every row of the lead moves under a random id — the counts stay, the lead
-    // id goes (its keys are erased, so they also leave the files and the changelog).
-    cursor->set_anonymous_id(AnonymousId());
-    for (int c = 1; c <= cursor->cycle(); ++c) {
-      LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleFacts> row,
-                          Load<v1::LeadCycleFacts>(ctx, kCyclesStore, CycleKey(lead_id, c)));
-      if (!row.has_value()) continue;
-      ctx.Erase(kCyclesStore, CycleKey(lead_id, c));
-      row->set_lead_id(cursor->anonymous_id());
-      ctx.Put(kCyclesStore, CycleKey(cursor->anonymous_id(), c), row->SerializeAsString());
-    }
-    metrics_->erased.Increment();
+absl::Status ReportingProcessor::Anonymize(const std::string& lead_id,
+                                           const std::string& anonymous_id, stream::Context& ctx) {
+  LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleCursor> cursor,
+                      Load<v1::LeadCycleCursor>(ctx, kCursorsStore, lead_id));
+  if (!cursor.has_value()) return absl::OkStatus();  // nothing folded yet
+  // Every row of the lead, and its cursor, move under the random id: the counts stay, nothing
+  // ties them to the lead (the old keys are erased: they also leave the files and the changelog).
+  for (int c = 1; c <= cursor->cycle(); ++c) {
+    LF_ASSIGN_OR_RETURN(std::optional<v1::LeadCycleFacts> row,
+                        Load<v1::LeadCycleFacts>(ctx, kCyclesStore, CycleKey(lead_id, c)));
+    if (!row.has_value()) continue;
+    ctx.Erase(kCyclesStore, CycleKey(lead_id, c));
+    row->set_lead_id(anonymous_id);
+    ctx.Put(kCyclesStore, CycleKey(anonymous_id, c), row->SerializeAsString());
   }
-  // Recycle writes the last copy (docs/events.md): the cursor, the last tie between the lead id
-  // and the anonymous rows, goes with it. Until then late events fold into the anonymous rows.
-  if (erased.envelope().producer_service() == v1::SERVICE_NAME_RECYCLE) {
-    ctx.Erase(kCursorsStore, lead_id);
-  } else {
-    ctx.Put(kCursorsStore, lead_id, cursor->SerializeAsString());
-  }
+  ctx.Erase(kCursorsStore, lead_id);
+  ctx.Put(kCursorsStore, anonymous_id, cursor->SerializeAsString());
+  metrics_->erased.Increment();
   return absl::OkStatus();
 }
 

@@ -9,18 +9,16 @@
 #include <memory>
 #include <string>
 
-#include <optional>
-
 #include "absl/status/statusor.h"
-#include "leadflow/v1/lead.pb.h"
-#include "leadflow/v1/reporting_state.pb.h"
 #include "services/common/metrics/metrics.h"
+#include "services/common/stream/erasure_gate.h"
 #include "services/common/stream/processor.h"
 
 namespace leadflow::reporting {
 
-inline constexpr char kCyclesStore[] = "cycles";    // "<lead>/<cycle 6 digits>" → LeadCycleFacts
-inline constexpr char kCursorsStore[] = "cursors";  // lead id → LeadCycleCursor
+inline constexpr char kCyclesStore[] = "cycles";  // "<lead>/<cycle 6 digits>" → LeadCycleFacts
+// lead id → LeadCycleCursor; an erased lead's cursor lives on under its rows' anonymous id.
+inline constexpr char kCursorsStore[] = "cursors";
 
 struct ReportingTopics {
   std::string leads = "leadflow.leads.v1";
@@ -38,10 +36,10 @@ class ReportingProcessor : public stream::Processor {
 
  private:
   struct Metrics;
-  // LeadErased (any copy): the lead's rows move under a random id, its cursor goes with the last
-  // copy.
-  absl::Status Erase(const std::string& lead_id, std::optional<v1::LeadCycleCursor> cursor,
-                     const v1::LeadEvent& erased, stream::Context& ctx);
+  // The first copy of a LeadErased: the lead's rows and cursor move under `anonymous_id`.
+  absl::Status Anonymize(const std::string& lead_id, const std::string& anonymous_id,
+                         stream::Context& ctx);
+  stream::ErasureGate gate_;
   std::unique_ptr<Metrics> metrics_;
 };
 

@@ -513,6 +513,13 @@ TEST(IntakeTest, EraseLeadErasesThePersonOnceAndALaterSubmissionStartsFresh) {
   EXPECT_EQ(submitted.result().outcome(), v1::SUBMISSION_OUTCOME_ACCEPTED);
   ASSERT_TRUE(events.WaitForLead(lead_id, 4));
   EXPECT_EQ(Kinds(events.For(lead_id)), "captured engagement other captured ");
+  // On the admitted topic: the request, the copy this test wrote — and nothing from the HTTP retry
+  // (the API answered it from identity's state).
+  LeadEvents admitted(t.admitted);
+  ASSERT_TRUE(admitted.WaitForLead(lead_id, 5));  // 3 submissions, 2 erase requests
+  int requests = 0;
+  for (const v1::LeadEvent& e : admitted.For(lead_id)) requests += e.has_erased() ? 1 : 0;
+  EXPECT_EQ(requests, 2);
   ASSERT_TRUE(WaitUntil([&] { return intake.GetLead(lead_id, &lead).ok(); }, kKafkaDeadline));
   EXPECT_EQ(lead.engagement_count(), 0) << "nothing of the erased history";
   EXPECT_EQ(intake.Stop(SIGTERM), 0);

@@ -38,6 +38,8 @@ class PipelineDemo {
   absl::Status AwaitTruth(std::chrono::milliseconds timeout) const;
   // Points the endpoints at the services' current ports (after they were restarted).
   void Refresh();
+  // Stops the sales desk (e.g. before the services are restarted under new ports).
+  void StopDesk() { desk_.reset(); }
 
  private:
   Pipeline& pipeline_;

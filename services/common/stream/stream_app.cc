@@ -149,15 +149,9 @@ class StreamApp::TaskContext : public Context {
   }
   void Erase(std::string_view store, std::string_view key) override {
     task_.state->Erase(store, key);
-    auto scheduled = task_.state->Get(kTimerIndexStore, kErasureRollTimer);
-    if (!scheduled.ok()) {
-      error_ = scheduled.status();
-      return;
-    }
-    // The earliest pending erasure decides; later ones roll with it or with their own appends.
-    if (!scheduled->has_value()) {
-      ScheduleTimer(kErasureRollTimer, clock_.NowMillis() + erasure_max_lag_.count() + 1000, "");
-    }
+    // The latest erasure decides: the segment holding it may have started after an earlier one's
+    // timer was set. (Erasures in a row are appends themselves, so they roll segments as they go.)
+    ScheduleTimer(kErasureRollTimer, clock_.NowMillis() + erasure_max_lag_.count() + 1000, "");
   }
   absl::StatusOr<ScanPage> Scan(std::string_view store, std::string_view after,
                                 size_t limit) override {
@@ -420,14 +414,15 @@ absl::Status StreamApp::Run(const std::atomic<bool>& stop) {
     }
     if (!fatal_.ok()) break;
     if (absl::Status s = FireDueTimers(); !s.ok()) SetFatal(s);
-    if (fatal_.ok()) {
-      if (absl::Status s = CompactErased(); !s.ok()) SetFatal(s);
-    }
     if (fatal_.ok() && sealed_.has_value()) {
       if (absl::Status s = CompleteSealed(/*wait=*/false); !s.ok()) SetFatal(s);
     }
     if (fatal_.ok() && txn_open_ && CommitDue()) {
       if (absl::Status s = Commit(/*wait=*/false); !s.ok()) SetFatal(s);
+    }
+    // Between transactions only: a long compaction must not outlive the transaction timeout.
+    if (fatal_.ok() && !txn_open_ && !sealed_.has_value()) {
+      if (absl::Status s = CompactErased(); !s.ok()) SetFatal(s);
     }
     producer_->Poll(std::chrono::milliseconds(0));
     UpdateLag();
@@ -1018,6 +1013,14 @@ void StreamApp::OnLost(const std::vector<kafka::TopicPartition>& partitions) {
 }
 
 void StreamApp::CloseTasks() {
+  // A pending erasure compaction runs before the API's reads are locked out (Close would do it
+  // under the lock). Only this thread changes tasks_, so it reads them without the lock.
+  for (auto& [p, task] : tasks_) {
+    if (!task->state->compaction_due()) continue;
+    if (absl::Status s = task->state->CompactErased(); !s.ok()) {
+      log::Error("erasure compaction", {{"partition", p}, {"error", std::string(s.message())}});
+    }
+  }
   std::unique_lock<std::shared_mutex> lock(tasks_mu_);
   for (auto& [p, task] : tasks_) {
     task->state->DiscardTransaction();

@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<TaskState>> TaskState::Open(const std::string& pa
   families.push_back(kTimersStore);
   families.push_back(kTimerIndexStore);
   families.push_back(kMetaStore);
+  families.push_back(kErasuresStore);
   // The store is a cache of the changelog: no WAL (see StoreOptions::disable_wal).
   state::StoreOptions options;
   options.disable_wal = true;

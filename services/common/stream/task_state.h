@@ -29,6 +29,7 @@ namespace leadflow::stream {
 inline constexpr char kTimersStore[] = "__timers";           // BE64(due) + key -> payload
 inline constexpr char kTimerIndexStore[] = "__timer_index";  // key -> BE64(due)
 inline constexpr char kMetaStore[] = "__meta";               // checkpoint; never changelogged
+inline constexpr char kErasuresStore[] = "__erasures";       // lead id -> erasure marker
 
 // One state change, as it travels on the changelog.
 struct StateChange {
