@@ -88,6 +88,14 @@ std::map<std::string, int64_t> CheckExactlyOnce(const KeyValues& outputs) {
 
 KeyValues ReadWholeTopic(const std::string& topic, bool uncommitted) {
   KeyValues out;
+  for (ReadRecord& r : ReadTopicRecords(topic, uncommitted)) {
+    out.emplace_back(std::move(r.key), std::move(r.value));
+  }
+  return out;
+}
+
+std::vector<ReadRecord> ReadTopicRecords(const std::string& topic, bool uncommitted) {
+  std::vector<ReadRecord> out;
   auto admin = kafka::Admin::Create(KafkaProperties());
   EXPECT_TRUE(admin.ok());
   auto info = (*admin)->Describe(kKafkaDeadline);
@@ -103,16 +111,18 @@ KeyValues ReadWholeTopic(const std::string& topic, bool uncommitted) {
   for (int p = 0; p < partitions; ++p) all.push_back({topic, p, -2});
   EXPECT_TRUE((*reader)->Assign(all).ok());
   std::set<int32_t> at_end;
-  EXPECT_TRUE(WaitUntil(
-      [&] { return at_end.size() == static_cast<size_t>(partitions); }, kKafkaDeadline,
-      [&] {
-        auto polled = (*reader)->Poll(std::chrono::milliseconds(200));
-        ASSERT_TRUE(polled.ok());
-        if (polled->has_value()) {
-          out.emplace_back(std::string((**polled).key()), std::string((**polled).value()));
-        }
-        for (const auto& tp : (*reader)->TakeEofs()) at_end.insert(tp.partition);
-      }));
+  EXPECT_TRUE(WaitUntil([&] { return at_end.size() == static_cast<size_t>(partitions); },
+                        kKafkaDeadline,
+                        [&] {
+                          auto polled = (*reader)->Poll(std::chrono::milliseconds(200));
+                          ASSERT_TRUE(polled.ok());
+                          if (polled->has_value()) {
+                            const kafka::ConsumedRecord& r = **polled;
+                            out.push_back({topic, r.partition(), r.offset(), std::string(r.key()),
+                                           std::string(r.value())});
+                          }
+                          for (const auto& tp : (*reader)->TakeEofs()) at_end.insert(tp.partition);
+                        }));
   return out;
 }
 

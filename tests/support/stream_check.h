@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "services/common/kafka/consumer.h"
+#include "tests/support/pipeline_verifier.h"
 
 namespace leadflow::testing {
 
@@ -51,6 +52,8 @@ std::map<std::string, int64_t> CheckExactlyOnce(const KeyValues& outputs);
 // `uncommitted`: read_uncommitted, so records of aborted transactions (still in the log until the
 // cleaner or retention removes them) are included.
 KeyValues ReadWholeTopic(const std::string& topic, bool uncommitted = false);
+// The same with each record's topic, partition and offset.
+std::vector<ReadRecord> ReadTopicRecords(const std::string& topic, bool uncommitted = false);
 
 // The final value per key of a counting changelog (read_committed, last write wins), i.e. the
 // state a fresh restore would produce.

@@ -63,6 +63,40 @@ const std::vector<v1::Stage>& TruthStages() {
   return kStages;
 }
 
+std::vector<v1::Stage> EnteredStages(const DemoLead& lead) {
+  std::vector<v1::Stage> out = {v1::STAGE_INQUIRY};
+  if (lead.gate == v1::STAGE_DISQUALIFIED) {
+    out.push_back(v1::STAGE_DISQUALIFIED);
+    out.push_back(kNurturedDisqualifications.count(lead.disqualification_reason) != 0
+                      ? v1::STAGE_NURTURE
+                      : v1::STAGE_ARCHIVED);
+    return out;
+  }
+  if (lead.gate != v1::STAGE_MQL) return out;
+  out.push_back(v1::STAGE_MQL);
+  const SalesPlan& p = lead.plan;
+  if (p.answer == SalesPlan::Answer::kReject) {
+    out.push_back(v1::STAGE_REJECTED);
+    out.push_back(kArchivedRejections.count(p.reject_reason) != 0 ? v1::STAGE_ARCHIVED
+                                                                  : v1::STAGE_NURTURE);
+    return out;
+  }
+  if (p.answer != SalesPlan::Answer::kAccept) return out;
+  out.push_back(v1::STAGE_SAL);
+  if (!p.convert) return out;
+  out.push_back(v1::STAGE_SQL);
+  if (!p.open) return out;
+  out.push_back(v1::STAGE_OPPORTUNITY);
+  if (p.close == SalesPlan::Close::kWon) {
+    out.push_back(v1::STAGE_WON);
+  } else if (p.close == SalesPlan::Close::kLost) {
+    out.push_back(v1::STAGE_LOST);
+    out.push_back(kArchivedLossCodes.count(p.close_reason) != 0 ? v1::STAGE_ARCHIVED
+                                                                : v1::STAGE_NURTURE);
+  }
+  return out;
+}
+
 GroundTruth ComputeTruth(const DemoDataSet& set) {
   GroundTruth t;
   for (v1::Stage s : TruthStages()) t.entered[s] = 0;
@@ -72,55 +106,38 @@ GroundTruth ComputeTruth(const DemoDataSet& set) {
     ++t.by_archetype[ArchetypeName(lead.archetype)];
     QualityTruth& q = t.quality[lead.submission.source().channel()];
     ++q.leads;
-    ++t.entered[v1::STAGE_INQUIRY];
-    if (lead.gate == v1::STAGE_DISQUALIFIED) {
-      ++t.entered[v1::STAGE_DISQUALIFIED];
-      ++q.disqualified;
-      ++t.entered[kNurturedDisqualifications.count(lead.disqualification_reason) != 0
-                      ? v1::STAGE_NURTURE
-                      : v1::STAGE_ARCHIVED];
-      continue;
-    }
-    if (lead.gate != v1::STAGE_MQL) continue;
-    ++t.entered[v1::STAGE_MQL];
+    const std::vector<v1::Stage> stages = EnteredStages(lead);
+    for (v1::Stage s : stages) ++t.entered[s];
+    auto entered = [&](v1::Stage s) {
+      return std::find(stages.begin(), stages.end(), s) != stages.end();
+    };
+    if (entered(v1::STAGE_DISQUALIFIED)) ++q.disqualified;
+    if (!entered(v1::STAGE_MQL)) continue;
     ++q.mql;
     ++t.handoffs;
     const SalesPlan& p = lead.plan;
-    if (p.answer == SalesPlan::Answer::kReject) {
-      ++t.entered[v1::STAGE_REJECTED];
+    if (entered(v1::STAGE_REJECTED)) {
       ++q.rejected;
       ++q.rejection_reasons[RejectionName(p.reject_reason)];
-      ++t.entered[kArchivedRejections.count(p.reject_reason) != 0 ? v1::STAGE_ARCHIVED
-                                                                  : v1::STAGE_NURTURE];
-      continue;
     }
-    if (p.answer != SalesPlan::Answer::kAccept) continue;
-    ++t.entered[v1::STAGE_SAL];
-    ++q.accepted;
-    if (!p.convert) continue;
-    ++t.entered[v1::STAGE_SQL];
-    ++q.sql;
-    if (!p.open) continue;
-    ++t.entered[v1::STAGE_OPPORTUNITY];
+    if (entered(v1::STAGE_SAL)) ++q.accepted;
+    if (entered(v1::STAGE_SQL)) ++q.sql;
+    if (!entered(v1::STAGE_OPPORTUNITY)) continue;
     ++q.opportunities;
     q.pipeline_micros += p.amount_micros;
     WinLossTruth& w = t.winloss;
-    if (p.close == SalesPlan::Close::kWon) {
-      ++t.entered[v1::STAGE_WON];
+    if (entered(v1::STAGE_WON)) {
       ++q.won;
       q.won_micros += p.amount_micros;
       ++w.won;
       w.won_micros += p.amount_micros;
       if (!p.close_reason.empty()) ++w.win_reasons[p.close_reason];
       if (!p.competitor.empty()) ++w.competitors[p.competitor].first;
-    } else if (p.close == SalesPlan::Close::kLost) {
-      ++t.entered[v1::STAGE_LOST];
+    } else if (entered(v1::STAGE_LOST)) {
       ++w.lost;
       w.lost_micros += p.amount_micros;
       if (!p.close_reason.empty()) ++w.loss_reasons[p.close_reason];
       if (!p.competitor.empty()) ++w.competitors[p.competitor].second;
-      ++t.entered[kArchivedLossCodes.count(p.close_reason) != 0 ? v1::STAGE_ARCHIVED
-                                                                : v1::STAGE_NURTURE];
     }
   }
   return t;

@@ -55,6 +55,10 @@ struct GroundTruth {
   std::map<std::string, int64_t> by_archetype;
 };
 
+// The stages `lead` enters, in order, once the data set has run (INQUIRY first; the gate; sales'
+// answers; where recycle puts it: NURTURE or ARCHIVED per config/nurture.yaml).
+std::vector<v1::Stage> EnteredStages(const DemoLead& lead);
+
 GroundTruth ComputeTruth(const DemoDataSet& set);
 nlohmann::json TruthToJson(const GroundTruth& truth);
 
