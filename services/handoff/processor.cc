@@ -182,12 +182,11 @@ absl::Status HandoffProcessor::HandleLeadEvent(const stream::InputRecord& record
   // later are not applied, the later copy changes nothing; handoff's own LeadErased follows
   // qualification's copy, whichever came first.
   LF_ASSIGN_OR_RETURN(stream::ErasureGate::Decision gate, gate_.Admit(lead_id, event, ctx));
-  const bool forward = event.has_erased() && record.topic == topics_.qualification;
   if (gate.verdict == stream::ErasureGate::Verdict::kStraggler) return absl::OkStatus();
-  if (gate.verdict == stream::ErasureGate::Verdict::kLaterCopy) {
-    if (forward) Forward(event, ctx);
-    return absl::OkStatus();
+  if (event.has_erased() && record.topic == topics_.qualification) {
+    ctx.Emit(events::ForwardErasure(event, topics_.output, v1::SERVICE_NAME_HANDOFF, ctx.now_ms()));
   }
+  if (gate.verdict == stream::ErasureGate::Verdict::kLaterCopy) return absl::OkStatus();
   LF_ASSIGN_OR_RETURN(std::optional<std::string> bytes, ctx.Get(kHandoffsStore, lead_id));
   LF_ASSIGN_OR_RETURN(std::optional<v1::HandoffState> state, ParseHandoffState(bytes, lead_id));
   switch (event.event_case()) {
@@ -198,16 +197,8 @@ absl::Status HandoffProcessor::HandleLeadEvent(const stream::InputRecord& record
     case v1::LeadEvent::kRecycled:
       return Apply(lead_id, OnRecycled(std::move(state), event), ctx);
     default:
-      LF_RETURN_IF_ERROR(Apply(lead_id, OnErased(std::move(state)), ctx));
-      if (forward) Forward(event, ctx);
-      return absl::OkStatus();
+      return Apply(lead_id, OnErased(std::move(state)), ctx);
   }
-}
-
-void HandoffProcessor::Forward(const v1::LeadEvent& erased, stream::Context& ctx) {
-  ctx.Emit(events::LeadEventRecord(
-      topics_.output,
-      events::ForwardErasure(erased, topics_.output, v1::SERVICE_NAME_HANDOFF, ctx.now_ms())));
 }
 
 absl::Status HandoffProcessor::HandleFeedback(const stream::InputRecord& record,

@@ -60,8 +60,6 @@ class HandoffProcessor : public stream::Processor {
   absl::StatusOr<int> Load(stream::Context& ctx, std::string_view rep_id);
   // Carries out a decision for `lead_id`: state, events, routing requests, timer, refusal.
   absl::Status Apply(const std::string& lead_id, Effects effects, stream::Context& ctx);
-  // Writes handoff's LeadErased for qualification's copy `erased`.
-  void Forward(const v1::LeadEvent& erased, stream::Context& ctx);
 
   HandoffTopics topics_;
   std::unique_ptr<HandoffConfigSource> config_;

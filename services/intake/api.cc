@@ -360,10 +360,12 @@ grpc::Status IntakeGrpcService::StreamLeads(grpc::ServerContext* ctx,
   constexpr int kMaxNotAccepted = 10000;
   std::vector<v1::StreamLeadsRequest> chunk;
   int64_t offset = 0;
+  // Who the caller is, once per stream (not per chunk: that would check the token again each time).
+  const std::string caller = core_->CallerOf(AuthorizationOf(ctx));
   auto flush = [&]() -> grpc::Status {
     // Paced, not refused: the stream waits for its budget, and gRPC flow control slows the sender.
     if (absl::Status s =
-            core_->Throttle(AuthorizationOf(ctx), chunk.size(), v1::INGRESS_CHANNEL_GRPC, true);
+            core_->ThrottleCaller(caller, chunk.size(), v1::INGRESS_CHANNEL_GRPC, true);
         !s.ok()) {
       return grpc::Status(
           grpc::StatusCode::RESOURCE_EXHAUSTED,

@@ -173,9 +173,7 @@ absl::Status IdentityProcessor::Erase(const v1::LeadEvent& erased, stream::Conte
   ctx.Put(kSubmissionsStore, request_key, erased.erased().SerializeAsString());
   ctx.ScheduleTimer(StrCat(kTimerPrefix, request_key), ctx.now_ms() + idempotency_ttl_ms_, "");
   if (suppress_erased_) ctx.Put(kSuppressedStore, lead_id, erased.erased().SerializeAsString());
-  ctx.Emit(events::LeadEventRecord(
-      leads_topic_,
-      events::ForwardErasure(erased, leads_topic_, v1::SERVICE_NAME_INTAKE, ctx.now_ms())));
+  ctx.Emit(events::ForwardErasure(erased, leads_topic_, v1::SERVICE_NAME_INTAKE, ctx.now_ms()));
   erased_.Increment();
   return absl::OkStatus();
 }

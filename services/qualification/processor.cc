@@ -140,33 +140,20 @@ absl::Status QualificationProcessor::Process(const stream::InputRecord& record,
   // An erasure (stream::ErasureGate): the first copy erases, events from before it that arrive
   // later are not applied (they would bring the person back), the later copy changes nothing.
   LF_ASSIGN_OR_RETURN(stream::ErasureGate::Decision gate, gate_.Admit(lead_id, event, ctx));
-  const bool forward = event.has_erased() && record.topic == topics_.leads;
-  switch (gate.verdict) {
-    case stream::ErasureGate::Verdict::kStraggler:
-      return absl::OkStatus();
-    case stream::ErasureGate::Verdict::kLaterCopy:
-      if (forward) Forward(event, ctx);
-      return absl::OkStatus();
-    case stream::ErasureGate::Verdict::kFirstCopy:
-    case stream::ErasureGate::Verdict::kProcess:
-      break;
+  if (gate.verdict == stream::ErasureGate::Verdict::kStraggler) return absl::OkStatus();
+  // The erase cascade goes on from intake's copy, whichever copy came first.
+  if (event.has_erased() && record.topic == topics_.leads) {
+    ctx.Emit(events::ForwardErasure(event, topics_.output, v1::SERVICE_NAME_QUALIFICATION,
+                                    ctx.now_ms()));
   }
+  if (gate.verdict == stream::ErasureGate::Verdict::kLaterCopy) return absl::OkStatus();
   LF_ASSIGN_OR_RETURN(std::optional<v1::QualificationState> current, Load(ctx, lead_id));
   absl::StatusOr<Decision> decision =
       Apply(std::move(current), event, *config_->current(), ctx.now_ms());
   if (!decision.ok()) {
     return stream::Reject(v1::DEAD_LETTER_REASON_INVALID, ToStd(decision.status().message()));
   }
-  LF_RETURN_IF_ERROR(Commit(lead_id, std::move(*decision), ctx));
-  if (forward) Forward(event, ctx);
-  return absl::OkStatus();
-}
-
-void QualificationProcessor::Forward(const v1::LeadEvent& erased, stream::Context& ctx) {
-  // The erase cascade goes on from intake's copy, whichever copy came first.
-  ctx.Emit(events::LeadEventRecord(
-      topics_.output, events::ForwardErasure(erased, topics_.output, v1::SERVICE_NAME_QUALIFICATION,
-                                             ctx.now_ms())));
+  return Commit(lead_id, std::move(*decision), ctx);
 }
 
 absl::Status QualificationProcessor::HandleCommand(const stream::InputRecord& record,

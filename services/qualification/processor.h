@@ -44,8 +44,6 @@ class QualificationProcessor : public stream::Processor {
                                                              std::string_view lead_id);
   // Stores the decision's state and emits its events (with the account facts on LeadQualified).
   absl::Status Commit(const std::string& lead_id, Decision decision, stream::Context& ctx);
-  // Writes qualification's LeadErased for intake's copy `erased`.
-  void Forward(const v1::LeadEvent& erased, stream::Context& ctx);
 
   QualificationTopics topics_;
   std::unique_ptr<ConfigSource> config_;

@@ -148,15 +148,11 @@ absl::Status RecycleProcessor::Process(const stream::InputRecord& record, stream
   // intake, qualification, handoff and recycle have all erased the person.
   LF_ASSIGN_OR_RETURN(stream::ErasureGate::Decision gate, gate_.Admit(lead_id, event, ctx));
   if (gate.verdict == stream::ErasureGate::Verdict::kStraggler) return absl::OkStatus();
-  if (gate.verdict != stream::ErasureGate::Verdict::kLaterCopy) {
-    LF_RETURN_IF_ERROR(Apply(lead_id, OnEvent(std::move(state), event, config, ctx.now_ms()), ctx));
-  }
   if (event.has_erased() && record.topic == topics_.handoffs) {
-    ctx.Emit(events::LeadEventRecord(
-        topics_.output,
-        events::ForwardErasure(event, topics_.output, v1::SERVICE_NAME_RECYCLE, ctx.now_ms())));
+    ctx.Emit(events::ForwardErasure(event, topics_.output, v1::SERVICE_NAME_RECYCLE, ctx.now_ms()));
   }
-  return absl::OkStatus();
+  if (gate.verdict == stream::ErasureGate::Verdict::kLaterCopy) return absl::OkStatus();
+  return Apply(lead_id, OnEvent(std::move(state), event, config, ctx.now_ms()), ctx);
 }
 
 absl::Status RecycleProcessor::OnTimer(const stream::Timer& timer, stream::Context& ctx) {

@@ -18,6 +18,7 @@ inline absl::StatusOr<std::string> ReadFileToString(std::string_view what,
   if (!in) return absl::InvalidArgumentError(StrCat(what, ": ", path, ": cannot be read"));
   std::stringstream text;
   text << in.rdbuf();
+  if (in.bad()) return absl::InvalidArgumentError(StrCat(what, ": ", path, ": read failed"));
   return text.str();
 }
 

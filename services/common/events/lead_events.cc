@@ -66,12 +66,12 @@ v1::LeadEvent ErasureEvent(std::string_view lead_id, const v1::LeadErased& reque
   return e;
 }
 
-v1::LeadEvent ForwardErasure(const v1::LeadEvent& erased, std::string_view topic,
-                             v1::ServiceName producer, int64_t now_ms) {
+kafka::OutgoingRecord ForwardErasure(const v1::LeadEvent& erased, std::string_view topic,
+                                     v1::ServiceName producer, int64_t now_ms) {
   v1::LeadEvent e =
       ErasureEvent(erased.envelope().lead_id(), erased.erased(), topic, producer, now_ms);
   e.mutable_envelope()->set_trace_parent(erased.envelope().trace_parent());
-  return e;
+  return LeadEventRecord(topic, e);
 }
 
 std::string ProtobufContentType(std::string_view full_name) {

@@ -37,10 +37,10 @@ std::string ErasureCause(std::string_view request_id);
 // topic), the producer and produced_at. occurred_at = requested_at; stage_change to ERASED.
 v1::LeadEvent ErasureEvent(std::string_view lead_id, const v1::LeadErased& request,
                            std::string_view topic, v1::ServiceName producer, int64_t now_ms);
-// The next copy of the erasure `erased` (a LeadEvent with `erased` set), for `topic`; keeps its
-// trace.
-v1::LeadEvent ForwardErasure(const v1::LeadEvent& erased, std::string_view topic,
-                             v1::ServiceName producer, int64_t now_ms);
+// The record of the next copy of the erasure `erased` (a LeadEvent with `erased` set), on `topic`
+// written by `producer`; keeps its trace.
+kafka::OutgoingRecord ForwardErasure(const v1::LeadEvent& erased, std::string_view topic,
+                                     v1::ServiceName producer, int64_t now_ms);
 
 // The content-type header value of a protobuf value of `full_name` (e.g. "leadflow.v1.LeadEvent").
 std::string ProtobufContentType(std::string_view full_name);

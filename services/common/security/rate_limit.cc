@@ -22,7 +22,7 @@ RateLimiter::RateLimiter(Options options, Clock clock, Sleep sleep)
   if (!sleep_) sleep_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
 }
 
-std::chrono::milliseconds RateLimiter::Take(std::string_view caller, double n, bool take) {
+std::chrono::milliseconds RateLimiter::Take(std::string_view caller, double n) {
   std::lock_guard<std::mutex> lock(mu_);
   const auto now = clock_();  // under the lock: time never runs backwards for a bucket
   auto it = buckets_.find(caller);
@@ -41,7 +41,7 @@ std::chrono::milliseconds RateLimiter::Take(std::string_view caller, double n, b
   b.tokens = std::min(options_.burst, b.tokens + elapsed * options_.per_second);
   b.at = now;
   if (b.tokens >= n) {
-    if (take) b.tokens -= n;
+    b.tokens -= n;
     return std::chrono::milliseconds(0);
   }
   const double wait_s = (n - b.tokens) / options_.per_second;
@@ -55,8 +55,11 @@ absl::Status RateLimiter::TryAcquire(std::string_view caller, double n) {
         StrCat("rate limit: ", n, " ", options_.unit, " at once is more than the burst of ",
                options_.burst, " per caller; send them in smaller parts"));
   }
-  const std::chrono::milliseconds wait = Take(caller, n, /*take=*/true);
-  if (wait.count() == 0) return absl::OkStatus();
+  const std::chrono::milliseconds wait = Take(caller, n);
+  return wait.count() == 0 ? absl::OkStatus() : Refusal(caller, wait);
+}
+
+absl::Status RateLimiter::Refusal(std::string_view caller, std::chrono::milliseconds wait) const {
   return absl::ResourceExhaustedError(
       StrCat("rate limit: caller '", caller, "' may send ", options_.per_second, " ", options_.unit,
              "/s (bursts of ", options_.burst, "); retry in ", wait.count(), " ms"));
@@ -69,15 +72,15 @@ absl::Status RateLimiter::Acquire(std::string_view caller, double n,
   // More than a burst is taken a burst at a time.
   for (double left = n; left > 0;) {
     const double part = std::min(left, options_.burst);
-    absl::Status s = TryAcquire(caller, part);
-    if (s.ok()) {
+    const std::chrono::milliseconds wait = Take(caller, part);
+    if (wait.count() == 0) {
       left -= part;
       continue;
     }
-    if (clock_() >= give_up) return s;
-    sleep_(std::min(Take(caller, part, /*take=*/false),
-                    std::chrono::duration_cast<std::chrono::milliseconds>(give_up - clock_()) +
-                        std::chrono::milliseconds(1)));
+    if (clock_() >= give_up) return Refusal(caller, wait);
+    sleep_(
+        std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(give_up - clock_()) +
+                           std::chrono::milliseconds(1)));
   }
   return absl::OkStatus();
 }

@@ -43,8 +43,11 @@ class RateLimiter {
     double tokens = 0;
     std::chrono::steady_clock::time_point at;
   };
-  // Refills `caller`'s bucket to now; returns how long until `n` units are there (0: now).
-  std::chrono::milliseconds Take(std::string_view caller, double n, bool take);
+  // Refills `caller`'s bucket to now and takes `n` units if they are there (returns 0); otherwise
+  // takes nothing and returns how long until they are.
+  std::chrono::milliseconds Take(std::string_view caller, double n);
+  // The ResourceExhausted of a caller that must wait `wait` for its units.
+  absl::Status Refusal(std::string_view caller, std::chrono::milliseconds wait) const;
 
   Options options_;
   Clock clock_;
