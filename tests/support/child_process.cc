@@ -52,6 +52,8 @@ bool ChildProcess::running() {
   return !reaped_;
 }
 
+bool ChildProcess::Signal(int signal) { return running() && kill(pid_, signal) == 0; }
+
 int ChildProcess::Wait(int timeout_seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   while (running()) {

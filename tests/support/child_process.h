@@ -18,6 +18,8 @@ class ChildProcess {
 
   pid_t pid() const { return pid_; }
   bool running();
+  // Sends `signal` without waiting (SIGSTOP, SIGCONT, ...); false when the child is gone.
+  bool Signal(int signal);
   // Sends `signal` and waits for the exit as Wait() does: the exit code, 128 + signal number when
   // killed by a signal, or -1 when it had not exited within `timeout_seconds` (then SIGKILLed).
   int Stop(int signal, int timeout_seconds = 60);

@@ -1,5 +1,7 @@
 #include "tests/support/service_process.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <fstream>
 #include <regex>
@@ -19,6 +21,7 @@ ServiceProcess::ServiceProcess(std::string name, std::string binary, std::string
       security_(std::move(security)) {}
 
 void ServiceProcess::Start(const std::vector<std::string>& flags) {
+  flags_ = flags;
   // Only the log written by this start counts (a restart appends to the same file).
   size_t log_offset = 0;
   {
@@ -65,7 +68,26 @@ void ServiceProcess::Start(const std::vector<std::string>& flags) {
       << name_ << " not ready; see " << log_path_;
 }
 
+void ServiceProcess::Restart() {
+  if (process_ != nullptr && process_->running()) process_->Stop(SIGTERM);
+  const std::vector<std::string> base = flags_;
+  std::vector<std::string> flags = base;
+  // Later flags win: the same ports as before.
+  flags.push_back(StrCat("--grpc.port=", grpc_port_));
+  flags.push_back(StrCat("--http.port=", http_port_));
+  Start(flags);
+  flags_ = base;
+}
+
 int ServiceProcess::Stop(int signal) { return process_ == nullptr ? -1 : process_->Stop(signal); }
+
+bool ServiceProcess::Signal(int signal) { return process_ != nullptr && process_->Signal(signal); }
+
+int ServiceProcess::Wait(int seconds) { return process_ == nullptr ? -1 : process_->Wait(seconds); }
+
+bool ServiceProcess::running() const { return process_ != nullptr && process_->running(); }
+
+pid_t ServiceProcess::pid() const { return process_ == nullptr ? -1 : process_->pid(); }
 
 std::string ServiceProcess::grpc_address() const { return StrCat("127.0.0.1:", grpc_port_); }
 

@@ -25,8 +25,17 @@ class ServiceProcess {
   // Starts the binary with `flags` and waits until it listens and is ready (gtest assertions;
   // wrap in ASSERT_NO_FATAL_FAILURE).
   void Start(const std::vector<std::string>& flags);
+  // Starts it again with the flags of the last Start, on the ports it had then (clients keep
+  // their addresses, as behind a Kubernetes Service), e.g. after a Stop or after it exited.
+  void Restart();
   // Sends `signal` and reaps the process; the exit code as ChildProcess::Stop.
   int Stop(int signal);
+  // Sends `signal` without waiting (SIGSTOP, SIGCONT); false when it is not running.
+  bool Signal(int signal);
+  // Waits up to `seconds` for it to exit by itself; the exit code as ChildProcess::Wait.
+  int Wait(int seconds);
+  bool running() const;
+  pid_t pid() const;
 
   int grpc_port() const { return grpc_port_; }
   int http_port() const { return http_port_; }
@@ -44,6 +53,7 @@ class ServiceProcess {
   std::string binary_;
   std::string log_path_;
   local::ClientSecurity security_;
+  std::vector<std::string> flags_;  // of the last Start
   std::unique_ptr<ChildProcess> process_;
   int grpc_port_ = 0;
   int http_port_ = 0;

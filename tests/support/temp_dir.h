@@ -15,9 +15,12 @@ class TempDir {
 
   const std::filesystem::path& path() const { return path_; }
   std::string Sub(const std::string& name) const { return (path_ / name).string(); }
+  // Leaves the directory in place when it goes away (logs and data kept for a look afterwards).
+  void Keep() { keep_ = true; }
 
  private:
   std::filesystem::path path_;
+  bool keep_ = false;
 };
 
 // Writes `content` to `path` (creating parents); aborts the test binary on failure.

@@ -6,9 +6,12 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <thread>
 
+#include "absl/strings/str_split.h"
 #include "leadflow/v1/handoff_service.grpc.pb.h"
 #include "leadflow/v1/intake_service.grpc.pb.h"
 #include "leadflow/v1/reporting_service.grpc.pb.h"
@@ -80,6 +83,9 @@ absl::StatusOr<v1::SubmissionResult> PostJson(httplib::Client& http, const std::
   httplib::Result res = http.Post(path, body, "application/json");
   if (!res)
     return absl::UnavailableError(StrCat("POST ", path, ": ", httplib::to_string(res.error())));
+  if (res->status == 503 || res->status == 504) {
+    return absl::UnavailableError(StrCat("POST ", path, ": HTTP ", res->status, " ", res->body));
+  }
   // 202 new, 200 a repeat: the SubmissionResult; 400 names the fields.
   v1::SubmissionResult parsed;
   google::protobuf::util::JsonParseOptions options;
@@ -89,6 +95,70 @@ absl::StatusOr<v1::SubmissionResult> PostJson(httplib::Client& http, const std::
     return absl::InternalError(StrCat("POST ", path, ": HTTP ", res->status, " ", res->body));
   }
   return parsed;
+}
+
+const grpc::Status& StatusOf(const grpc::Status& s) { return s; }
+template <typename T>
+absl::Status StatusOf(const absl::StatusOr<T>& s) {
+  return s.status();
+}
+
+bool Retriable(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+bool Retriable(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s);
+}
+
+// Repeats `call` (the same request, so the same idempotency key) while it cannot be answered, with
+// a growing pause, for at most kRetryFor; counts the repeats into `*retries`.
+template <typename Call>
+auto Retrying(int64_t* retries, Call&& call) -> decltype(call()) {
+  const auto deadline = Clock::now() + kRetryFor;
+  for (int attempt = 1;; ++attempt) {
+    auto result = call();
+    if (Retriable(StatusOf(result)) && Clock::now() < deadline) {
+      ++*retries;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 * std::min(attempt, 20)));
+      continue;
+    }
+    return result;
+  }
+}
+
+// Writes `records` to the raw topic with an idempotent producer and waits until Kafka has
+// acknowledged each. A producer that fails for good (e.g. after the broker restarted) is replaced,
+// and the records it did not deliver are sent again — at least once: the submissions' idempotency
+// keys make intake recognise a record that arrives twice.
+absl::Status ProduceRaw(const std::vector<kafka::OutgoingRecord>& records,
+                        const Endpoints& endpoints, int64_t* retries) {
+  kafka::Properties properties = endpoints.kafka;
+  properties["bootstrap.servers"] = endpoints.bootstrap;
+  properties["enable.idempotence"] = "true";
+  auto delivered = std::make_unique<std::atomic<bool>[]>(records.size());
+  const auto deadline = Clock::now() + kRetryFor;
+  for (int round = 0;; ++round) {
+    absl::StatusOr<std::unique_ptr<kafka::Producer>> producer = kafka::Producer::Create(properties);
+    if (!producer.ok()) return producer.status();
+    absl::Status s = absl::OkStatus();
+    for (size_t i = 0; i < records.size() && s.ok(); ++i) {
+      if (delivered[i].load()) continue;
+      if (round > 0) ++*retries;
+      s = (*producer)->ProduceOrWait(records[i], [&delivered, i](const kafka::DeliveryReport& r) {
+        if (r.status.ok()) delivered[i].store(true);
+      });
+    }
+    if (s.ok()) s = (*producer)->Flush(std::chrono::minutes(2));
+    size_t missing = 0;
+    for (size_t i = 0; i < records.size(); ++i) missing += delivered[i].load() ? 0 : 1;
+    if (missing == 0) return absl::OkStatus();
+    if (Clock::now() > deadline) {
+      return absl::UnavailableError(StrCat(missing, " raw records not acknowledged after ",
+                                           kRetryFor.count(), " min: ", s.message()));
+    }
+    // The producer is destroyed here; its undelivered records are dropped and sent again.
+  }
 }
 
 }  // namespace
@@ -112,7 +182,6 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
       endpoints.intake_http.substr(0, colon), std::stoi(endpoints.intake_http.substr(colon + 1)));
   httplib::Client& http = *http_client;
   http.set_read_timeout(kCallDeadline);
-  std::unique_ptr<kafka::Producer> producer;
   std::vector<const DemoLead*> by_way[5];
   for (const DemoLead& lead : set.leads) by_way[static_cast<int>(lead.way_in)].push_back(&lead);
 
@@ -122,7 +191,10 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
     v1::SubmitLeadRequest req;
     *req.mutable_submission() = lead->submission;
     v1::SubmitLeadResponse resp;
-    const grpc::Status s = intake->SubmitLead(Context().get(), req, &resp);
+    const grpc::Status s = Retrying(&result.retries, [&] {
+      resp.Clear();
+      return intake->SubmitLead(Context().get(), req, &resp);
+    });
     if (!s.ok()) return absl::UnavailableError(StrCat("SubmitLead: ", Describe(s)));
     LF_RETURN_IF_ERROR(Count(resp.result(), StrCat("lead ", lead->index), &result));
     grpc_repeats += resp.result().outcome() == v1::SUBMISSION_OUTCOME_DUPLICATE ? 1 : 0;
@@ -132,17 +204,21 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
       grpc_repeats == static_cast<int64_t>(by_way[static_cast<int>(WayIn::kGrpc)].size());
   {
     const std::vector<const DemoLead*>& leads = by_way[static_cast<int>(WayIn::kGrpcStream)];
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(Clock::now() + std::chrono::minutes(5));
     v1::StreamLeadsResponse resp;
-    auto writer = intake->StreamLeads(ctx.get(), &resp);
-    for (const DemoLead* lead : leads) {
-      v1::StreamLeadsRequest req;
-      *req.mutable_submission() = lead->submission;
-      if (!writer->Write(req)) break;
-    }
-    writer->WritesDone();
-    const grpc::Status s = writer->Finish();
+    // A stream that failed is sent again whole: what it had admitted comes back as repeats.
+    const grpc::Status s = Retrying(&result.retries, [&] {
+      auto ctx = std::make_unique<grpc::ClientContext>();
+      ctx->set_deadline(Clock::now() + std::chrono::minutes(5));
+      resp.Clear();
+      auto writer = intake->StreamLeads(ctx.get(), &resp);
+      for (const DemoLead* lead : leads) {
+        v1::StreamLeadsRequest req;
+        *req.mutable_submission() = lead->submission;
+        if (!writer->Write(req)) break;
+      }
+      writer->WritesDone();
+      return writer->Finish();
+    });
     if (!s.ok()) return absl::UnavailableError(StrCat("StreamLeads: ", Describe(s)));
     for (const v1::SubmissionResult& r : resp.not_accepted()) {
       if (r.outcome() != v1::SUBMISSION_OUTCOME_DUPLICATE) {
@@ -158,38 +234,28 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
   }
   for (const DemoLead* lead : by_way[static_cast<int>(WayIn::kHttp)]) {
     // The webhook shape: one LeadSubmission in the protobuf JSON mapping.
-    LF_ASSIGN_OR_RETURN(v1::SubmissionResult r,
-                        PostJson(http, "/v1/leads", ToJson(lead->submission)));
+    LF_ASSIGN_OR_RETURN(v1::SubmissionResult r, Retrying(&result.retries, [&] {
+                          return PostJson(http, "/v1/leads", ToJson(lead->submission));
+                        }));
     LF_RETURN_IF_ERROR(Count(r, StrCat("lead ", lead->index), &result));
   }
   if (!by_way[static_cast<int>(WayIn::kRawTopic)].empty()) {
-    kafka::Properties properties = endpoints.kafka;
-    properties["bootstrap.servers"] = endpoints.bootstrap;
-    properties["enable.idempotence"] = "true";
-    auto p = kafka::Producer::Create(properties);
-    if (!p.ok()) return p.status();
-    producer = std::move(*p);
+    // Keyed by email: a person's records stay in order.
+    std::vector<kafka::OutgoingRecord> records;
     for (const DemoLead* lead : by_way[static_cast<int>(WayIn::kRawTopic)]) {
-      // Keyed by email: a person's records stay in order.
-      LF_RETURN_IF_ERROR(producer->ProduceOrWait({endpoints.raw_topic,
-                                                  std::nullopt,
-                                                  lead->submission.person().email(),
-                                                  lead->submission.SerializeAsString(),
-                                                  {}},
-                                                 nullptr));
-      ++result.produced;
+      const std::string& email = lead->submission.person().email();
+      records.push_back(
+          {endpoints.raw_topic, std::nullopt, email, lead->submission.SerializeAsString(), {}});
       for (size_t k = 0; k < lead->engagements.size(); ++k) {
-        LF_RETURN_IF_ERROR(
-            producer->ProduceOrWait({endpoints.raw_topic,
-                                     std::nullopt,
-                                     lead->submission.person().email(),
-                                     ActivityAsSubmission(*lead, k).SerializeAsString(),
-                                     {}},
-                                    nullptr));
-        ++result.produced;
+        records.push_back({endpoints.raw_topic,
+                           std::nullopt,
+                           email,
+                           ActivityAsSubmission(*lead, k).SerializeAsString(),
+                           {}});
       }
     }
-    LF_RETURN_IF_ERROR(producer->Flush(std::chrono::minutes(2)));
+    LF_RETURN_IF_ERROR(ProduceRaw(records, endpoints, &result.retries));
+    result.produced += static_cast<int64_t>(records.size());
   }
   if (const auto& leads = by_way[static_cast<int>(WayIn::kCsv)]; !leads.empty()) {
     // A trade-show badge export, imported with `leadflowctl import`'s code.
@@ -225,7 +291,8 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
     o.source_system = "tradeshow-scanner";
     o.rejected_file = file + ".rejected.csv";
     o.progress = false;
-    LF_ASSIGN_OR_RETURN(ctl::ImportSummary summary, ctl::RunImport(o));
+    LF_ASSIGN_OR_RETURN(ctl::ImportSummary summary,
+                        Retrying(&result.retries, [&] { return ctl::RunImport(o); }));
     if (summary.rejected != 0) {
       return absl::InternalError(
           StrCat("the CSV import rejected ", summary.rejected, " rows; see ", o.rejected_file));
@@ -247,8 +314,11 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
         case WayIn::kGrpc:
         case WayIn::kCsv: {
           v1::RecordEngagementResponse resp;
-          const grpc::Status s =
-              intake->RecordEngagement(Context().get(), EngagementRequest(lead, k), &resp);
+          const v1::RecordEngagementRequest req = EngagementRequest(lead, k);
+          const grpc::Status s = Retrying(&result.retries, [&] {
+            resp.Clear();
+            return intake->RecordEngagement(Context().get(), req, &resp);
+          });
           if (!s.ok()) return absl::UnavailableError(StrCat("RecordEngagement: ", Describe(s)));
           LF_RETURN_IF_ERROR(
               Count(resp.result(), StrCat("activity of lead ", lead.index), &result));
@@ -256,8 +326,10 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
         }
         case WayIn::kGrpcStream:
         case WayIn::kHttp: {
-          LF_ASSIGN_OR_RETURN(v1::SubmissionResult r, PostJson(http, "/v1/engagements",
-                                                               ToJson(EngagementRequest(lead, k))));
+          const std::string body = ToJson(EngagementRequest(lead, k));
+          LF_ASSIGN_OR_RETURN(v1::SubmissionResult r, Retrying(&result.retries, [&] {
+                                return PostJson(http, "/v1/engagements", body);
+                              }));
           LF_RETURN_IF_ERROR(Count(r, StrCat("activity of lead ", lead.index), &result));
           break;
         }
@@ -291,8 +363,12 @@ SalesDesk::SalesDesk(const DemoDataSet& set, Endpoints endpoints, v1::RoutingCon
       endpoints_(std::move(endpoints)),
       routing_(std::move(routing)),
       log_(std::move(log)),
-      handoff_(v1::HandoffService::NewStub(endpoints_.security.Channel(endpoints_.handoff_grpc))),
       watch_(std::make_unique<WatchState>()) {
+  const std::vector<std::string> addresses =
+      absl::StrSplit(endpoints_.handoff_grpc, ',', absl::SkipEmpty());
+  for (const std::string& address : addresses) {
+    handoff_.push_back(v1::HandoffService::NewStub(endpoints_.security.Channel(address)));
+  }
   for (const DemoLead& lead : set_.leads) {
     by_email_[AsciiStrToLower(lead.submission.person().email())] = &lead;
   }
@@ -310,7 +386,8 @@ absl::Status SalesDesk::Start(Clock::time_point since, int workers) {
 
 void SalesDesk::Watch(Clock::time_point since) {
   std::string token;
-  while (!stopping_.load()) {
+  // Each subscription through the next replica: any of them serves the whole topic.
+  for (size_t attempt = 0; !stopping_.load(); ++attempt) {
     grpc::ClientContext ctx;
     {
       std::lock_guard<std::mutex> lock(watch_->mu);
@@ -325,7 +402,7 @@ void SalesDesk::Watch(Clock::time_point since) {
       *req.mutable_since() = events::TimestampFromMillis(
           std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count());
     }
-    auto reader = handoff_->WatchHandoffs(&ctx, req);
+    auto reader = handoff_[attempt % handoff_.size()]->WatchHandoffs(&ctx, req);
     v1::WatchHandoffsResponse resp;
     while (reader->Read(&resp)) {
       token = resp.resume_token();
@@ -395,7 +472,6 @@ absl::Status SalesDesk::Answer(const Work& work) {
     }
     if (rep.empty()) return absl::FailedPreconditionError("nobody works queue " + work.queue);
   }
-  v1::HandoffService::Stub* handoff = handoff_.get();
   const std::string key = StrCat(work.lead->submission.idempotency_key(), "-sales-");
   ctl::FeedbackArgs f;
   f.lead_id = work.lead_id;
@@ -403,19 +479,21 @@ absl::Status SalesDesk::Answer(const Work& work) {
   f.source_system = "demo-sales-tool";
 
   // One call, retried with the same idempotency key while the answer cannot be known yet
-  // (UNAVAILABLE, DEADLINE_EXCEEDED) — a retry of an applied answer returns DUPLICATE.
+  // (UNAVAILABLE, DEADLINE_EXCEEDED) — a retry of an applied answer returns DUPLICATE. Each retry
+  // goes to the next replica: the one that answered UNAVAILABLE may be down, or may not run the
+  // lead's partition.
   auto call = [&](const std::string& what, auto&& rpc) -> absl::Status {
-    const auto deadline = Clock::now() + std::chrono::seconds(120);
+    const auto deadline = Clock::now() + kRetryFor;
     grpc::Status s;
     for (int attempt = 0;; ++attempt) {
-      s = rpc();
+      v1::HandoffService::Stub* handoff = handoff_[next_handoff_.load() % handoff_.size()].get();
+      s = rpc(handoff);
+      if (Retriable(s)) next_handoff_.fetch_add(1);
       if (s.ok()) {
         answered_.fetch_add(1);
         return absl::OkStatus();
       }
-      const bool retry = s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                         s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
-      if (!retry || Clock::now() > deadline || stopping_.load()) break;
+      if (!Retriable(s) || Clock::now() > deadline || stopping_.load()) break;
       std::unique_lock<std::mutex> lock(watch_->mu);
       watch_->cv.wait_for(lock, std::chrono::milliseconds(200 * std::min(attempt + 1, 10)),
                           [this] { return stopping_.load(); });
@@ -430,7 +508,7 @@ absl::Status SalesDesk::Answer(const Work& work) {
     args.text = plan.reject_text;
     LF_ASSIGN_OR_RETURN(v1::RejectLeadRequest req,
                         ctl::BuildRejectRequest(args, key + "reject", Clock::now()));
-    return call("reject", [&] {
+    return call("reject", [&](v1::HandoffService::Stub* handoff) {
       v1::RejectLeadResponse resp;
       return handoff->RejectLead(Context().get(), req, &resp);
     });
@@ -438,7 +516,7 @@ absl::Status SalesDesk::Answer(const Work& work) {
   {
     LF_ASSIGN_OR_RETURN(v1::AcceptLeadRequest req,
                         ctl::BuildAcceptRequest(f, key + "accept", Clock::now()));
-    LF_RETURN_IF_ERROR(call("accept", [&] {
+    LF_RETURN_IF_ERROR(call("accept", [&](v1::HandoffService::Stub* handoff) {
       v1::AcceptLeadResponse resp;
       return handoff->AcceptLead(Context().get(), req, &resp);
     }));
@@ -450,7 +528,7 @@ absl::Status SalesDesk::Answer(const Work& work) {
     args.need = args.budget = args.authority = args.timeline = true;
     LF_ASSIGN_OR_RETURN(v1::ConvertLeadRequest req,
                         ctl::BuildConvertRequest(args, key + "convert", Clock::now()));
-    LF_RETURN_IF_ERROR(call("convert", [&] {
+    LF_RETURN_IF_ERROR(call("convert", [&](v1::HandoffService::Stub* handoff) {
       v1::ConvertLeadResponse resp;
       return handoff->ConvertLead(Context().get(), req, &resp);
     }));
@@ -466,7 +544,7 @@ absl::Status SalesDesk::Answer(const Work& work) {
     args.products = plan.products;
     LF_ASSIGN_OR_RETURN(v1::RecordOpportunityRequest req,
                         ctl::BuildOpportunityRequest(args, key + "open", Clock::now()));
-    LF_RETURN_IF_ERROR(call("open", [&] {
+    LF_RETURN_IF_ERROR(call("open", [&](v1::HandoffService::Stub* handoff) {
       v1::RecordOpportunityResponse resp;
       return handoff->RecordOpportunity(Context().get(), req, &resp);
     }));
@@ -483,7 +561,7 @@ absl::Status SalesDesk::Answer(const Work& work) {
   args.competitor = plan.competitor;
   LF_ASSIGN_OR_RETURN(v1::RecordOpportunityRequest req,
                       ctl::BuildOpportunityRequest(args, key + "close", Clock::now()));
-  return call("close", [&] {
+  return call("close", [&](v1::HandoffService::Stub* handoff) {
     v1::RecordOpportunityResponse resp;
     return handoff->RecordOpportunity(Context().get(), req, &resp);
   });

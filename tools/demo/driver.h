@@ -34,6 +34,8 @@ namespace leadflow::demo {
 struct Endpoints {
   std::string intake_grpc = "127.0.0.1:50051";
   std::string intake_http = "127.0.0.1:8081";  // host:port
+  // One address, or the replicas' addresses separated by commas: the desk answers through the
+  // next one while one answers UNAVAILABLE (down, or not running the lead's partition).
   std::string handoff_grpc = "127.0.0.1:50053";
   std::string reporting_grpc = "127.0.0.1:50055";
   std::string bootstrap;  // Kafka, for the raw topic
@@ -50,7 +52,15 @@ struct FeedResult {
   int64_t produced = 0;    // records written to the raw topic (not acknowledged by intake)
   // Every gRPC capture (fixed idempotency keys) came back a repeat: the data set ran here before.
   bool loaded_before = false;
+  // Calls repeated because intake could not answer (UNAVAILABLE, DEADLINE_EXCEEDED, HTTP 503 or
+  // no connection), with the same idempotency keys; a repeat of a call whose first answer was
+  // lost is answered as a repeat. Raw records resent by a new producer after a fatal error.
+  int64_t retries = 0;
 };
+
+// How long the feeder and the desk keep repeating a call that cannot be answered yet — as a
+// marketing system's or a sales tool's outbox would — before they give up.
+inline constexpr std::chrono::minutes kRetryFor{5};
 
 // Activity `k` of `lead` as a submission of its own (the person's email and the engagement): what
 // a marketing system's Kafka connector publishes on the raw topic.
@@ -92,7 +102,9 @@ class SalesDesk {
   Endpoints endpoints_;
   v1::RoutingConfig routing_;
   Log log_;
-  std::unique_ptr<v1::HandoffService::Stub> handoff_;  // one channel for every answer
+  // One stub per handoff replica (Endpoints::handoff_grpc), one channel each for every answer.
+  std::vector<std::unique_ptr<v1::HandoffService::Stub>> handoff_;
+  std::atomic<size_t> next_handoff_{0};  // the replica the next call goes to first
   std::map<std::string, const DemoLead*> by_email_;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> answered_{0};

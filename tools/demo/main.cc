@@ -149,7 +149,8 @@ int main(int argc, char** argv) {
   run->add_option("--intake", endpoints.intake_grpc, "intake gRPC address")->capture_default_str();
   run->add_option("--intake-http", endpoints.intake_http, "intake HTTP host:port")
       ->capture_default_str();
-  run->add_option("--handoff", endpoints.handoff_grpc, "handoff gRPC address")
+  run->add_option("--handoff", endpoints.handoff_grpc,
+                  "handoff gRPC address (replicas: addresses separated by commas)")
       ->capture_default_str();
   run->add_option("--reporting", endpoints.reporting_grpc, "reporting gRPC address")
       ->capture_default_str();

@@ -1,0 +1,775 @@
+// The product under faults (after Kafka's transactions_test and streams_eos_test): the five
+// services as processes on a broker of the test's own — qualification and handoff as two replicas
+// each — fed the demo data set through every way in (gRPC, HTTP, the raw topic, CSV) while a sales
+// desk answers every handoff, and a fault injected during each slice of the load:
+//   - kill -9 of a random instance (three times), then a restart;
+//   - SIGTERM of a random instance (a clean bounce), then a restart;
+//   - SIGSTOP of a random instance for longer than the transaction timeout, then SIGCONT;
+//   - an extra replica joining, and later leaving (two rebalances);
+//   - a zombie: a replica paused while a successor with the same instance.id (the same
+//     transactional.id) takes over; when it resumes it is fenced and exits;
+//   - the broker killed with SIGKILL and restarted.
+// The test plays the orchestrator: an instance that exits is restarted on its ports, as a
+// StatefulSet would. The feeder and the desk retry what could not be answered, with the same
+// idempotency keys, as a marketing system's and a sales tool's outbox would.
+//
+// After each fault, canary leads (one per partition, fed after the fault) measure the recovery:
+// the time from the injection until every canary was handed to sales. At the end an independent
+// verifier (tests/support/pipeline_verifier, which reads only Kafka, read_committed) finds:
+//   - every lead of the data set in exactly the stages it implies (nothing lost, nothing extra);
+//   - no event id twice on any lead topic, no effect before its cause;
+//   - reporting's funnel equal to the one recomputed from the topics, and the reports equal to the
+//     data set's ground truth;
+//   - every raw-topic record either admitted once or dead-lettered once with its reason;
+//   - nothing else dead-lettered.
+// The results table (faults, recovery times, restarts) is printed and recorded as test properties
+// (docs/reliability.md).
+//
+// CI mode runs the schedule once (about 8 minutes). LEADFLOW_CHAOS_MINUTES=N repeats it for N
+// minutes with a larger data set (the soak of docs/reliability.md) and samples every instance's RSS
+// into rss.csv in the test's directory (LEADFLOW_CHAOS_KEEP_DIR=1 keeps it).
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "leadflow/v1/feedback.pb.h"
+#include "services/common/base/strings.h"
+#include "services/common/events/lead_events.h"
+#include "services/handoff/routing.h"
+#include "tests/support/kafka_env.h"
+#include "tests/support/own_broker.h"
+#include "tests/support/pipeline.h"
+#include "tests/support/pipeline_demo.h"
+#include "tests/support/pipeline_verifier.h"
+#include "tests/support/stream_check.h"
+#include "tests/support/temp_dir.h"
+#include "tools/demo/driver.h"
+#include "tools/demo/generator.h"
+#include "tools/demo/truth.h"
+
+namespace leadflow {
+namespace {
+
+using Clock = std::chrono::system_clock;
+using Steady = std::chrono::steady_clock;
+using testing::Pipeline;
+using testing::ServiceProcess;
+using testing::WaitUntil;
+
+// The load's pace: a slice of leads (with their activities), then a pause — about 6 leads/s,
+// so that it runs through the whole fault schedule.
+constexpr int kSliceLeads = 20;
+constexpr std::chrono::seconds kSlicePause{3};
+// Longer than the services' transaction.timeout.ms (10 s): the broker aborts the paused
+// instance's open transaction and bumps its epoch.
+constexpr std::chrono::seconds kPauseFor{15};
+// How long a fault may take to heal: canaries handed off, a zombie gone, a feed finished.
+constexpr std::chrono::minutes kRecoveryDeadline{6};
+
+int64_t Millis(Steady::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+void Log(const std::string& line) {
+  std::printf("[chaos] %s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+// Kafka's default partitioner for keyed records (murmur2 of the key, sign bit cleared, modulo the
+// partition count): where the Java client and librdkafka's murmur2_random put a lead id, so the
+// test can pick a canary for each partition. Checked against the broker at the end.
+int32_t KafkaPartition(std::string_view key, int partitions) {
+  constexpr uint32_t m = 0x5bd1e995;
+  constexpr int r = 24;
+  const size_t length = key.size();
+  uint32_t h = 0x9747b28c ^ static_cast<uint32_t>(length);
+  const auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(key[i])); };
+  const size_t blocks = length / 4;
+  for (size_t i = 0; i < blocks; ++i) {
+    uint32_t k =
+        byte(4 * i) | (byte(4 * i + 1) << 8) | (byte(4 * i + 2) << 16) | (byte(4 * i + 3) << 24);
+    k *= m;
+    k ^= k >> r;
+    k *= m;
+    h *= m;
+    h ^= k;
+  }
+  const size_t tail = blocks * 4;
+  switch (length % 4) {
+    case 3:
+      h ^= byte(tail + 2) << 16;
+      [[fallthrough]];
+    case 2:
+      h ^= byte(tail + 1) << 8;
+      [[fallthrough]];
+    case 1:
+      h ^= byte(tail);
+      h *= m;
+  }
+  h ^= h >> 13;
+  h *= m;
+  h ^= h >> 15;
+  return static_cast<int32_t>((h & 0x7fffffff) % static_cast<uint32_t>(partitions));
+}
+
+enum class Fault { kKill9, kSigterm, kPause, kJoin, kLeave, kZombie, kBroker };
+
+std::string FaultId(Fault f) {
+  switch (f) {
+    case Fault::kKill9:
+      return "kill9";
+    case Fault::kSigterm:
+      return "sigterm";
+    case Fault::kPause:
+      return "pause";
+    case Fault::kJoin:
+      return "join";
+    case Fault::kLeave:
+      return "leave";
+    case Fault::kZombie:
+      return "zombie";
+    case Fault::kBroker:
+      return "broker";
+  }
+  return "?";
+}
+
+std::string FaultName(Fault f) {
+  switch (f) {
+    case Fault::kKill9:
+      return "kill -9 + restart";
+    case Fault::kSigterm:
+      return "SIGTERM + restart";
+    case Fault::kPause:
+      return "SIGSTOP 15 s + SIGCONT";
+    case Fault::kJoin:
+      return "extra replica joins";
+    case Fault::kLeave:
+      return "extra replica leaves";
+    case Fault::kZombie:
+      return "zombie fenced";
+    case Fault::kBroker:
+      return "broker kill -9 + restart";
+  }
+  return "?";
+}
+
+// One pass of the schedule: every kind, kill -9 three times.
+const std::vector<Fault>& Schedule() {
+  static const std::vector<Fault> schedule = {Fault::kKill9,  Fault::kSigterm, Fault::kKill9,
+                                              Fault::kPause,  Fault::kJoin,    Fault::kLeave,
+                                              Fault::kZombie, Fault::kKill9,   Fault::kBroker};
+  return schedule;
+}
+
+struct FaultResult {
+  Fault fault;
+  std::string target;
+  int64_t recovery_ms = 0;
+  int restarts = 0;  // instances that exited after the fault and were restarted
+};
+
+// The instances of the pipeline by name ("qualification-1"), plus the extra replica while it runs.
+struct Member {
+  std::string service;
+  int index = 0;
+  std::string name() const { return StrCat(service, "-", index); }
+};
+
+// Plays Kubernetes for the pipeline's processes: restarts an instance that exited (restartPolicy
+// Always), except those the test holds (a zombie's successor, a paused process), and samples RSS.
+class Orchestrator {
+ public:
+  Orchestrator(Pipeline& pipeline, std::string rss_file)
+      : pipeline_(pipeline), rss_file_(std::move(rss_file)) {
+    for (const std::string& service : local::ServiceNames()) {
+      for (int i = 0; i < pipeline.instances(service); ++i) members_.push_back({service, i});
+    }
+  }
+
+  const std::vector<Member>& members() const { return members_; }
+  ServiceProcess& process(const Member& m) { return pipeline_.instance(m.service, m.index); }
+  void Hold(const Member& m) { held_.insert(m.name()); }
+  void Release(const Member& m) { held_.erase(m.name()); }
+  int restarts() const { return restarts_; }
+
+  // Restarts every instance that is not running (gtest assertions).
+  void Supervise() {
+    for (const Member& m : members_) {
+      if (held_.count(m.name()) != 0 || process(m).running()) continue;
+      const int code = process(m).Wait(1);
+      Log(StrCat(m.name(), " exited (", code, "); restarting it"));
+      ++restarts_;
+      ASSERT_NO_FATAL_FAILURE(process(m).Restart());
+    }
+    SampleRss();
+  }
+  // A step of a wait that polls nothing else: supervises, then paces the loop.
+  void Step() {
+    Supervise();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+
+ private:
+  void SampleRss() {
+    if (rss_file_.empty() || Steady::now() < next_rss_) return;
+    next_rss_ = Steady::now() + std::chrono::seconds(30);
+    std::ofstream out(rss_file_, std::ios::app);
+    const int64_t elapsed = Millis(Steady::now() - started_) / 1000;
+    for (const Member& m : members_) {
+      std::ifstream status(StrCat("/proc/", process(m).pid(), "/status"));
+      for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmRSS:", 0) == 0) {
+          out << elapsed << "," << m.name() << "," << std::stoll(line.substr(6)) << "\n";
+        }
+      }
+    }
+  }
+
+  Pipeline& pipeline_;
+  std::string rss_file_;
+  std::vector<Member> members_;
+  std::set<std::string> held_;
+  int restarts_ = 0;
+  Steady::time_point started_ = Steady::now();
+  Steady::time_point next_rss_ = Steady::now();
+};
+
+// A FeedLeads of `leads` on its own thread (it retries while intake cannot answer).
+class Feed {
+ public:
+  Feed(const demo::DemoDataSet& set, std::vector<const demo::DemoLead*> leads,
+       demo::Endpoints endpoints, std::string dir) {
+    slice_.options = set.options;
+    for (const demo::DemoLead* lead : leads) slice_.leads.push_back(*lead);
+    std::filesystem::create_directories(dir);
+    thread_ = std::thread([this, endpoints = std::move(endpoints), dir = std::move(dir)] {
+      absl::StatusOr<demo::FeedResult> r = demo::FeedLeads(slice_, endpoints, dir, [](auto&) {});
+      std::lock_guard<std::mutex> lock(mu_);
+      result_ = std::move(r);
+      done_ = true;
+    });
+  }
+  ~Feed() { thread_.join(); }
+  bool done() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return done_;
+  }
+  absl::StatusOr<demo::FeedResult> result() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return result_;
+  }
+
+ private:
+  demo::DemoDataSet slice_;
+  mutable std::mutex mu_;
+  bool done_ = false;
+  absl::StatusOr<demo::FeedResult> result_ = absl::UnknownError("not finished");
+  std::thread thread_;
+};
+
+// The load: every lead of `leads`, fed slice by slice at a steady pace on a thread of its own,
+// through FeedLeads (which retries while intake cannot answer), until all are fed or one fails.
+class Load {
+ public:
+  Load(const demo::DemoDataSet& set, std::vector<const demo::DemoLead*> leads,
+       demo::Endpoints endpoints, std::string dir)
+      : set_(set),
+        leads_(std::move(leads)),
+        endpoints_(std::move(endpoints)),
+        dir_(std::move(dir)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~Load() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  // No more pauses: the rest as fast as intake takes it.
+  void Hurry() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      hurry_ = true;
+    }
+    cv_.notify_all();
+  }
+  bool done() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return done_;
+  }
+  absl::Status status() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+  int64_t retries() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return retries_;
+  }
+
+ private:
+  void Run() {
+    for (size_t next = 0, n = 0; next < leads_.size(); ++n) {
+      demo::DemoDataSet slice;
+      slice.options = set_.options;
+      for (; next < leads_.size() && slice.leads.size() < static_cast<size_t>(kSliceLeads); ++next)
+        slice.leads.push_back(*leads_[next]);
+      const std::string dir = StrCat(dir_, "/", n);
+      std::filesystem::create_directories(dir);
+      absl::StatusOr<demo::FeedResult> r =
+          demo::FeedLeads(slice, endpoints_, dir, [](const std::string&) {});
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!r.ok()) {
+        status_ = r.status();
+        break;
+      }
+      retries_ += r->retries;
+      // The pace of the load (not a wait for a condition).
+      cv_.wait_for(lock, kSlicePause, [this] { return hurry_ || stop_; });
+      if (stop_) {
+        status_ = absl::CancelledError("stopped");
+        break;
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+  }
+
+  const demo::DemoDataSet& set_;
+  const std::vector<const demo::DemoLead*> leads_;
+  const demo::Endpoints endpoints_;
+  const std::string dir_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool hurry_ = false;
+  bool stop_ = false;
+  bool done_ = false;
+  absl::Status status_;
+  int64_t retries_ = 0;
+  std::thread thread_;
+};
+
+// Bad records for the raw topic: one that is not a LeadSubmission, one whose email is invalid.
+testing::KeyValues BadRawRecords(int n) {
+  v1::LeadSubmission invalid;
+  invalid.set_source_system("chaos-bad-input");
+  invalid.set_idempotency_key(StrCat("bad-", n));
+  invalid.mutable_person()->set_email(StrCat("not-an-email-", n));
+  return {{StrCat("bad-", n, "-malformed"), std::string("\xff\x01not a protobuf", 16)},
+          {StrCat("bad-", n, "-invalid"), invalid.SerializeAsString()}};
+}
+
+TEST(PipelineChaosTest, FaultsDuringLoadLoseNothingAndDoubleNothing) {
+  const char* minutes_env = std::getenv("LEADFLOW_CHAOS_MINUTES");
+  const int soak_minutes = minutes_env == nullptr ? 0 : std::atoi(minutes_env);
+  const uint32_t seed = std::random_device{}();
+  SCOPED_TRACE(StrCat("seed ", seed));
+  std::mt19937 rng(seed);
+  testing::TempDir dir;
+  if (std::getenv("LEADFLOW_CHAOS_KEEP_DIR") != nullptr) dir.Keep();
+  Log(StrCat("seed ", seed, ", directory ", dir.path().string(),
+             soak_minutes > 0 ? StrCat(", soak of ", soak_minutes, " min") : ", CI mode"));
+
+  testing::OwnBroker broker(dir.Sub("kafka"));
+  const std::string bootstrap = broker.Start();
+  ASSERT_FALSE(bootstrap.empty());
+  testing::UseKafkaBootstrap(bootstrap);
+
+  testing::PipelineOptions options;
+  options.instances = {{"qualification", 2}, {"handoff", 2}};
+  Pipeline pipeline(dir, testing::BuiltBinaries(), options);
+  ASSERT_NO_FATAL_FAILURE(pipeline.Start());
+  const testing::PipelineTopics& topics = pipeline.topics();
+  Orchestrator k8s(pipeline, soak_minutes > 0 ? dir.Sub("rss.csv") : "");
+
+  // The data set: a slice per fault, a first and a last slice without one, and canaries.
+  // A pass takes about 6 minutes; the soak ends the schedule when its time is up.
+  const size_t passes = soak_minutes > 0 ? static_cast<size_t>(soak_minutes) / 5 + 1 : 1;
+  std::vector<Fault> plan;
+  for (size_t p = 0; p < passes; ++p) plan.insert(plan.end(), Schedule().begin(), Schedule().end());
+  const int planned_faults = static_cast<int>(plan.size());
+  // About 4 minutes of load in CI mode; the soak's minutes at the same pace.
+  const int set_size = soak_minutes > 0 ? soak_minutes * 60 * 6 : 1200;
+  testing::PipelineDemo demo(pipeline, seed, set_size);
+  const demo::DemoDataSet& set = demo.set();
+  // Canaries: leads that become MQLs (handed to sales) and arrive through an acknowledged way
+  // in, grouped so that each group has one per partition.
+  std::map<int, std::vector<const demo::DemoLead*>> candidates;  // partition → leads
+  std::vector<const demo::DemoLead*> load;
+  std::vector<std::vector<const demo::DemoLead*>> canaries;
+  for (const demo::DemoLead& lead : set.leads) {
+    const bool acked = lead.way_in == demo::WayIn::kGrpc || lead.way_in == demo::WayIn::kHttp;
+    if (lead.gate == v1::STAGE_MQL && acked) {
+      candidates[KafkaPartition(testing::DemoLeadId(lead), Pipeline::kPartitions)].push_back(&lead);
+    } else {
+      load.push_back(&lead);
+    }
+  }
+  // Each fault's group and the zombie's second group.
+  for (size_t g = 0; g < plan.size() + passes; ++g) {
+    std::vector<const demo::DemoLead*> group;
+    for (auto& [partition, leads] : candidates) {
+      if (leads.empty()) break;
+      group.push_back(leads.back());
+      leads.pop_back();
+    }
+    if (static_cast<int>(group.size()) < Pipeline::kPartitions) break;
+    canaries.push_back(std::move(group));
+  }
+  for (auto& [partition, leads] : candidates) load.insert(load.end(), leads.begin(), leads.end());
+  ASSERT_GE(canaries.size(), static_cast<size_t>(planned_faults) + passes)
+      << "too few MQL leads for a canary per partition and fault";
+  std::shuffle(load.begin(), load.end(), rng);
+  Log(StrCat(set.leads.size(), " leads: ", canaries.size(), " canary groups of ",
+             Pipeline::kPartitions, ", ", load.size(), " leads of load"));
+
+  absl::StatusOr<v1::RoutingConfig> routing =
+      handoff::LoadRoutingFile(std::string(LEADFLOW_CONFIG_DIR) + "/routing.yaml");
+  ASSERT_TRUE(routing.ok()) << routing.status();
+  demo::Endpoints endpoints = demo.endpoints();
+  endpoints.handoff_grpc = StrCat("127.0.0.1:", pipeline.instance("handoff", 0).grpc_port(),
+                                  ",127.0.0.1:", pipeline.instance("handoff", 1).grpc_port());
+  demo::SalesDesk desk(set, endpoints, *routing, Log);
+  ASSERT_TRUE(desk.Start(Clock::now() - std::chrono::minutes(1)).ok());
+
+  int64_t feed_retries = 0;
+  std::vector<std::unique_ptr<Feed>> finished;
+  // Waits (supervising) until `feed` finished; its result must be OK.
+  auto finish = [&](std::unique_ptr<Feed> feed) {
+    ASSERT_TRUE(WaitUntil([&] { return feed->done(); }, kRecoveryDeadline, [&] { k8s.Step(); }))
+        << "a feed did not finish";
+    absl::StatusOr<demo::FeedResult> r = feed->result();
+    ASSERT_TRUE(r.ok()) << r.status();
+    feed_retries += r->retries;
+    finished.push_back(std::move(feed));
+  };
+
+  // Canaries are watched on the handoffs topic, read_committed.
+  testing::Verifier handoffs(topics.handoffs);
+  std::set<std::string> handed_off;
+  auto poll_handoffs = [&] {
+    const size_t before = handoffs.records.size();
+    handoffs.PollOnce(100);
+    for (size_t i = before; i < handoffs.records.size(); ++i) {
+      v1::LeadEvent e;
+      if (e.ParseFromString(handoffs.records[i].second) && e.has_handed_off())
+        handed_off.insert(e.envelope().lead_id());
+    }
+  };
+  // Feeds a canary group and waits until each was handed off; the time since `t0`.
+  size_t next_canaries = 0;
+  auto canary_round = [&](Steady::time_point t0, const std::function<void()>& meanwhile,
+                          int64_t* recovery_ms) {
+    ASSERT_LT(next_canaries, canaries.size());
+    const std::vector<const demo::DemoLead*>& group = canaries[next_canaries++];
+    auto feed =
+        std::make_unique<Feed>(set, group, endpoints, dir.Sub(StrCat("canaries-", next_canaries)));
+    if (meanwhile) meanwhile();
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          for (const demo::DemoLead* lead : group) {
+            if (handed_off.count(testing::DemoLeadId(*lead)) == 0) return false;
+          }
+          return true;
+        },
+        kRecoveryDeadline,
+        [&] {
+          k8s.Supervise();
+          poll_handoffs();
+        }))
+        << "the canaries were not handed off";
+    *recovery_ms = Millis(Steady::now() - t0);
+    ASSERT_NO_FATAL_FAILURE(finish(std::move(feed)));
+  };
+  auto pick = [&](const std::vector<Member>& among) {
+    return among[std::uniform_int_distribution<size_t>(0, among.size() - 1)(rng)];
+  };
+  std::vector<Member> replicated;  // instances of qualification and handoff
+  for (const Member& m : k8s.members()) {
+    if (m.service == "qualification" || m.service == "handoff") replicated.push_back(m);
+  }
+
+  // The load runs through the whole schedule.
+  Load running(set, load, endpoints, dir.Sub("load"));
+  std::vector<FaultResult> results;
+  std::unique_ptr<ServiceProcess> extra;  // the joining replica
+  Member extra_member;
+  int bad_batches = 0;
+  const Steady::time_point soak_end = Steady::now() + std::chrono::minutes(soak_minutes);
+  for (Fault fault : plan) {
+    if (soak_minutes > 0 && Steady::now() > soak_end && !extra) break;
+    if (next_canaries + (fault == Fault::kZombie ? 2 : 1) > canaries.size()) break;
+    // Bad raw records with every fault (they must reach the DLQ, whatever happens).
+    testing::ProduceAll(topics.raw, BadRawRecords(bad_batches++));
+    // The fault's moment: a random while into the running load (not a wait for a condition).
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(500, 5000)(rng)));
+    FaultResult result{fault, "", 0, 0};
+    const int restarts_before = k8s.restarts();
+    const Steady::time_point t0 = Steady::now();
+    switch (fault) {
+      case Fault::kKill9:
+      case Fault::kSigterm: {
+        const Member m = pick(k8s.members());
+        result.target = m.name();
+        const int signal = fault == Fault::kKill9 ? SIGKILL : SIGTERM;
+        const int code = k8s.process(m).Stop(signal);
+        EXPECT_EQ(code, fault == Fault::kKill9 ? 128 + SIGKILL : 0) << m.name();
+        ASSERT_NO_FATAL_FAILURE(k8s.process(m).Restart());
+        ASSERT_NO_FATAL_FAILURE(canary_round(t0, nullptr, &result.recovery_ms));
+        break;
+      }
+      case Fault::kPause: {
+        const Member m = pick(k8s.members());
+        result.target = m.name();
+        ASSERT_TRUE(k8s.process(m).Signal(SIGSTOP));
+        ASSERT_NO_FATAL_FAILURE(canary_round(
+            t0,
+            [&] {
+              // The pause itself: the other instances go on meanwhile.
+              WaitUntil([&] { return Steady::now() - t0 >= kPauseFor; }, kPauseFor * 2,
+                        [&] { poll_handoffs(); });
+              ASSERT_TRUE(k8s.process(m).Signal(SIGCONT));
+            },
+            &result.recovery_ms));
+        break;
+      }
+      case Fault::kJoin: {
+        const std::string service =
+            std::uniform_int_distribution<int>(0, 1)(rng) == 0 ? "qualification" : "handoff";
+        extra_member = {service, pipeline.instances(service)};
+        result.target = extra_member.name();
+        const testing::PipelineBinaries binaries = testing::BuiltBinaries();
+        extra = std::make_unique<ServiceProcess>(
+            service, service == "handoff" ? binaries.handoff : binaries.qualification,
+            dir.Sub(extra_member.name() + ".log"));
+        ASSERT_NO_FATAL_FAILURE(extra->Start(pipeline.Flags(service, extra_member.index)));
+        ASSERT_NO_FATAL_FAILURE(canary_round(t0, nullptr, &result.recovery_ms));
+        break;
+      }
+      case Fault::kLeave: {
+        ASSERT_TRUE(extra) << "the schedule has a join before each leave";
+        result.target = extra_member.name();
+        EXPECT_EQ(extra->Stop(SIGTERM), 0) << extra_member.name();
+        extra.reset();
+        ASSERT_NO_FATAL_FAILURE(canary_round(t0, nullptr, &result.recovery_ms));
+        break;
+      }
+      case Fault::kZombie: {
+        const Member m = pick(replicated);
+        result.target = m.name();
+        ServiceProcess& zombie = k8s.process(m);
+        k8s.Hold(m);
+        ASSERT_TRUE(zombie.Signal(SIGSTOP));
+        // The successor: the same instance.id (transactional.id), another volume and ports.
+        std::vector<std::string> flags = pipeline.Flags(m.service, m.index);
+        flags.push_back("--data.dir=" + dir.Sub(m.name() + "-successor-data"));
+        const testing::PipelineBinaries binaries = testing::BuiltBinaries();
+        ServiceProcess successor(m.service,
+                                 m.service == "handoff" ? binaries.handoff : binaries.qualification,
+                                 dir.Sub(m.name() + "-successor.log"));
+        ASSERT_NO_FATAL_FAILURE(successor.Start(flags));
+        ASSERT_NO_FATAL_FAILURE(canary_round(t0, nullptr, &result.recovery_ms));
+        // The zombie resumes: its next transaction is refused (fenced) and it exits by itself.
+        ASSERT_TRUE(zombie.Signal(SIGCONT));
+        int64_t ignored = 0;
+        ASSERT_NO_FATAL_FAILURE(canary_round(Steady::now(), nullptr, &ignored));
+        int code = -1;
+        EXPECT_TRUE(WaitUntil(
+            [&] {
+              if (zombie.running()) return false;
+              code = zombie.Wait(1);
+              return true;
+            },
+            kRecoveryDeadline, [&] { k8s.Step(); }))
+            << m.name() << " (the zombie) still runs after its successor fenced it";
+        EXPECT_NE(code, 0) << "the zombie must fail, not stop cleanly";
+        std::ifstream log(zombie.log_path());
+        std::stringstream text;
+        text << log.rdbuf();
+        EXPECT_NE(AsciiStrToLower(text.str()).find("fence"), std::string::npos)
+            << "the zombie's log does not say it was fenced: " << zombie.log_path();
+        // Back to the instance's own volume and ports.
+        EXPECT_EQ(successor.Stop(SIGTERM), 0);
+        k8s.Release(m);
+        ASSERT_NO_FATAL_FAILURE(zombie.Restart());
+        break;
+      }
+      case Fault::kBroker: {
+        result.target = "broker";
+        broker.KillNine();
+        ASSERT_EQ(broker.Start(), bootstrap);
+        ASSERT_NO_FATAL_FAILURE(canary_round(t0, nullptr, &result.recovery_ms));
+        break;
+      }
+    }
+    result.restarts = k8s.restarts() - restarts_before;
+    Log(StrCat(FaultName(fault), " of ", result.target, ": recovered in ", result.recovery_ms,
+               " ms, ", result.restarts, " restarts after it"));
+    results.push_back(result);
+  }
+  if (extra) {
+    EXPECT_EQ(extra->Stop(SIGTERM), 0);
+  }
+  // The rest of the load, then the last canaries' leads as load too.
+  running.Hurry();
+  ASSERT_TRUE(
+      WaitUntil([&] { return running.done(); }, std::chrono::minutes(30), [&] { k8s.Step(); }))
+      << "the load did not finish";
+  ASSERT_TRUE(running.status().ok()) << running.status();
+  feed_retries += running.retries();
+  for (; next_canaries < canaries.size(); ++next_canaries) {
+    ASSERT_NO_FATAL_FAILURE(finish(std::make_unique<Feed>(
+        set, canaries[next_canaries], endpoints, dir.Sub(StrCat("canaries-", next_canaries)))));
+  }
+
+  // Every handoff answered, the reports equal to the ground truth.
+  const demo::GroundTruth& truth = demo.truth();
+  absl::Status answered = absl::UnknownError("not yet");
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        answered = desk.AwaitDone(truth.handoffs, std::chrono::milliseconds(0));
+        return answered.ok() || !desk.errors().empty();
+      },
+      std::chrono::minutes(10), [&] { k8s.Step(); }))
+      << answered;
+  EXPECT_TRUE(desk.errors().empty()) << desk.errors().front();
+  const absl::Status equal = demo.AwaitTruth(std::chrono::minutes(5));
+  EXPECT_TRUE(equal.ok()) << equal;
+
+  // The independent verifier over every lead topic.
+  testing::PipelineVerifier verifier;
+  for (const std::string& topic :
+       {topics.leads, topics.qualification, topics.handoffs, topics.recycle}) {
+    for (const testing::ReadRecord& r : testing::ReadTopicRecords(topic)) verifier.Add(r);
+  }
+  const std::vector<std::string> duplicates = verifier.Duplicates();
+  EXPECT_EQ(verifier.Malformed(), std::vector<std::string>{});
+  EXPECT_EQ(duplicates, std::vector<std::string>{});
+  EXPECT_EQ(verifier.CausalityViolations(), std::vector<std::string>{});
+  std::map<std::string, std::vector<v1::Stage>> expected;
+  for (const demo::DemoLead& lead : set.leads) {
+    expected[testing::DemoLeadId(lead)] = demo::EnteredStages(lead);
+  }
+  const std::vector<std::string> mismatches = verifier.StageMismatches(expected);
+  EXPECT_EQ(mismatches, std::vector<std::string>{});
+  demo::GroundTruth recomputed;
+  const std::map<v1::Stage, int64_t> entered = verifier.EnteredCounts();
+  for (v1::Stage s : demo::TruthStages()) {
+    recomputed.entered[s] = entered.count(s) != 0 ? entered.at(s) : 0;
+  }
+  absl::StatusOr<demo::Reports> reports = demo::FetchReports(demo.endpoints());
+  ASSERT_TRUE(reports.ok()) << reports.status();
+  EXPECT_EQ(demo::CompareFunnel(recomputed, reports->funnel), std::vector<std::string>{});
+
+  // Handoffs: once each, to the desk, for the leads the truth expects; the canaries where the
+  // partitioner put them.
+  const std::map<std::string, int> watched = desk.handoffs_per_lead();
+  EXPECT_EQ(static_cast<int64_t>(watched.size()), truth.handoffs);
+  for (const auto& [lead, n] : watched) EXPECT_EQ(n, 1) << lead;
+  std::map<std::string, int32_t> partition_of;
+  for (const testing::ReadRecord& r : testing::ReadTopicRecords(topics.handoffs))
+    partition_of[r.key] = r.partition;
+  for (const auto& group : canaries) {
+    for (const demo::DemoLead* lead : group) {
+      const std::string id = testing::DemoLeadId(*lead);
+      EXPECT_EQ(partition_of[id], KafkaPartition(id, Pipeline::kPartitions)) << id;
+    }
+  }
+
+  // The raw topic: input = admitted + dead-lettered, record for record.
+  const std::vector<testing::ReadRecord> raw = testing::ReadTopicRecords(topics.raw);
+  std::map<std::string, int> raw_keys, admitted_keys;  // source␟idempotency key → records
+  int64_t raw_valid = 0;
+  for (const testing::ReadRecord& r : raw) {
+    v1::LeadSubmission s;
+    if (s.ParseFromString(r.value) && s.source_system() != "chaos-bad-input") {
+      ++raw_keys[StrCat(s.source_system(), "\x1f", s.idempotency_key())];
+      ++raw_valid;
+    }
+  }
+  int64_t admitted_raw = 0;
+  for (const testing::ReadRecord& r : testing::ReadTopicRecords(topics.admitted)) {
+    v1::LeadEvent e;
+    ASSERT_TRUE(e.ParseFromString(r.value));
+    if (!e.has_admitted() || e.admitted().ingress() != v1::INGRESS_CHANNEL_RAW_TOPIC) continue;
+    ++admitted_raw;
+    ++admitted_keys[StrCat(e.admitted().source_system(), "\x1f", e.admitted().idempotency_key())];
+  }
+  std::map<v1::DeadLetterReason, int64_t> dlq_raw;
+  int64_t dlq_other = 0;
+  std::string other_example;
+  for (const testing::ReadRecord& r : testing::ReadTopicRecords(topics.dlq)) {
+    v1::DeadLetter d;
+    ASSERT_TRUE(d.ParseFromString(r.value));
+    if (d.source_topic() == topics.raw) {
+      ++dlq_raw[d.reason_code()];
+    } else {
+      ++dlq_other;
+      other_example = StrCat(d.source_topic(), ": ", d.detail());
+    }
+  }
+  const int64_t dead_lettered =
+      dlq_raw[v1::DEAD_LETTER_REASON_MALFORMED] + dlq_raw[v1::DEAD_LETTER_REASON_INVALID];
+  EXPECT_EQ(static_cast<int64_t>(raw.size()), admitted_raw + dead_lettered)
+      << "raw records = admitted + dead-lettered";
+  EXPECT_EQ(raw_keys, admitted_keys) << "each valid raw record admitted exactly once";
+  EXPECT_EQ(dlq_raw[v1::DEAD_LETTER_REASON_MALFORMED], bad_batches);
+  EXPECT_EQ(dlq_raw[v1::DEAD_LETTER_REASON_INVALID], bad_batches);
+  EXPECT_EQ(dlq_other, 0) << "dead letters not from the raw topic, e.g. " << other_example;
+
+  // The results table.
+  std::map<Fault, std::vector<const FaultResult*>> by_kind;
+  for (const FaultResult& r : results) by_kind[r.fault].push_back(&r);
+  std::printf(
+      "[ RESULTS ] seed %u; %zu leads driven, %zu acknowledged, %zu lost, %zu duplicated "
+      "event ids; %lld raw records (%lld valid, %lld dead-lettered); %lld calls retried; "
+      "%d restarts by the orchestrator\n",
+      seed, set.leads.size(), set.leads.size(), mismatches.size(), duplicates.size(),
+      static_cast<long long>(raw.size()), static_cast<long long>(raw_valid),
+      static_cast<long long>(dead_lettered), static_cast<long long>(feed_retries), k8s.restarts());
+  std::printf("[ RESULTS ] | fault | injected | recovery ms (min / median / max) | restarts |\n");
+  for (const auto& [fault, list] : by_kind) {
+    std::vector<int64_t> ms;
+    int restarts = 0;
+    for (const FaultResult* r : list) {
+      ms.push_back(r->recovery_ms);
+      restarts += r->restarts;
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("[ RESULTS ] | %s | %zu | %lld / %lld / %lld | %d |\n", FaultName(fault).c_str(),
+                list.size(), static_cast<long long>(ms.front()),
+                static_cast<long long>(ms[ms.size() / 2]), static_cast<long long>(ms.back()),
+                restarts);
+    RecordProperty(StrCat("max_recovery_ms_", FaultId(fault)), std::to_string(ms.back()));
+  }
+  for (const FaultResult& r : results) {
+    std::printf("[ RESULTS ]   %s of %s: %lld ms\n", FaultName(r.fault).c_str(), r.target.c_str(),
+                static_cast<long long>(r.recovery_ms));
+  }
+  EXPECT_GE(results.size(), Schedule().size()) << "the whole schedule ran";
+}
+
+}  // namespace
+}  // namespace leadflow
