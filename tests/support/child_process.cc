@@ -33,8 +33,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     // A parent that dies without stopping its children (SIGKILL, a crash, Ctrl-C of a benchmark)
-    // takes them along: nothing is left running.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    // takes them along: nothing is left running (SIGKILL: a stopped child, SIGSTOP, goes too).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);  // the parent died before prctl
     execv(args[0], args.data());
     _exit(127);
@@ -71,7 +71,11 @@ int ChildProcess::Wait(int timeout_seconds) {
 }
 
 int ChildProcess::Stop(int signal, int timeout_seconds) {
-  if (!reaped_) kill(pid_, signal);
+  if (!reaped_) {
+    kill(pid_, signal);
+    // A stopped child (SIGSTOP) acts on the signal only once it runs again.
+    if (signal != SIGKILL) kill(pid_, SIGCONT);
+  }
   return Wait(timeout_seconds);
 }
 

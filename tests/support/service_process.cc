@@ -21,6 +21,11 @@ ServiceProcess::ServiceProcess(std::string name, std::string binary, std::string
       security_(std::move(security)) {}
 
 void ServiceProcess::Start(const std::vector<std::string>& flags) {
+  std::string why;
+  ASSERT_TRUE(Launch(flags, &why)) << why;
+}
+
+bool ServiceProcess::Launch(const std::vector<std::string>& flags, std::string* why) {
   flags_ = flags;
   // Only the log written by this start counts (a restart appends to the same file).
   size_t log_offset = 0;
@@ -55,28 +60,39 @@ void ServiceProcess::Start(const std::vector<std::string>& flags) {
         return exited;
       },
       kKafkaDeadline);
-  ASSERT_TRUE(listening_or_exited && !exited)
-      << name_ << (exited ? " exited" : " did not start") << "; its log (" << log_path_ << "):\n"
-      << written.substr(written.size() > 4000 ? written.size() - 4000 : 0);
+  if (!listening_or_exited || exited) {
+    *why = StrCat(name_, exited ? " exited" : " did not start", "; its log (", log_path_, "):\n",
+                  written.substr(written.size() > 4000 ? written.size() - 4000 : 0));
+    return false;
+  }
   http_ = security_.HttpClient(security_.plaintext() ? "127.0.0.1" : "localhost", http_port_);
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        auto r = http_->Get("/readyz");
-        return r && r->status == 200;
-      },
-      kKafkaDeadline))
-      << name_ << " not ready; see " << log_path_;
+  if (!WaitUntil(
+          [&] {
+            auto r = http_->Get("/readyz");
+            return r && r->status == 200;
+          },
+          kKafkaDeadline)) {
+    *why = StrCat(name_, " not ready; see ", log_path_);
+    return false;
+  }
+  return true;
 }
 
 void ServiceProcess::Restart() {
+  std::string why;
+  ASSERT_TRUE(TryRestart(&why)) << why;
+}
+
+bool ServiceProcess::TryRestart(std::string* why) {
   if (process_ != nullptr && process_->running()) process_->Stop(SIGTERM);
   const std::vector<std::string> base = flags_;
   std::vector<std::string> flags = base;
   // Later flags win: the same ports as before.
   flags.push_back(StrCat("--grpc.port=", grpc_port_));
   flags.push_back(StrCat("--http.port=", http_port_));
-  Start(flags);
+  const bool started = Launch(flags, why);
   flags_ = base;
+  return started;
 }
 
 int ServiceProcess::Stop(int signal) { return process_ == nullptr ? -1 : process_->Stop(signal); }

@@ -25,9 +25,13 @@ class ServiceProcess {
   // Starts the binary with `flags` and waits until it listens and is ready (gtest assertions;
   // wrap in ASSERT_NO_FATAL_FAILURE).
   void Start(const std::vector<std::string>& flags);
+  // Start without gtest assertions: false, and `why`, when it exited or was not ready in time.
+  bool Launch(const std::vector<std::string>& flags, std::string* why);
   // Starts it again with the flags of the last Start, on the ports it had then (clients keep
   // their addresses, as behind a Kubernetes Service), e.g. after a Stop or after it exited.
   void Restart();
+  // Restart without gtest assertions (an orchestrator that tries again later).
+  bool TryRestart(std::string* why);
   // Sends `signal` and reaps the process; the exit code as ChildProcess::Stop.
   int Stop(int signal);
   // Sends `signal` without waiting (SIGSTOP, SIGCONT); false when it is not running.

@@ -111,16 +111,30 @@ bool Retriable(const absl::Status& s) {
   return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s);
 }
 
+// How a feed retries: where it counts the repeats, and when to give up early.
+struct Retry {
+  int64_t* count = nullptr;
+  const Cancelled* cancelled = nullptr;
+  bool stop() const { return cancelled != nullptr && *cancelled && (*cancelled)(); }
+  // A growing pause before repeat `attempt` (1-based), cut short when cancelled.
+  void Pause(int attempt) const {
+    const auto until = Clock::now() + std::chrono::milliseconds(100 * std::min(attempt, 20));
+    while (Clock::now() < until && !stop()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+};
+
 // Repeats `call` (the same request, so the same idempotency key) while it cannot be answered, with
-// a growing pause, for at most kRetryFor; counts the repeats into `*retries`.
+// a growing pause, for at most kRetryFor or until cancelled; counts the repeats.
 template <typename Call>
-auto Retrying(int64_t* retries, Call&& call) -> decltype(call()) {
+auto Retrying(const Retry& retry, Call&& call) -> decltype(call()) {
   const auto deadline = Clock::now() + kRetryFor;
   for (int attempt = 1;; ++attempt) {
     auto result = call();
-    if (Retriable(StatusOf(result)) && Clock::now() < deadline) {
-      ++*retries;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100 * std::min(attempt, 20)));
+    if (Retriable(StatusOf(result)) && Clock::now() < deadline && !retry.stop()) {
+      ++*retry.count;
+      retry.Pause(attempt);
       continue;
     }
     return result;
@@ -132,7 +146,7 @@ auto Retrying(int64_t* retries, Call&& call) -> decltype(call()) {
 // and the records it did not deliver are sent again — at least once: the submissions' idempotency
 // keys make intake recognise a record that arrives twice.
 absl::Status ProduceRaw(const std::vector<kafka::OutgoingRecord>& records,
-                        const Endpoints& endpoints, int64_t* retries) {
+                        const Endpoints& endpoints, const Retry& retry) {
   kafka::Properties properties = endpoints.kafka;
   properties["bootstrap.servers"] = endpoints.bootstrap;
   properties["enable.idempotence"] = "true";
@@ -144,7 +158,7 @@ absl::Status ProduceRaw(const std::vector<kafka::OutgoingRecord>& records,
     absl::Status s = absl::OkStatus();
     for (size_t i = 0; i < records.size() && s.ok(); ++i) {
       if (delivered[i].load()) continue;
-      if (round > 0) ++*retries;
+      if (round > 0) ++*retry.count;
       s = (*producer)->ProduceOrWait(records[i], [&delivered, i](const kafka::DeliveryReport& r) {
         if (r.status.ok()) delivered[i].store(true);
       });
@@ -153,10 +167,11 @@ absl::Status ProduceRaw(const std::vector<kafka::OutgoingRecord>& records,
     size_t missing = 0;
     for (size_t i = 0; i < records.size(); ++i) missing += delivered[i].load() ? 0 : 1;
     if (missing == 0) return absl::OkStatus();
-    if (Clock::now() > deadline) {
+    if (Clock::now() > deadline || retry.stop()) {
       return absl::UnavailableError(StrCat(missing, " raw records not acknowledged after ",
-                                           kRetryFor.count(), " min: ", s.message()));
+                                           round + 1, " producers: ", s.message()));
     }
+    retry.Pause(round + 1);
     // The producer is destroyed here; its undelivered records are dropped and sent again.
   }
 }
@@ -174,8 +189,10 @@ v1::LeadSubmission ActivityAsSubmission(const DemoLead& lead, size_t k) {
 }
 
 absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& endpoints,
-                                     const std::string& work_dir, const Log& log) {
+                                     const std::string& work_dir, const Log& log,
+                                     const Cancelled& cancelled) {
   FeedResult result;
+  const Retry retry{&result.retries, &cancelled};
   auto intake = v1::IntakeService::NewStub(endpoints.security.Channel(endpoints.intake_grpc));
   const size_t colon = endpoints.intake_http.rfind(':');
   std::unique_ptr<httplib::Client> http_client = endpoints.security.HttpClient(
@@ -191,13 +208,18 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
     v1::SubmitLeadRequest req;
     *req.mutable_submission() = lead->submission;
     v1::SubmitLeadResponse resp;
-    const grpc::Status s = Retrying(&result.retries, [&] {
+    const int64_t retries_before = result.retries;
+    const grpc::Status s = Retrying(retry, [&] {
       resp.Clear();
       return intake->SubmitLead(Context().get(), req, &resp);
     });
     if (!s.ok()) return absl::UnavailableError(StrCat("SubmitLead: ", Describe(s)));
     LF_RETURN_IF_ERROR(Count(resp.result(), StrCat("lead ", lead->index), &result));
-    grpc_repeats += resp.result().outcome() == v1::SUBMISSION_OUTCOME_DUPLICATE ? 1 : 0;
+    // A repeat answering a retry may be this run's own first attempt, whose answer was lost.
+    grpc_repeats += resp.result().outcome() == v1::SUBMISSION_OUTCOME_DUPLICATE &&
+                            result.retries == retries_before
+                        ? 1
+                        : 0;
   }
   result.loaded_before =
       grpc_repeats > 0 &&
@@ -206,7 +228,7 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
     const std::vector<const DemoLead*>& leads = by_way[static_cast<int>(WayIn::kGrpcStream)];
     v1::StreamLeadsResponse resp;
     // A stream that failed is sent again whole: what it had admitted comes back as repeats.
-    const grpc::Status s = Retrying(&result.retries, [&] {
+    const grpc::Status s = Retrying(retry, [&] {
       auto ctx = std::make_unique<grpc::ClientContext>();
       ctx->set_deadline(Clock::now() + std::chrono::minutes(5));
       resp.Clear();
@@ -234,7 +256,7 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
   }
   for (const DemoLead* lead : by_way[static_cast<int>(WayIn::kHttp)]) {
     // The webhook shape: one LeadSubmission in the protobuf JSON mapping.
-    LF_ASSIGN_OR_RETURN(v1::SubmissionResult r, Retrying(&result.retries, [&] {
+    LF_ASSIGN_OR_RETURN(v1::SubmissionResult r, Retrying(retry, [&] {
                           return PostJson(http, "/v1/leads", ToJson(lead->submission));
                         }));
     LF_RETURN_IF_ERROR(Count(r, StrCat("lead ", lead->index), &result));
@@ -254,7 +276,7 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
                            {}});
       }
     }
-    LF_RETURN_IF_ERROR(ProduceRaw(records, endpoints, &result.retries));
+    LF_RETURN_IF_ERROR(ProduceRaw(records, endpoints, retry));
     result.produced += static_cast<int64_t>(records.size());
   }
   if (const auto& leads = by_way[static_cast<int>(WayIn::kCsv)]; !leads.empty()) {
@@ -292,7 +314,7 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
     o.rejected_file = file + ".rejected.csv";
     o.progress = false;
     LF_ASSIGN_OR_RETURN(ctl::ImportSummary summary,
-                        Retrying(&result.retries, [&] { return ctl::RunImport(o); }));
+                        Retrying(retry, [&] { return ctl::RunImport(o); }));
     if (summary.rejected != 0) {
       return absl::InternalError(
           StrCat("the CSV import rejected ", summary.rejected, " rows; see ", o.rejected_file));
@@ -315,7 +337,7 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
         case WayIn::kCsv: {
           v1::RecordEngagementResponse resp;
           const v1::RecordEngagementRequest req = EngagementRequest(lead, k);
-          const grpc::Status s = Retrying(&result.retries, [&] {
+          const grpc::Status s = Retrying(retry, [&] {
             resp.Clear();
             return intake->RecordEngagement(Context().get(), req, &resp);
           });
@@ -327,7 +349,7 @@ absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& en
         case WayIn::kGrpcStream:
         case WayIn::kHttp: {
           const std::string body = ToJson(EngagementRequest(lead, k));
-          LF_ASSIGN_OR_RETURN(v1::SubmissionResult r, Retrying(&result.retries, [&] {
+          LF_ASSIGN_OR_RETURN(v1::SubmissionResult r, Retrying(retry, [&] {
                                 return PostJson(http, "/v1/engagements", body);
                               }));
           LF_RETURN_IF_ERROR(Count(r, StrCat("activity of lead ", lead.index), &result));
@@ -364,11 +386,7 @@ SalesDesk::SalesDesk(const DemoDataSet& set, Endpoints endpoints, v1::RoutingCon
       routing_(std::move(routing)),
       log_(std::move(log)),
       watch_(std::make_unique<WatchState>()) {
-  const std::vector<std::string> addresses =
-      absl::StrSplit(endpoints_.handoff_grpc, ',', absl::SkipEmpty());
-  for (const std::string& address : addresses) {
-    handoff_.push_back(v1::HandoffService::NewStub(endpoints_.security.Channel(address)));
-  }
+  SetHandoffReplicas(endpoints_.handoff_grpc);
   for (const DemoLead& lead : set_.leads) {
     by_email_[AsciiStrToLower(lead.submission.person().email())] = &lead;
   }
@@ -376,7 +394,25 @@ SalesDesk::SalesDesk(const DemoDataSet& set, Endpoints endpoints, v1::RoutingCon
 
 SalesDesk::~SalesDesk() { Stop(); }
 
+void SalesDesk::SetHandoffReplicas(const std::string& addresses) {
+  const std::vector<std::string> list = absl::StrSplit(addresses, ',', absl::SkipEmpty());
+  std::vector<std::shared_ptr<v1::HandoffService::Stub>> stubs;
+  for (const std::string& address : list) {
+    stubs.push_back(v1::HandoffService::NewStub(endpoints_.security.Channel(address)));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  handoff_ = std::move(stubs);
+}
+
+std::vector<std::shared_ptr<v1::HandoffService::Stub>> SalesDesk::Replicas() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return handoff_;
+}
+
 absl::Status SalesDesk::Start(Clock::time_point since, int workers) {
+  if (Replicas().empty()) {
+    return absl::InvalidArgumentError("handoff: no address (Endpoints::handoff_grpc is empty)");
+  }
   threads_.emplace_back([this, since] { Watch(since); });
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { Worker(); });
   // `since` positions the subscription by record time, so events produced before the stream
@@ -402,7 +438,8 @@ void SalesDesk::Watch(Clock::time_point since) {
       *req.mutable_since() = events::TimestampFromMillis(
           std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count());
     }
-    auto reader = handoff_[attempt % handoff_.size()]->WatchHandoffs(&ctx, req);
+    const std::vector<std::shared_ptr<v1::HandoffService::Stub>> replicas = Replicas();
+    auto reader = replicas[attempt % replicas.size()]->WatchHandoffs(&ctx, req);
     v1::WatchHandoffsResponse resp;
     while (reader->Read(&resp)) {
       token = resp.resume_token();
@@ -485,11 +522,13 @@ absl::Status SalesDesk::Answer(const Work& work) {
   auto call = [&](const std::string& what, auto&& rpc) -> absl::Status {
     const auto deadline = Clock::now() + kRetryFor;
     grpc::Status s;
+    size_t replica = last_good_.load();  // this call's own position in the list
     for (int attempt = 0;; ++attempt) {
-      v1::HandoffService::Stub* handoff = handoff_[next_handoff_.load() % handoff_.size()].get();
-      s = rpc(handoff);
-      if (Retriable(s)) next_handoff_.fetch_add(1);
+      const std::vector<std::shared_ptr<v1::HandoffService::Stub>> replicas = Replicas();
+      s = rpc(replicas[replica % replicas.size()].get());
+      if (Retriable(s)) ++replica;
       if (s.ok()) {
+        last_good_.store(replica % replicas.size());
         answered_.fetch_add(1);
         return absl::OkStatus();
       }

@@ -66,10 +66,15 @@ inline constexpr std::chrono::minutes kRetryFor{5};
 // a marketing system's Kafka connector publishes on the raw topic.
 v1::LeadSubmission ActivityAsSubmission(const DemoLead& lead, size_t k);
 
+// Whether to give up early (e.g. the caller is shutting down); empty: never.
+using Cancelled = std::function<bool()>;
+
 // Sends every lead and activity. A lead intake refuses is an error naming it (the data set is
-// valid by construction); `work_dir` receives the CSV file of the csv leads.
+// valid by construction); `work_dir` receives the CSV file of the csv leads. A call that cannot be
+// answered yet is repeated for up to kRetryFor, or until `cancelled`.
 absl::StatusOr<FeedResult> FeedLeads(const DemoDataSet& set, const Endpoints& endpoints,
-                                     const std::string& work_dir, const Log& log);
+                                     const std::string& work_dir, const Log& log,
+                                     const Cancelled& cancelled = {});
 
 class SalesDesk {
  public:
@@ -82,6 +87,9 @@ class SalesDesk {
   // Subscribes from `since` (record time: start it before the feed, and nothing the feed causes
   // is missed) and answers on `workers` threads.
   absl::Status Start(std::chrono::system_clock::time_point since, int workers = 4);
+  // Replaces the handoff replicas' addresses (comma-separated, as Endpoints::handoff_grpc), e.g.
+  // when a replica joins or leaves: calls from then on go to these.
+  void SetHandoffReplicas(const std::string& addresses);
   // Waits until every handoff the truth expects arrived and every planned answer was given.
   absl::Status AwaitDone(int64_t expected_handoffs, std::chrono::milliseconds timeout);
   void Stop();
@@ -102,9 +110,11 @@ class SalesDesk {
   Endpoints endpoints_;
   v1::RoutingConfig routing_;
   Log log_;
-  // One stub per handoff replica (Endpoints::handoff_grpc), one channel each for every answer.
-  std::vector<std::unique_ptr<v1::HandoffService::Stub>> handoff_;
-  std::atomic<size_t> next_handoff_{0};  // the replica the next call goes to first
+  std::vector<std::shared_ptr<v1::HandoffService::Stub>> Replicas() const;
+
+  // One stub per handoff replica, one channel each for every answer (guarded by mu_).
+  std::vector<std::shared_ptr<v1::HandoffService::Stub>> handoff_;
+  std::atomic<size_t> last_good_{0};  // the replica that answered last: a call starts there
   std::map<std::string, const DemoLead*> by_email_;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> answered_{0};
