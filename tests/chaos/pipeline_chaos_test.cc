@@ -240,11 +240,6 @@ class Orchestrator {
     }
     SampleRss();
   }
-  // A step of a wait that polls nothing else: supervises, then paces the loop.
-  void Step() {
-    Supervise();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
 
  private:
   void SampleRss() {
@@ -774,14 +769,33 @@ TEST(PipelineChaosTest, FaultsDuringLoadLoseNothingAndDoubleNothing) {
       std::chrono::minutes(10), tick))
       << answered;
   EXPECT_TRUE(desk.errors().empty()) << desk.errors().front();
-  const absl::Status equal = demo.AwaitTruth(std::chrono::minutes(5));
-  EXPECT_TRUE(equal.ok()) << equal;
 
   // The independent verifier over every lead topic.
   testing::PipelineVerifier verifier;
+  std::set<std::string> reopened;             // leads with a second cycle
+  std::map<std::string, int> handoff_events;  // lead → LeadHandedOff events on the topic
   for (const std::string& topic :
        {topics.leads, topics.qualification, topics.handoffs, topics.recycle}) {
-    for (const testing::ReadRecord& r : testing::ReadTopicRecords(topic)) verifier.Add(r);
+    for (const testing::ReadRecord& r : testing::ReadTopicRecords(topic)) {
+      verifier.Add(r);
+      v1::LeadEvent e;
+      if (!e.ParseFromString(r.value)) continue;
+      if (e.envelope().cycle() > 1) reopened.insert(e.envelope().lead_id());
+      if (e.has_handed_off()) ++handoff_events[e.envelope().lead_id()];
+    }
+  }
+  // The data set's ground truth assumes each lead's activities are processed before sales
+  // answers it. A long stall (a broker restart can hold a stream step until the rebalance
+  // timeout) can bring an activity that occurred before the answer in after it; the recycled
+  // lead then qualifies again in a second cycle — the product's rule — and the ground truth no
+  // longer applies. The reports must then still equal the recomputation from the topics (below).
+  if (reopened.empty()) {
+    const absl::Status equal = demo.AwaitTruth(std::chrono::minutes(5));
+    EXPECT_TRUE(equal.ok()) << equal;
+  } else {
+    Log(StrCat(reopened.size(),
+               " leads qualified again in a second cycle (an activity arrived after sales had "
+               "answered); the reports are checked against the topics only"));
   }
   const std::vector<std::string> duplicates = verifier.Duplicates();
   EXPECT_EQ(verifier.Malformed(), std::vector<std::string>{});
@@ -798,15 +812,26 @@ TEST(PipelineChaosTest, FaultsDuringLoadLoseNothingAndDoubleNothing) {
   for (v1::Stage s : demo::TruthStages()) {
     recomputed.entered[s] = entered.count(s) != 0 ? entered.at(s) : 0;
   }
-  absl::StatusOr<demo::Reports> reports = demo::FetchReports(demo.endpoints());
-  ASSERT_TRUE(reports.ok()) << reports.status();
-  EXPECT_EQ(demo::CompareFunnel(recomputed, reports->funnel), std::vector<std::string>{});
+  std::vector<std::string> funnel_differences = {"not fetched"};
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        absl::StatusOr<demo::Reports> reports = demo::FetchReports(demo.endpoints());
+        if (reports.ok()) funnel_differences = demo::CompareFunnel(recomputed, reports->funnel);
+        return reports.ok() && funnel_differences.empty();
+      },
+      std::chrono::minutes(5), tick))
+      << "reporting's funnel differs from the recomputation: " << funnel_differences.front();
 
   // Handoffs: once each, to the desk, for the leads the truth expects; the canaries where the
   // partitioner put them.
   const std::map<std::string, int> watched = desk.handoffs_per_lead();
   EXPECT_EQ(static_cast<int64_t>(watched.size()), truth.handoffs);
-  for (const auto& [lead, n] : watched) EXPECT_EQ(n, 1) << lead;
+  EXPECT_EQ(watched, handoff_events) << "the desk saw each handoff event once";
+  for (const auto& [lead, n] : watched) {
+    if (reopened.count(lead) == 0) {
+      EXPECT_EQ(n, 1) << lead;
+    }
+  }
   std::map<std::string, int32_t> partition_of;
   for (const testing::ReadRecord& r : testing::ReadTopicRecords(topics.handoffs))
     partition_of[r.key] = r.partition;
@@ -867,10 +892,11 @@ TEST(PipelineChaosTest, FaultsDuringLoadLoseNothingAndDoubleNothing) {
       "[ RESULTS ] seed %u; %zu leads driven, %zu acknowledged, %zu not in their expected stages "
       "(lost or wrong), %zu duplicated "
       "event ids; %lld raw records (%lld valid, %lld dead-lettered); %lld calls retried; "
-      "%d restarts by the orchestrator\n",
+      "%d restarts by the orchestrator; %zu leads in a second cycle\n",
       seed, set.leads.size(), acknowledged, mismatches.size(), duplicates.size(),
       static_cast<long long>(raw.size()), static_cast<long long>(raw_valid),
-      static_cast<long long>(dead_lettered), static_cast<long long>(feed_retries), k8s.restarts());
+      static_cast<long long>(dead_lettered), static_cast<long long>(feed_retries), k8s.restarts(),
+      reopened.size());
   std::printf("[ RESULTS ] | fault | injected | recovery ms (min / median / max) | restarts |\n");
   for (const auto& [fault, list] : by_kind) {
     std::vector<int64_t> ms;
