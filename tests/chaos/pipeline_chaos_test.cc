@@ -133,45 +133,21 @@ int32_t KafkaPartition(std::string_view key, int partitions) {
 
 enum class Fault { kKill9, kSigterm, kPause, kJoin, kLeave, kZombie, kBroker };
 
-std::string FaultId(Fault f) {
-  switch (f) {
-    case Fault::kKill9:
-      return "kill9";
-    case Fault::kSigterm:
-      return "sigterm";
-    case Fault::kPause:
-      return "pause";
-    case Fault::kJoin:
-      return "join";
-    case Fault::kLeave:
-      return "leave";
-    case Fault::kZombie:
-      return "zombie";
-    case Fault::kBroker:
-      return "broker";
-  }
-  return "?";
+// Each fault's short id (test properties) and its name in the results table.
+struct FaultNames {
+  const char* id;
+  const char* name;
+};
+FaultNames NamesOf(Fault f) {
+  static constexpr FaultNames kNames[] = {
+      {"kill9", "kill -9 + restart"},        {"sigterm", "SIGTERM + restart"},
+      {"pause", "SIGSTOP 15 s + SIGCONT"},   {"join", "extra replica joins"},
+      {"leave", "extra replica leaves"},     {"zombie", "zombie fenced"},
+      {"broker", "broker kill -9 + restart"}};
+  return kNames[static_cast<int>(f)];
 }
-
-std::string FaultName(Fault f) {
-  switch (f) {
-    case Fault::kKill9:
-      return "kill -9 + restart";
-    case Fault::kSigterm:
-      return "SIGTERM + restart";
-    case Fault::kPause:
-      return "SIGSTOP 15 s + SIGCONT";
-    case Fault::kJoin:
-      return "extra replica joins";
-    case Fault::kLeave:
-      return "extra replica leaves";
-    case Fault::kZombie:
-      return "zombie fenced";
-    case Fault::kBroker:
-      return "broker kill -9 + restart";
-  }
-  return "?";
-}
+std::string FaultId(Fault f) { return NamesOf(f).id; }
+std::string FaultName(Fault f) { return NamesOf(f).name; }
 
 // One pass of the schedule: every kind, kill -9 three times.
 const std::vector<Fault>& Schedule() {
@@ -360,11 +336,6 @@ class Load {
     std::lock_guard<std::mutex> lock(mu_);
     return done_;
   }
-  // Whether a slice is being fed right now.
-  bool feeding() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return feeding_;
-  }
   absl::Status status() const {
     std::lock_guard<std::mutex> lock(mu_);
     return status_;
@@ -389,7 +360,6 @@ class Load {
           status_ = absl::CancelledError("stopped");
           break;
         }
-        feeding_ = true;
       }
       demo::DemoDataSet slice;
       slice.options = set_.options;
@@ -404,7 +374,6 @@ class Load {
             return stop_;
           });
       std::unique_lock<std::mutex> lock(mu_);
-      feeding_ = false;
       if (!r.ok()) {
         status_ = r.status();
         break;
@@ -439,7 +408,6 @@ class Load {
   bool hurry_ = false;
   bool stop_ = false;
   bool done_ = false;
-  bool feeding_ = false;
   absl::Status status_;
   int64_t retries_ = 0;
   size_t fed_ = 0;
