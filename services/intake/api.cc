@@ -119,16 +119,13 @@ absl::StatusOr<std::vector<v1::SubmissionResult>> IntakeCore::Submit(
     r.set_lead_id(a.lead_id());
     // Known key (identity committed it): the first answer stands and nothing is written.
     if (identity_ != nullptr) {
-      const v1::LeadAdmitted& ad = a.event.admitted();
-      absl::StatusOr<stream::StreamApp::LocalRead> seen = identity_->ReadCommitted(
-          kSubmissionsStore, SubmissionKey(a.lead_id(), ad.source_system(), ad.idempotency_key()));
+      absl::StatusOr<bool> seen = SeenByIdentity(a.event, now);
       if (!seen.ok()) {
         // Only the DUPLICATE answer is lost: the submission is written, and identity drops a
         // repeated key anyway. Counted, not logged per request.
         count("duplicate_check_failed").Increment();
-      } else if (seen->value.has_value()) {
+      } else if (*seen) {
         r.set_outcome(v1::SUBMISSION_OUTCOME_DUPLICATE);
-        r.set_lead_id(*seen->value);
         count("duplicate").Increment();
         continue;
       }
@@ -154,6 +151,25 @@ absl::StatusOr<std::vector<v1::SubmissionResult>> IntakeCore::Submit(
   return results;
 }
 
+absl::StatusOr<bool> IntakeCore::SeenByIdentity(const v1::LeadEvent& admitted,
+                                                int64_t now_ms) const {
+  absl::StatusOr<stream::StreamApp::LocalRead> read =
+      identity_->ReadCommitted(kLeadsStore, admitted.envelope().lead_id());
+  if (!read.ok()) return read.status();
+  if (!read->value.has_value()) return false;  // no lead: nothing was applied to it
+  v1::Lead lead;
+  if (!lead.ParseFromString(*read->value)) return absl::DataLossError("stored lead does not parse");
+  const v1::LeadAdmitted& a = admitted.admitted();
+  return SeenBefore(lead, a.source_system(), a.idempotency_key(), now_ms,
+                    options_.idempotency_ttl_ms,
+                    [&](const std::string& key) -> absl::StatusOr<std::optional<std::string>> {
+                      absl::StatusOr<stream::StreamApp::LocalRead> old =
+                          identity_->ReadCommitted(kSubmissionsStore, key);
+                      if (!old.ok()) return old.status();
+                      return std::move(old->value);
+                    });
+}
+
 absl::StatusOr<v1::Lead> IntakeCore::GetLead(const v1::GetLeadRequest& request) const {
   std::string lead_id = request.lead_id();
   if (request.lookup_case() == v1::GetLeadRequest::kEmail) {
@@ -177,6 +193,7 @@ absl::StatusOr<v1::Lead> IntakeCore::GetLead(const v1::GetLeadRequest& request) 
   // The merge's bookkeeping is not part of the answer, and the lifecycle fields belong to the
   // services that follow the lifecycle (intake's copy only knows the capture).
   lead.clear_field_sources();
+  lead.clear_seen_submissions();
   lead.clear_stage();
   lead.clear_cycle();
   lead.clear_stage_entered_at();

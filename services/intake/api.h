@@ -27,6 +27,8 @@ struct IntakeCoreOptions {
   AdmissionOptions admission;
   size_t max_batch = 1000;
   std::chrono::milliseconds ack_timeout{15000};
+  // How long identity remembers an idempotency key (intake.idempotency_ttl).
+  int64_t idempotency_ttl_ms = int64_t{7} * 24 * 3600 * 1000;
   // Submissions per second and burst per caller (intake.rate_limit, intake.rate_burst); 0: none.
   double rate_per_second = 0;
   double rate_burst = 0;
@@ -71,6 +73,9 @@ class IntakeCore {
                               bool wait);
 
  private:
+  // Whether identity's committed state already applied this admitted submission's key.
+  absl::StatusOr<bool> SeenByIdentity(const v1::LeadEvent& admitted, int64_t now_ms) const;
+
   IntakeCoreOptions options_;
   security::RateLimiter limiter_;
   kafka::Sender* sender_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "services/common/base/status_macros.h"
 #include "services/common/base/strings.h"
 #include "services/common/events/ids.h"
 #include "services/common/events/lead_events.h"
@@ -141,7 +142,56 @@ bool SameRef(const v1::ExternalRef& a, const v1::ExternalRef& b) {
 
 }  // namespace
 
-IdentityOutcome ApplyAdmitted(const std::optional<v1::Lead>& current, const v1::LeadEvent& admitted,
+std::string SubmissionKey(std::string_view lead_id, std::string_view source_system,
+                          std::string_view idempotency_key) {
+  return StrCat(lead_id, "\x1f", source_system, "\x1f", idempotency_key);
+}
+
+absl::StatusOr<bool> SeenBefore(
+    const v1::Lead& lead, std::string_view source_system, std::string_view idempotency_key,
+    int64_t now_ms, int64_t ttl_ms,
+    const std::function<absl::StatusOr<std::optional<std::string>>(const std::string&)>&
+        read_submissions) {
+  if (lead.seen_submissions_size() > 0) {
+    return HasSeenSubmission(lead, source_system, idempotency_key, now_ms, ttl_ms);
+  }
+  // Every record identity writes names at least the submission that wrote it; one that names
+  // none was written before the keys moved into the lead, when they had a store of their own
+  // (expired there by their timers).
+  LF_ASSIGN_OR_RETURN(
+      std::optional<std::string> old,
+      read_submissions(SubmissionKey(lead.lead_id(), source_system, idempotency_key)));
+  return old.has_value();
+}
+
+bool HasSeenSubmission(const v1::Lead& lead, std::string_view source_system,
+                       std::string_view idempotency_key, int64_t now_ms, int64_t ttl_ms) {
+  return std::any_of(lead.seen_submissions().begin(), lead.seen_submissions().end(),
+                     [&](const v1::SeenSubmission& s) {
+                       return s.seen_at_ms() > now_ms - ttl_ms &&
+                              s.idempotency_key() == idempotency_key &&
+                              s.source_system() == source_system;
+                     });
+}
+
+void RememberSubmission(v1::Lead* lead, std::string_view source_system,
+                        std::string_view idempotency_key, int64_t now_ms, int64_t ttl_ms) {
+  auto& seen = *lead->mutable_seen_submissions();
+  int kept = 0;  // the live keys, in their order, to the front
+  for (int i = 0; i < seen.size(); ++i) {
+    if (seen.Get(i).seen_at_ms() <= now_ms - ttl_ms) continue;
+    if (kept != i) seen.SwapElements(kept, i);
+    ++kept;
+  }
+  seen.DeleteSubrange(kept, seen.size() - kept);
+  if (const int over = kept + 1 - kMaxSeenSubmissions; over > 0) seen.DeleteSubrange(0, over);
+  v1::SeenSubmission& s = *seen.Add();
+  s.set_source_system(std::string(source_system));
+  s.set_idempotency_key(std::string(idempotency_key));
+  s.set_seen_at_ms(now_ms);
+}
+
+IdentityOutcome ApplyAdmitted(std::optional<v1::Lead> current, const v1::LeadEvent& admitted,
                               const MergePolicy& policy, int64_t now_ms) {
   IdentityOutcome out;
   const v1::LeadAdmitted& a = admitted.admitted();
@@ -182,7 +232,7 @@ IdentityOutcome ApplyAdmitted(const std::optional<v1::Lead>& current, const v1::
     captured.set_ingress(a.ingress());
     out.events.push_back(std::move(e));
   } else {
-    out.lead = *current;
+    out.lead = std::move(*current);
     v1::Lead& lead = out.lead;
     Merger m(&lead, policy, a.source_system(), occurred);
     MergeProfile(m, a, &lead);

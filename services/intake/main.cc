@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
   core_options.leads_topic = settings.GetString("topics.leads");
   core_options.admission = admission;
   core_options.ack_timeout = settings.GetDuration("intake.ack_timeout");
+  core_options.idempotency_ttl_ms = settings.GetDuration("intake.idempotency_ttl").count();
   core_options.rate_per_second = static_cast<double>(settings.GetInt("intake.rate_limit"));
   core_options.rate_burst = static_cast<double>(settings.GetInt("intake.rate_burst"));
   core_options.guard = &host->guard();

@@ -17,11 +17,6 @@ metrics::Counter& IntakeCounter(metrics::Registry* r, std::string_view kind) {
 
 }  // namespace
 
-std::string SubmissionKey(std::string_view lead_id, std::string_view source_system,
-                          std::string_view idempotency_key) {
-  return StrCat(lead_id, "\x1f", source_system, "\x1f", idempotency_key);
-}
-
 std::string ErasureKey(std::string_view lead_id, std::string_view request_id) {
   // "\x1e" sorts before any printable source system: a request never collides with a submission.
   return SubmissionKey(lead_id,
@@ -101,11 +96,23 @@ absl::Status IdentityProcessor::Process(const stream::InputRecord& record, strea
   }
   if (in.has_erased()) return Erase(in, ctx);
   const v1::LeadAdmitted& a = in.admitted();
-  const std::string submission = SubmissionKey(lead_id, a.source_system(), a.idempotency_key());
-  LF_ASSIGN_OR_RETURN(std::optional<std::string> seen, ctx.Get(kSubmissionsStore, submission));
-  if (seen.has_value()) {
-    duplicates_.Increment();  // a retried submission: its first answer stands, nothing new
-    return absl::OkStatus();
+  // One read: the lead's record holds the idempotency keys applied to it (no record: none).
+  LF_ASSIGN_OR_RETURN(std::optional<std::string> stored, ctx.Get(kLeadsStore, lead_id));
+  std::optional<v1::Lead> current;
+  if (stored.has_value()) {
+    current.emplace();
+    if (!current->ParseFromString(*stored)) {
+      return absl::DataLossError(StrCat("stored lead ", lead_id, " does not parse"));
+    }
+    LF_ASSIGN_OR_RETURN(const bool seen,
+                        SeenBefore(*current, a.source_system(), a.idempotency_key(), ctx.now_ms(),
+                                   idempotency_ttl_ms_, [&](const std::string& key) {
+                                     return ctx.Get(kSubmissionsStore, key);
+                                   }));
+    if (seen) {
+      duplicates_.Increment();  // a retried submission: its first answer stands, nothing new
+      return absl::OkStatus();
+    }
   }
   if (suppress_erased_) {
     LF_ASSIGN_OR_RETURN(std::optional<std::string> erased, ctx.Get(kSuppressedStore, lead_id));
@@ -120,18 +127,10 @@ absl::Status IdentityProcessor::Process(const stream::InputRecord& record, strea
                                    " and intake.suppress_erased refuses their submissions"));
     }
   }
-  LF_ASSIGN_OR_RETURN(std::optional<std::string> stored, ctx.Get(kLeadsStore, lead_id));
-  std::optional<v1::Lead> current;
-  if (stored.has_value()) {
-    current.emplace();
-    if (!current->ParseFromString(*stored)) {
-      return absl::DataLossError(StrCat("stored lead ", lead_id, " does not parse"));
-    }
-  }
-  IdentityOutcome outcome = ApplyAdmitted(current, in, policy_, ctx.now_ms());
+  IdentityOutcome outcome = ApplyAdmitted(std::move(current), in, policy_, ctx.now_ms());
+  RememberSubmission(&outcome.lead, a.source_system(), a.idempotency_key(), ctx.now_ms(),
+                     idempotency_ttl_ms_);
   ctx.Put(kLeadsStore, lead_id, outcome.lead.SerializeAsString());
-  ctx.Put(kSubmissionsStore, submission, lead_id);
-  ctx.ScheduleTimer(StrCat(kTimerPrefix, submission), ctx.now_ms() + idempotency_ttl_ms_, "");
   if (outcome.events.empty()) unchanged_.Increment();
   for (const v1::LeadEvent& e : outcome.events) {
     if (e.has_captured()) captured_.Increment();

@@ -2,8 +2,10 @@
 //  - AdmissionProcessor: leadflow.intake.raw.v1 (LeadSubmission, any key) → LeadAdmitted on
 //    leadflow.intake.admitted.v1 keyed by lead id, or the DLQ with the violations. Stateless.
 //  - IdentityProcessor: leadflow.intake.admitted.v1 → LeadCaptured / LeadUpdated /
-//    LeadEngagementRecorded on leadflow.leads.v1. State: the lead (store "leads") and the
-//    idempotency keys seen (store "submissions", expired by a timer after the configured TTL).
+//    LeadEngagementRecorded on leadflow.leads.v1. State: the lead (store "leads"), whose record
+//    also holds the idempotency keys applied to it within the TTL (Lead.seen_submissions), so a
+//    submission costs one read and one write. The store "submissions" keeps the erase requests
+//    seen (and, from before the keys moved into the lead, older keys), each expired by a timer.
 //    A LeadErased (from IntakeService.EraseLead) erases the lead and its keys and goes on to
 //    leadflow.leads.v1; with suppression on, the lead id is remembered (store "suppressed") and
 //    later submissions of the person are dead-lettered (DEAD_LETTER_REASON_ERASED_LEAD).
@@ -19,14 +21,11 @@
 
 namespace leadflow::intake {
 
-inline constexpr char kLeadsStore[] = "leads";              // lead id → Lead
-inline constexpr char kSubmissionsStore[] = "submissions";  // SubmissionKey → lead id
-inline constexpr char kSuppressedStore[] = "suppressed";    // lead id → LeadErased (suppression)
+inline constexpr char kLeadsStore[] = "leads";  // lead id → Lead
+// ErasureKey → LeadErased; from before the keys moved into the lead: SubmissionKey → lead id.
+inline constexpr char kSubmissionsStore[] = "submissions";
+inline constexpr char kSuppressedStore[] = "suppressed";  // lead id → LeadErased (suppression)
 
-// The identity state's key of a submission: lead id, US (0x1f), source system, US, idempotency
-// key. Led by the lead id so an erasure finds every key of the person.
-std::string SubmissionKey(std::string_view lead_id, std::string_view source_system,
-                          std::string_view idempotency_key);
 // The key under which identity remembers erase request `request_id` of a lead (for the
 // idempotency TTL), so a retried EraseLead writes nothing new; the value is the LeadErased.
 std::string ErasureKey(std::string_view lead_id, std::string_view request_id);

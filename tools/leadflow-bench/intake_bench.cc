@@ -104,6 +104,12 @@ struct Row {
   double captured_per_second = 0;  // end to end (LeadCaptured visible), intake only
   double p50_ms = 0;
   double p99_ms = 0;
+  // CPU µs per lead over the mode (intake only): the two stream steps' processing threads, the
+  // whole bench process (intake with its Kafka clients, and the load and the readers), the broker.
+  double admission_us = 0;
+  double identity_us = 0;
+  double process_us = 0;
+  double broker_us = 0;
 };
 
 // The intake under test, in this process: both stream steps, the core, gRPC and HTTP.
@@ -156,6 +162,7 @@ class IntakeUnderTest {
     intake::IntakeCoreOptions core;
     core.admitted_topic = admitted_;
     core.admission = admission;
+    core.idempotency_ttl_ms = 86'400'000;
     core_ = std::make_unique<intake::IntakeCore>(core, sender_.get(), identity_.get(), &registry_,
                                                  WallMillis);
     service_ = std::make_unique<intake::IntakeGrpcService>(core_.get());
@@ -191,6 +198,9 @@ class IntakeUnderTest {
   const std::string& raw() const { return raw_; }
   const std::string& admitted() const { return admitted_; }
   const std::string& leads() const { return leads_; }
+  // CPU seconds so far of the admission and the identity step's processing threads.
+  double AdmissionCpuSeconds() { return threads_.size() == 2 ? ThreadCpuSeconds(threads_[0]) : 0; }
+  double IdentityCpuSeconds() { return threads_.size() == 2 ? ThreadCpuSeconds(threads_[1]) : 0; }
 
  private:
   std::string run_, raw_, admitted_, leads_, dlq_;
@@ -337,6 +347,10 @@ int RunIntakeBench(const IntakeBenchOptions& o) {
       return false;
     }
     std::fprintf(stderr, "[intake] %s\n", mode);
+    const double admission_cpu = intake.AdmissionCpuSeconds();
+    const double identity_cpu = intake.IdentityCpuSeconds();
+    const double process_cpu = ProcessCpuSeconds(getpid());
+    const double broker_cpu = o.broker_pid > 0 ? ProcessCpuSeconds(o.broker_pid) : 0;
     const auto start = Clock::now();
     // Admitted and captured are watched while the load runs, each by its own reader.
     std::atomic<bool> abort{false};
@@ -365,6 +379,12 @@ int RunIntakeBench(const IntakeBenchOptions& o) {
         o.leads / std::chrono::duration<double>(last_admitted - start).count();
     row.captured_per_second =
         o.leads / std::chrono::duration<double>(last_captured - start).count();
+    const double per_lead_us = 1e6 / o.leads;
+    row.admission_us = (intake.AdmissionCpuSeconds() - admission_cpu) * per_lead_us;
+    row.identity_us = (intake.IdentityCpuSeconds() - identity_cpu) * per_lead_us;
+    row.process_us = (ProcessCpuSeconds(getpid()) - process_cpu) * per_lead_us;
+    if (o.broker_pid > 0)
+      row.broker_us = (ProcessCpuSeconds(o.broker_pid) - broker_cpu) * per_lead_us;
     rows.push_back(row);
     return true;
   };
@@ -428,6 +448,16 @@ int RunIntakeBench(const IntakeBenchOptions& o) {
                 r.leads_per_second, rate(r.admitted_per_second).c_str(),
                 rate(r.captured_per_second).c_str(), r.p50_ms > 0 ? Fixed(r.p50_ms).c_str() : "-",
                 r.p99_ms > 0 ? Fixed(r.p99_ms).c_str() : "-");
+  }
+  std::printf(
+      "\nCPU per lead until the last LeadCaptured (µs): admission and identity are their steps' "
+      "processing threads; the process is the bench (intake with its Kafka clients, the load, "
+      "the readers)\n\n| mode | admission | identity | process | broker "
+      "|\n|---|---|---|---|---|\n");
+  for (const Row& r : rows) {
+    if (r.target != "intake" || r.process_us <= 0) continue;
+    std::printf("| %s | %.1f | %.1f | %.1f | %s |\n", r.mode.c_str(), r.admission_us, r.identity_us,
+                r.process_us, r.broker_us > 0 ? Fixed(r.broker_us).c_str() : "- (no --broker-pid)");
   }
   std::printf(
       "(%d leads per throughput mode, %d partitions, %d concurrent streams/clients, HTTP batches "

@@ -16,6 +16,7 @@ struct IntakeBenchOptions {
   int unary_seconds = 10;  // length of the unary latency phase
   int unary_clients = 8;   // concurrent unary callers
   std::string modes = "grpc-stream,http-batch,raw,unary";
+  int broker_pid = 0;  // when set, the broker's CPU per lead is reported too
 };
 
 int RunIntakeBench(const IntakeBenchOptions& options);

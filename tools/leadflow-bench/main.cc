@@ -279,6 +279,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   intake->add_option("--unary-clients", io.unary_clients, "concurrent unary callers")
       ->capture_default_str();
+  intake->add_option("--broker-pid", io.broker_pid,
+                     "the broker's process id (scripts/kafka.sh: KAFKA_RUN_DIR/pid), to report its "
+                     "CPU per lead");
   intake->add_option("--modes", io.modes, "comma-separated: grpc-stream, http-batch, raw, unary")
       ->capture_default_str();
   leadflow::bench::QualificationBenchOptions qo;

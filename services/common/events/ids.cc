@@ -3,8 +3,10 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <algorithm>
+#include <string>
 
 #include "services/common/base/strings.h"
 
@@ -19,6 +21,42 @@ const EVP_MD* Sha256Md() {
   return md != nullptr ? md : EVP_sha256();
 }
 
+// An HMAC-SHA-256 context keyed with one key, re-initialised (same key) for every MAC.
+class HmacContext {
+ public:
+  HmacContext() = default;
+  HmacContext(const HmacContext&) = delete;
+  HmacContext& operator=(const HmacContext&) = delete;
+  ~HmacContext() { EVP_MAC_CTX_free(ctx_); }
+
+  // A context ready for EVP_MAC_update under `key`; null when OpenSSL cannot give one (the
+  // caller falls back to the one-shot HMAC). An empty key is left to the one-shot form: OpenSSL
+  // reads a null key as "the key set before".
+  EVP_MAC_CTX* For(std::string_view key) {
+    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (mac == nullptr || key.empty()) return nullptr;
+    if (ctx_ != nullptr && key == key_) {
+      return EVP_MAC_init(ctx_, nullptr, 0, nullptr) == 1 ? ctx_ : nullptr;
+    }
+    EVP_MAC_CTX_free(ctx_);
+    key_.clear();
+    ctx_ = EVP_MAC_CTX_new(mac);
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (ctx_ == nullptr || EVP_MAC_init(ctx_, reinterpret_cast<const unsigned char*>(key.data()),
+                                        key.size(), params) != 1) {
+      return nullptr;
+    }
+    key_ = std::string(key);
+    return ctx_;
+  }
+
+ private:
+  EVP_MAC_CTX* ctx_ = nullptr;
+  std::string key_;
+};
+
 }  // namespace
 
 std::string Sha256(std::string_view data) {
@@ -31,10 +69,20 @@ std::string Sha256(std::string_view data) {
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
-  return std::string(reinterpret_cast<const char*>(out), len);
+  // A keyed HMAC context per thread, for the last key used (callers use one secret): the one-shot
+  // HMAC() looks SHA-256 up and keys a new context on every call, which cost more than the MAC.
+  thread_local HmacContext cached;
+  EVP_MAC_CTX* ctx = cached.For(key);
+  size_t len = 0;
+  if (ctx != nullptr &&
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
+      EVP_MAC_final(ctx, out, &len, sizeof(out)) == 1) {
+    return std::string(reinterpret_cast<const char*>(out), len);
+  }
+  unsigned int one_shot_len = 0;  // no HMAC provider (or an empty key): the one-shot form
+  HMAC(Sha256Md(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &one_shot_len);
+  return std::string(reinterpret_cast<const char*>(out), one_shot_len);
 }
 
 std::string HexEncode(std::string_view bytes) {

@@ -26,6 +26,20 @@ TEST(EventIdTest, HmacIsKeyed) {
   EXPECT_EQ(Sha256("").size(), 32U);
 }
 
+TEST(EventIdTest, HmacMatchesRfc4231AcrossKeysAndRepeats) {
+  // RFC 4231 test case 2; then another key, then the first again: the per-thread keyed context
+  // follows the key, and a repeat gives the same MAC.
+  const std::string kCase2 = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")), kCase2);
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")), kCase2);
+  EXPECT_EQ(HexEncode(HmacSha256("secret", "jane@example.com")),
+            "fb817989d942e7ffb3d4b8b204f7abca29f4c25c3fa46574da84c50f30d07513");
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")), kCase2);
+  // An empty key takes the one-shot path: hmac.new(b"", b"", sha256).
+  EXPECT_EQ(HexEncode(HmacSha256("", "")),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
 TEST(LeadEventsTest, RecordIsKeyedByLeadIdWithTheDocumentedHeaders) {
   v1::LeadEvent event;
   event.mutable_envelope()->set_lead_id("lead-1");

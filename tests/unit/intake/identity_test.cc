@@ -1,5 +1,7 @@
 // Identity: capture on first sight, field-by-field merge with precedence, engagement history.
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "services/common/events/ids.h"
@@ -175,6 +177,79 @@ TEST(IdentityTest, ANewSourceRecordIsMergedIn) {
   ASSERT_EQ(out.events.size(), 1U);
   EXPECT_EQ(out.events[0].updated().merged_ref().source_system(), "hubspot");
   EXPECT_EQ(out.lead.merged_from_size(), 2);
+}
+
+constexpr int64_t kTtl = 3'600'000;
+
+TEST(SeenSubmissionsTest, ARememberedKeyIsSeenUntilItsTtlEnds) {
+  v1::Lead lead;
+  RememberSubmission(&lead, "webform", "k1", kNow, kTtl);
+  EXPECT_TRUE(HasSeenSubmission(lead, "webform", "k1", kNow, kTtl));
+  EXPECT_TRUE(HasSeenSubmission(lead, "webform", "k1", kNow + kTtl - 1, kTtl));
+  EXPECT_FALSE(HasSeenSubmission(lead, "webform", "k1", kNow + kTtl, kTtl));
+  // The key is the pair: the same key from another system is another submission.
+  EXPECT_FALSE(HasSeenSubmission(lead, "marketo", "k1", kNow, kTtl));
+  EXPECT_FALSE(HasSeenSubmission(lead, "webform", "k2", kNow, kTtl));
+}
+
+TEST(SeenSubmissionsTest, RememberingForgetsTheExpiredKeysAndKeepsTheOrder) {
+  v1::Lead lead;
+  RememberSubmission(&lead, "a", "old", kNow, kTtl);
+  RememberSubmission(&lead, "a", "mid", kNow + kTtl / 2, kTtl);
+  RememberSubmission(&lead, "a", "new", kNow + kTtl, kTtl);  // "old" expires exactly now
+  ASSERT_EQ(lead.seen_submissions_size(), 2);
+  EXPECT_EQ(lead.seen_submissions(0).idempotency_key(), "mid");
+  EXPECT_EQ(lead.seen_submissions(1).idempotency_key(), "new");
+  EXPECT_EQ(lead.seen_submissions(1).seen_at_ms(), kNow + kTtl);
+}
+
+TEST(SeenSubmissionsTest, BeyondTheCapTheOldestKeysAreForgotten) {
+  v1::Lead lead;
+  for (int i = 0; i < kMaxSeenSubmissions + 10; ++i) {
+    RememberSubmission(&lead, "a", std::to_string(i), kNow + i, kTtl);
+  }
+  ASSERT_EQ(lead.seen_submissions_size(), kMaxSeenSubmissions);
+  EXPECT_EQ(lead.seen_submissions(0).idempotency_key(), "10");
+  EXPECT_FALSE(HasSeenSubmission(lead, "a", "9", kNow + 300, kTtl));
+  EXPECT_TRUE(HasSeenSubmission(lead, "a", "10", kNow + 300, kTtl));
+  EXPECT_TRUE(
+      HasSeenSubmission(lead, "a", std::to_string(kMaxSeenSubmissions + 9), kNow + 300, kTtl));
+}
+
+TEST(SeenSubmissionsTest, ApplyingKeepsTheKeysOfTheStoredLead) {
+  v1::Lead stored =
+      ApplyAdmitted(std::nullopt, Admitted("k1", "webform", kNow - 1000), MergePolicy{}, kNow).lead;
+  RememberSubmission(&stored, "webform", "k1", kNow, kTtl);
+  const IdentityOutcome out =
+      ApplyAdmitted(stored, Admitted("k2", "webform", kNow - 500), MergePolicy{}, kNow);
+  EXPECT_TRUE(HasSeenSubmission(out.lead, "webform", "k1", kNow, kTtl));
+}
+
+TEST(SeenSubmissionsTest, ARecordWithoutKeysIsAnsweredFromTheOlderStore) {
+  // Written before the keys moved into the lead: the store "submissions" answers, by its key.
+  v1::Lead old_record;
+  old_record.set_lead_id("lead-1");
+  std::vector<std::string> asked;
+  auto store = [&](const std::string& key) -> absl::StatusOr<std::optional<std::string>> {
+    asked.push_back(key);
+    if (key == SubmissionKey("lead-1", "webform", "k1")) return std::string("lead-1");
+    return std::nullopt;
+  };
+  EXPECT_EQ(SeenBefore(old_record, "webform", "k1", kNow, kTtl, store).value_or(false), true);
+  EXPECT_EQ(SeenBefore(old_record, "webform", "k2", kNow, kTtl, store).value_or(true), false);
+  EXPECT_EQ(asked.size(), 2U);
+  auto failing = [](const std::string&) -> absl::StatusOr<std::optional<std::string>> {
+    return absl::UnavailableError("store closed");
+  };
+  EXPECT_EQ(SeenBefore(old_record, "webform", "k1", kNow, kTtl, failing).status().code(),
+            absl::StatusCode::kUnavailable);
+
+  // A record with keys answers by itself; the older store is not asked.
+  v1::Lead record = old_record;
+  RememberSubmission(&record, "webform", "k2", kNow, kTtl);
+  EXPECT_EQ(SeenBefore(record, "webform", "k2", kNow, kTtl, store).value_or(false), true);
+  EXPECT_EQ(SeenBefore(record, "webform", "k1", kNow, kTtl, store).value_or(true), false);
+  EXPECT_EQ(asked.size(), 2U);
 }
 
 }  // namespace
