@@ -36,7 +36,7 @@ OwnBroker::OwnBroker(std::string run_dir, std::string security)
   while (controller_port_ == port_) controller_port_ = FreePort();
 }
 
-OwnBroker::~OwnBroker() { (void)Script("stop --purge"); }
+OwnBroker::~OwnBroker() { (void)Script(keep_data_ ? "stop" : "stop --purge"); }
 
 std::string OwnBroker::Start() { return Script("start"); }
 

@@ -1,7 +1,7 @@
 // A Kafka broker of one test's own (the shared one must not restart or change under other tests),
 // started by scripts/kafka.sh in its own run dir on pinned ports, so clients find it again after a
 // restart; optionally secured (KAFKA_SECURITY=sasl_ssl: TLS and SASL on the client listener).
-// Stopped and purged when it goes away.
+// Stopped and purged when it goes away (stopped only, after KeepData()).
 #pragma once
 
 #include <string>
@@ -25,6 +25,8 @@ class OwnBroker {
   // The librdkafka properties a client needs (the run dir's client.properties; none when plain).
   kafka::Properties ClientSecurity() const;
   const std::string& run_dir() const { return run_dir_; }
+  // Stops it without purging: its topics stay on disk for a look after the test.
+  void KeepData() { keep_data_ = true; }
 
  private:
   std::string Script(const std::string& args);
@@ -33,6 +35,7 @@ class OwnBroker {
   std::string security_;
   int port_ = 0;
   int controller_port_ = 0;
+  bool keep_data_ = false;
 };
 
 }  // namespace leadflow::testing

@@ -43,8 +43,12 @@ void ProduceAll(const std::string& topic, const KeyValues& records) {
 }
 
 Verifier::Verifier(const std::string& topic) {
+  // The only member of its group, and a test may wait long between two reads (a soak's end
+  // checks wait minutes for the reports): not polled for max.poll.interval.ms, the consumer would
+  // leave its group and fail the next read. 86400000 is librdkafka's largest.
   auto c = kafka::Consumer::Create(
-      kafka::Merge(KafkaProperties(), {{"group.id", UniqueName("verifier")}}));
+      kafka::Merge(KafkaProperties(),
+                   {{"group.id", UniqueName("verifier")}, {"max.poll.interval.ms", "86400000"}}));
   EXPECT_TRUE(c.ok());
   consumer_ = std::move(*c);
   EXPECT_TRUE(consumer_->Subscribe({topic}).ok());

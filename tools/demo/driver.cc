@@ -520,12 +520,16 @@ absl::Status SalesDesk::Answer(const Work& work) {
   // goes to the next replica: the one that answered UNAVAILABLE may be down, or may not run the
   // lead's partition.
   auto call = [&](const std::string& what, auto&& rpc) -> absl::Status {
-    const auto deadline = Clock::now() + kRetryFor;
+    const auto start = Clock::now();
+    const auto deadline = start + kRetryFor;
     grpc::Status s;
     size_t replica = last_good_.load();  // this call's own position in the list
-    for (int attempt = 0;; ++attempt) {
+    size_t last_asked = 0;
+    int attempt = 0;
+    for (;; ++attempt) {
       const std::vector<std::shared_ptr<v1::HandoffService::Stub>> replicas = Replicas();
-      s = rpc(replicas[replica % replicas.size()].get());
+      last_asked = replica % replicas.size();
+      s = rpc(replicas[last_asked].get());
       if (Retriable(s)) ++replica;
       if (s.ok()) {
         last_good_.store(replica % replicas.size());
@@ -537,7 +541,11 @@ absl::Status SalesDesk::Answer(const Work& work) {
       watch_->cv.wait_for(lock, std::chrono::milliseconds(200 * std::min(attempt + 1, 10)),
                           [this] { return stopping_.load(); });
     }
-    return absl::InternalError(StrCat(what, ": ", Describe(s)));
+    // How long it tried and whom it asked last: a refusal that outlives every retry is a finding.
+    return absl::InternalError(
+        StrCat(what, ": ", Describe(s), " (", attempt + 1, " attempts over ",
+               std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count(),
+               " s; the last to replica ", last_asked, " of the list)"));
   };
 
   if (plan.answer == SalesPlan::Answer::kReject) {
