@@ -54,16 +54,25 @@ leadflow::intake::AdmissionOptions Options() {
   return o;
 }
 
-void AdmitAll(benchmark::State& state, const std::vector<v1::LeadSubmission>& in) {
-  const leadflow::intake::AdmissionOptions options = Options();
+// Calls `fn(k)` once per iteration, `k` cycling over [0, n), and counts an item per call.
+template <typename Fn>
+void Cycle(benchmark::State& state, size_t n, Fn fn) {
   size_t i = 0;
   for (auto _ : state) {
-    leadflow::intake::Admission a = leadflow::intake::Admit(
-        in[i++ % in.size()], v1::INGRESS_CHANNEL_RAW_TOPIC, kNowMs, options);
-    if (!a.ok()) state.SkipWithError("a bench submission was refused");
-    benchmark::DoNotOptimize(a);
+    auto result = fn(i++ % n);
+    benchmark::DoNotOptimize(result);
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+void AdmitAll(benchmark::State& state, const std::vector<v1::LeadSubmission>& in) {
+  const leadflow::intake::AdmissionOptions options = Options();
+  Cycle(state, in.size(), [&](size_t k) {
+    leadflow::intake::Admission a =
+        leadflow::intake::Admit(in[k], v1::INGRESS_CHANNEL_RAW_TOPIC, kNowMs, options);
+    if (!a.ok()) state.SkipWithError("a bench submission was refused");
+    return a;
+  });
 }
 
 // The whole of admission, as every way in runs it.
@@ -83,47 +92,28 @@ void BM_NormalizePhone(benchmark::State& state) {
   static const char* kPhones[] = {"030 1234567", "(415) 555-0134", "020 7946 0958",
                                   "01 23 45 67 89"};
   static const char* kRegions[] = {"DE", "US", "GB", "FR"};
-  size_t i = 0;
-  for (auto _ : state) {
-    auto e164 = leadflow::intake::NormalizePhone(kPhones[i % 4], kRegions[i % 4]);
-    ++i;
-    benchmark::DoNotOptimize(e164);
-  }
-  state.SetItemsProcessed(state.iterations());
+  Cycle(state, 4,
+        [](size_t k) { return leadflow::intake::NormalizePhone(kPhones[k], kRegions[k]); });
 }
 BENCHMARK(BM_NormalizePhone);
 
 void BM_NormalizeCountry(benchmark::State& state) {
   static const char* kCountries[] = {"Germany", "US", "United Kingdom", "FR"};
-  size_t i = 0;
-  for (auto _ : state) {
-    auto code = leadflow::intake::NormalizeCountry(kCountries[i++ % 4]);
-    benchmark::DoNotOptimize(code);
-  }
-  state.SetItemsProcessed(state.iterations());
+  Cycle(state, 4, [](size_t k) { return leadflow::intake::NormalizeCountry(kCountries[k]); });
 }
 BENCHMARK(BM_NormalizeCountry);
 
 void BM_LeadIdForEmail(benchmark::State& state) {
-  size_t i = 0;
   const std::string emails[] = {"person1.name@company1.example", "person2.name@company2.example"};
-  for (auto _ : state) {
-    std::string id = leadflow::intake::LeadIdForEmail(emails[i++ % 2], "bench-secret");
-    benchmark::DoNotOptimize(id);
-  }
-  state.SetItemsProcessed(state.iterations());
+  Cycle(state, 2,
+        [&](size_t k) { return leadflow::intake::LeadIdForEmail(emails[k], "bench-secret"); });
 }
 BENCHMARK(BM_LeadIdForEmail);
 
 void BM_ClassifyTitle(benchmark::State& state) {
   static const char* kTitles[] = {"VP Marketing", "Senior Software Engineer",
                                   "Head of Demand Generation", "Marketing Operations Manager"};
-  size_t i = 0;
-  for (auto _ : state) {
-    auto t = leadflow::intake::ClassifyTitle(kTitles[i++ % 4]);
-    benchmark::DoNotOptimize(t);
-  }
-  state.SetItemsProcessed(state.iterations());
+  Cycle(state, 4, [](size_t k) { return leadflow::intake::ClassifyTitle(kTitles[k]); });
 }
 BENCHMARK(BM_ClassifyTitle);
 
