@@ -21,6 +21,8 @@
 #   KAFKA_START_TIMEOUT  seconds to wait for the broker to answer metadata (default 120)
 #   KAFKA_STOP_TIMEOUT   seconds to wait after SIGTERM before SIGKILL (default 60)
 #   KAFKA_PORT, KAFKA_CONTROLLER_PORT  pin the listener ports (default: fresh free ports each start)
+#   KAFKA_KEEP_LOGS      broker lives whose server.log is kept in <run dir>/logs/previous/ when the
+#                        broker is started again (default 10; `stop --purge` deletes them)
 #   KAFKA_SECURITY       plaintext (default) or sasl_ssl: the client listener on TLS (a dev CA from
 #                        scripts/dev-pki.sh in <run dir>/pki) with SASL SCRAM-SHA-512 and PLAIN; user
 #                        `leadflow` with a random password made once per run dir. The librdkafka
@@ -251,6 +253,23 @@ log_tail() {
   printf -- '-----\n' >&2
 }
 
+# keep_previous_logs: moves server.log* and server.out of the broker's last life to
+# logs/previous/<n>-<file> (n counts lives up), keeping the newest KAFKA_KEEP_LOGS lives (default 10).
+keep_previous_logs() {
+  local prev="${RUN_LOG_DIR}/previous" f n=1 last
+  [[ -e "${RUN_LOG_DIR}/server.log" || -e "${RUN_LOG_DIR}/server.out" ]] || return 0
+  mkdir -p "${prev}"
+  last="$(find "${prev}" -maxdepth 1 -name '*-server.*' -printf '%f\n' | sed 's/-.*//' | sort -n | tail -n 1)"
+  [[ -n "${last}" ]] && n=$((last + 1))
+  for f in "${RUN_LOG_DIR}"/server.log* "${RUN_LOG_DIR}/server.out"; do
+    [[ -e "${f}" ]] && mv -f "${f}" "${prev}/${n}-$(basename "${f}")"
+  done
+  local keep="${KAFKA_KEEP_LOGS:-10}" old
+  for old in $(find "${prev}" -maxdepth 1 -name '*-server.*' -printf '%f\n' | sed 's/-.*//' | sort -n | uniq | head -n "-${keep}"); do
+    rm -f "${prev}/${old}"-server.*
+  done
+}
+
 # kill_group PID: SIGTERM the broker's process group (it is a session leader, see launch), wait up to
 # KAFKA_STOP_TIMEOUT for a clean shutdown, then SIGKILL.
 kill_group() {
@@ -463,8 +482,9 @@ start_once() {
   write_security
   write_config "${bport}" "${cport}"
   format_storage
-  # Fresh logs per attempt, so the tail on failure is about this attempt.
-  rm -f "${RUN_LOG_DIR}"/server.log* "${RUN_LOG_DIR}/server.out"
+  # Fresh logs per attempt, so the tail on failure is about this attempt; the previous life's logs
+  # are kept (a restarted broker's coordinator history is what a stall after a restart needs).
+  keep_previous_logs
   launch
   printf '%s\n' "${bootstrap}" >"${RUN_BOOTSTRAP_FILE}"
   local pid

@@ -104,26 +104,22 @@ absl::StatusOr<std::shared_ptr<const HandoffConfig>> HandoffCore::Config() {
   return config_->current();
 }
 
-absl::StatusOr<std::optional<v1::HandoffState>> HandoffCore::LoadState(const std::string& lead_id,
-                                                                       bool* all_local) const {
+absl::StatusOr<std::optional<v1::HandoffState>> HandoffCore::LoadState(
+    const std::string& lead_id, std::string_view hint) const {
   if (lead_id.empty()) return absl::InvalidArgumentError("lead_id: is required");
   if (app_ == nullptr) return absl::UnavailableError("handoff state is not available");
   absl::StatusOr<stream::StreamApp::LocalRead> read = app_->ReadCommitted(kHandoffsStore, lead_id);
   if (!read.ok()) return read.status();
-  if (all_local != nullptr) *all_local = read->all_local;
+  if (!read->value.has_value() && !read->owned) {
+    return stream::NotOwnedError(StrCat("lead ", lead_id), *read, hint);
+  }
   return ParseHandoffState(read->value, lead_id);
 }
 
 absl::StatusOr<v1::Handoff> HandoffCore::GetHandoff(const std::string& lead_id) const {
-  bool all_local = false;
-  absl::StatusOr<std::optional<v1::HandoffState>> state = LoadState(lead_id, &all_local);
+  absl::StatusOr<std::optional<v1::HandoffState>> state = LoadState(lead_id);
   if (!state.ok()) return state.status();
-  if (!state->has_value()) {
-    return absl::NotFoundError(all_local
-                                   ? StrCat("no handoff for lead ", lead_id)
-                                   : StrCat("no handoff for lead ", lead_id,
-                                            " on this instance (it runs only some partitions)"));
-  }
+  if (!state->has_value()) return absl::NotFoundError(StrCat("no handoff for lead ", lead_id));
   return (*state)->handoff();
 }
 
@@ -138,18 +134,13 @@ absl::StatusOr<HandoffCore::Answered> HandoffCore::Answer(v1::SalesFeedback feed
   if (std::string why = ValidateFeedback(feedback, (*config)->stages); !why.empty()) {
     return absl::InvalidArgumentError(why);
   }
-  bool all_local = false;
-  absl::StatusOr<std::optional<v1::HandoffState>> state = LoadState(feedback.lead_id(), &all_local);
+  absl::StatusOr<std::optional<v1::HandoffState>> state =
+      LoadState(feedback.lead_id(),
+                "retry, answer through the sales-feedback topic, or ask the instance that runs it");
   if (!state.ok()) return state.status();
   if (!state->has_value()) {
-    if (all_local) {
-      return absl::NotFoundError(
-          StrCat("lead_id: no handoff for lead ", feedback.lead_id(), " (never handed to sales)"));
-    }
-    return absl::UnavailableError(
-        StrCat("lead ", feedback.lead_id(),
-               " is not on this instance; answer through the sales-feedback topic or the "
-               "instance that runs its partition"));
+    return absl::NotFoundError(
+        StrCat("lead_id: no handoff for lead ", feedback.lead_id(), " (never handed to sales)"));
   }
   // The same checks the processor makes, on the committed state: most refusals are answered here
   // without a write. The processor checks again (the state may move in between) and has the last
@@ -222,8 +213,7 @@ absl::Status HandoffCore::Watch(const v1::WatchHandoffsRequest& request,
         if (!queues.empty()) {
           std::string queue = e.has_handed_off() ? e.handed_off().queue() : "";
           if (queue.empty()) {
-            absl::StatusOr<std::optional<v1::HandoffState>> s =
-                LoadState(e.envelope().lead_id(), nullptr);
+            absl::StatusOr<std::optional<v1::HandoffState>> s = LoadState(e.envelope().lead_id());
             if (s.ok() && s->has_value()) queue = (*s)->handoff().queue();
           }
           if (queues.count(queue) == 0) return true;

@@ -59,8 +59,11 @@ class HandoffCore {
                      const std::function<bool()>& cancelled);
 
  private:
-  absl::StatusOr<std::optional<v1::HandoffState>> LoadState(const std::string& lead_id,
-                                                            bool* all_local) const;
+  // The lead's committed state; nullopt when there is none. When this instance does not run the
+  // lead's partition, an absent state is NotOwnedError(…, `hint`): it may exist elsewhere.
+  absl::StatusOr<std::optional<v1::HandoffState>> LoadState(
+      const std::string& lead_id,
+      std::string_view hint = "retry, or ask the instance that runs it") const;
   absl::StatusOr<std::shared_ptr<const HandoffConfig>> Config();
 
   HandoffCoreOptions options_;

@@ -160,14 +160,14 @@ absl::StatusOr<bool> IntakeCore::SeenByIdentity(const v1::LeadEvent& admitted,
   v1::Lead lead;
   if (!lead.ParseFromString(*read->value)) return absl::DataLossError("stored lead does not parse");
   const v1::LeadAdmitted& a = admitted.admitted();
-  return SeenBefore(lead, a.source_system(), a.idempotency_key(), now_ms,
-                    options_.idempotency_ttl_ms,
-                    [&](const std::string& key) -> absl::StatusOr<std::optional<std::string>> {
-                      absl::StatusOr<stream::StreamApp::LocalRead> old =
-                          identity_->ReadCommitted(kSubmissionsStore, key);
-                      if (!old.ok()) return old.status();
-                      return std::move(old->value);
-                    });
+  return SeenBefore(
+      lead, a.source_system(), a.idempotency_key(), now_ms, options_.idempotency_ttl_ms,
+      [&](const std::string& key) -> absl::StatusOr<std::optional<std::string>> {
+        absl::StatusOr<stream::StreamApp::LocalRead> old =
+            identity_->ReadCommitted(kSubmissionsStore, key, admitted.envelope().lead_id());
+        if (!old.ok()) return old.status();
+        return std::move(old->value);
+      });
 }
 
 absl::StatusOr<v1::Lead> IntakeCore::GetLead(const v1::GetLeadRequest& request) const {
@@ -183,10 +183,8 @@ absl::StatusOr<v1::Lead> IntakeCore::GetLead(const v1::GetLeadRequest& request) 
       identity_->ReadCommitted(kLeadsStore, lead_id);
   if (!read.ok()) return read.status();
   if (!read->value.has_value()) {
-    return absl::NotFoundError(
-        read->all_local
-            ? StrCat("no lead ", lead_id)
-            : StrCat("no lead ", lead_id, " on this instance (it runs only some partitions)"));
+    if (!read->owned) return stream::NotOwnedError(StrCat("lead ", lead_id), *read);
+    return absl::NotFoundError(StrCat("no lead ", lead_id));
   }
   v1::Lead lead;
   if (!lead.ParseFromString(*read->value)) return absl::DataLossError("stored lead does not parse");
@@ -251,7 +249,7 @@ absl::StatusOr<v1::EraseLeadResponse> IntakeCore::EraseLead(
   // A retry of a request identity already applied writes nothing new.
   if (identity_ != nullptr) {
     absl::StatusOr<stream::StreamApp::LocalRead> done =
-        identity_->ReadCommitted(kSubmissionsStore, ErasureKey(lead_id, request_id));
+        identity_->ReadCommitted(kSubmissionsStore, ErasureKey(lead_id, request_id), lead_id);
     if (done.ok() && done->value.has_value()) {
       count("duplicate");
       return response;

@@ -61,10 +61,8 @@ absl::StatusOr<v1::QualificationState> QualificationCore::LoadState(
   absl::StatusOr<stream::StreamApp::LocalRead> read = app_->ReadCommitted(kLeadsStore, lead_id);
   if (!read.ok()) return read.status();
   if (!read->value.has_value()) {
-    return absl::NotFoundError(
-        read->all_local
-            ? StrCat("no lead ", lead_id, " in qualification")
-            : StrCat("no lead ", lead_id, " on this instance (it runs only some partitions)"));
+    if (!read->owned) return stream::NotOwnedError(StrCat("lead ", lead_id), *read);
+    return absl::NotFoundError(StrCat("no lead ", lead_id, " in qualification"));
   }
   v1::QualificationState state;
   if (!state.ParseFromString(*read->value)) {

@@ -61,11 +61,8 @@ absl::StatusOr<v1::NurtureStatus> RecycleCore::GetNurtureStatus(const std::strin
   absl::StatusOr<std::optional<v1::RecycleState>> state = ParseRecycleState(read->value, lead_id);
   if (!state.ok()) return state.status();
   if (!state->has_value()) {
-    return absl::NotFoundError(read->all_local
-                                   ? StrCat("recycle has never seen lead ", lead_id)
-                                   : StrCat("lead ", lead_id,
-                                            " is not on this instance (it runs only some "
-                                            "partitions)"));
+    if (!read->owned) return stream::NotOwnedError(StrCat("lead ", lead_id), *read);
+    return absl::NotFoundError(StrCat("recycle has never seen lead ", lead_id));
   }
   absl::StatusOr<std::shared_ptr<const RecycleConfig>> config = Config();
   if (!config.ok()) return config.status();

@@ -54,6 +54,7 @@
 #include "leadflow/v1/feedback.pb.h"
 #include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
+#include "services/common/kafka/partitioner.h"
 #include "services/handoff/routing.h"
 #include "tests/support/kafka_env.h"
 #include "tests/support/own_broker.h"
@@ -95,43 +96,6 @@ int64_t Millis(Steady::duration d) {
 void Log(const std::string& line) {
   std::printf("[chaos] %s\n", line.c_str());
   std::fflush(stdout);
-}
-
-// Kafka's default partitioner for keyed records (murmur2 of the key, sign bit cleared, modulo the
-// partition count): where the Java client and librdkafka's murmur2_random put a lead id, so the
-// test can pick a canary for each partition. Checked against the broker at the end.
-int32_t KafkaPartition(std::string_view key, int partitions) {
-  constexpr uint32_t m = 0x5bd1e995;
-  constexpr int r = 24;
-  const size_t length = key.size();
-  uint32_t h = 0x9747b28c ^ static_cast<uint32_t>(length);
-  const auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(key[i])); };
-  const size_t blocks = length / 4;
-  for (size_t i = 0; i < blocks; ++i) {
-    uint32_t k =
-        byte(4 * i) | (byte(4 * i + 1) << 8) | (byte(4 * i + 2) << 16) | (byte(4 * i + 3) << 24);
-    k *= m;
-    k ^= k >> r;
-    k *= m;
-    h *= m;
-    h ^= k;
-  }
-  const size_t tail = blocks * 4;
-  switch (length % 4) {
-    case 3:
-      h ^= byte(tail + 2) << 16;
-      [[fallthrough]];
-    case 2:
-      h ^= byte(tail + 1) << 8;
-      [[fallthrough]];
-    case 1:
-      h ^= byte(tail);
-      h *= m;
-  }
-  h ^= h >> 13;
-  h *= m;
-  h ^= h >> 15;
-  return static_cast<int32_t>((h & 0x7fffffff) % static_cast<uint32_t>(partitions));
 }
 
 enum class Fault { kKill9, kSigterm, kPause, kJoin, kLeave, kZombie, kBroker };
@@ -470,7 +434,8 @@ TEST(PipelineChaosTest, FaultsDuringLoadLoseNothingAndDoubleNothing) {
   std::vector<std::vector<const demo::DemoLead*>> canaries;
   for (const demo::DemoLead& lead : set.leads) {
     if (lead.gate == v1::STAGE_MQL) {
-      candidates[KafkaPartition(testing::DemoLeadId(lead), Pipeline::kPartitions)].push_back(&lead);
+      candidates[kafka::DefaultPartition(testing::DemoLeadId(lead), Pipeline::kPartitions)]
+          .push_back(&lead);
     } else {
       load.push_back(&lead);
     }
@@ -814,7 +779,7 @@ TEST(PipelineChaosTest, FaultsDuringLoadLoseNothingAndDoubleNothing) {
       const std::string id = testing::DemoLeadId(*lead);
       const auto it = partition_of.find(id);
       ASSERT_NE(it, partition_of.end()) << "canary " << id << " has no handoff";
-      EXPECT_EQ(it->second, KafkaPartition(id, Pipeline::kPartitions)) << id;
+      EXPECT_EQ(it->second, kafka::DefaultPartition(id, Pipeline::kPartitions)) << id;
     }
   }
 

@@ -104,6 +104,31 @@ class RelayProcessor : public stream::Processor {
   std::string output_;
 };
 
+// The runtime's stateful no-op: per input, one read and one write of a state entry of
+// `state_bytes` under the record's key, and one output of `output_bytes`, with no domain logic.
+// It moves the same bytes through the same state and broker as a real stateful processor whose
+// average state and output sizes it is given, so "processor vs this" is the cost of the domain
+// logic alone.
+class StatefulRelayProcessor : public stream::Processor {
+ public:
+  StatefulRelayProcessor(std::string store, std::string output, size_t state_bytes,
+                         size_t output_bytes)
+      : store_(std::move(store)),
+        output_(std::move(output)),
+        state_(state_bytes, 's'),
+        value_(output_bytes, 'o') {}
+  absl::Status Process(const stream::InputRecord& r, stream::Context& ctx) override {
+    absl::StatusOr<std::optional<std::string>> current = ctx.Get(store_, r.key);
+    if (!current.ok()) return current.status();
+    ctx.Put(store_, r.key, state_);
+    ctx.Emit({output_, std::nullopt, std::string(r.key), value_, {}});
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string store_, output_, state_, value_;
+};
+
 // Marks the first record handled (MarkFirst), then delegates.
 class Timed : public stream::Processor {
  public:

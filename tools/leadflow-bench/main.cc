@@ -286,7 +286,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   leadflow::bench::QualificationBenchOptions qo;
   auto* qualification = app.add_subcommand(
-      "qualification", "the qualification processor vs the exactly-once no-op relay, same events");
+      "qualification", "the qualification processor vs the exactly-once no-op relays, same events");
   qualification->add_option("--bootstrap", qo.bootstrap, "Kafka bootstrap servers")->required();
   qualification->add_option("--leads", qo.leads, "leads")->capture_default_str();
   qualification->add_option("--engagements", qo.engagements, "engagements per lead")
@@ -297,6 +297,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   qualification->add_option("--config-dir", qo.config_dir, "directory of icp.yaml, stages.yaml")
       ->capture_default_str();
+  qualification->add_option("--broker-pid", qo.broker_pid,
+                            "the broker's pid, to report its CPU per input");
   leadflow::bench::HandoffBenchOptions ho;
   auto* handoff = app.add_subcommand(
       "handoff", "handoffs/s of the handoff processor and p50/p99 MQL→handoff latency");

@@ -8,6 +8,8 @@
 #include <map>
 #include <thread>
 
+#include <unistd.h>
+
 #include "services/common/base/strings.h"
 #include "services/common/events/lead_events.h"
 #include "services/common/kafka/admin.h"
@@ -86,10 +88,23 @@ struct Run {
   std::string mode;
   double inputs_per_second = 0;
   size_t outputs = 0;
+  // CPU µs per input from the app's start to the last output read: its processing thread, the
+  // whole bench process (the app with its Kafka clients, and the reader), the broker.
+  double thread_us = 0;
+  double process_us = 0;
+  double broker_us = 0;
+};
+
+// What the stateful relay is given so it moves qualification's bytes: the average serialized
+// state and output bytes per input, from the decisions run in memory.
+struct Shape {
+  size_t state_bytes = 0;
+  size_t output_bytes = 0;
 };
 
 bool RunOnce(const QualificationBenchOptions& o, const std::string& mode,
-             const std::vector<v1::LeadEvent>& inputs, size_t expected_outputs, Run* result) {
+             const std::vector<v1::LeadEvent>& inputs, size_t expected_outputs, const Shape& shape,
+             Run* result) {
   const std::string tag = StrCat(mode, "-", WallMillis());
   const std::string in = StrCat("bench-q-in-", tag);
   const std::string out = StrCat("bench-q-out-", tag);
@@ -144,12 +159,18 @@ bool RunOnce(const QualificationBenchOptions& o, const std::string& mode,
     so.global_tables = {config};
     processor = std::make_unique<qualification::QualificationProcessor>(topics, std::move(*source),
                                                                         &registry);
+  } else if (mode == "stateful-relay") {
+    so.stores = {qualification::kLeadsStore};
+    processor = std::make_unique<StatefulRelayProcessor>(qualification::kLeadsStore, out,
+                                                         shape.state_bytes, shape.output_bytes);
   } else {
     processor = std::make_unique<RelayProcessor>(out);
   }
   auto app = stream::StreamApp::Create(so, std::make_unique<Timed>(std::move(processor), &first_ns),
                                        &registry);
   if (Fail(app.status(), "stream app")) return false;
+  const double process_cpu0 = ProcessCpuSeconds(getpid());
+  const double broker_cpu0 = o.broker_pid > 0 ? ProcessCpuSeconds(o.broker_pid) : 0;
   std::thread runner([&] {
     if (absl::Status s = (*app)->Run(stop); !s.ok()) Fail(s, "stream app run");
   });
@@ -164,9 +185,16 @@ bool RunOnce(const QualificationBenchOptions& o, const std::string& mode,
     ++got;
     last = Clock::now();
   }
+  const double n = static_cast<double>(inputs.size());
+  result->thread_us = ThreadCpuSeconds(runner) * 1e6 / n;
+  result->process_us = (ProcessCpuSeconds(getpid()) - process_cpu0) * 1e6 / n;
+  result->broker_us =
+      o.broker_pid > 0 ? (ProcessCpuSeconds(o.broker_pid) - broker_cpu0) * 1e6 / n : 0;
   stop.store(true);
   runner.join();
-  app->reset();  // closes its clients before their topics go
+  app->reset();     // closes its clients before their topics go
+  reader->reset();  // and the reader: once, destroyed after its topics were deleted, it hung in
+                    // librdkafka's rd_kafka_destroy
   std::error_code ec;
   std::filesystem::remove_all(so.state_dir, ec);
   if (absl::Status s =
@@ -203,6 +231,7 @@ int RunQualificationBench(const QualificationBenchOptions& o) {
                                                     o.config_dir + "/stages.yaml", "");
   if (Fail(source.status(), "config")) return 1;
   size_t expected = 0;
+  size_t state_bytes = 0, output_bytes = 0;
   std::map<std::string, v1::QualificationState> states;
   const auto simulate_start = Clock::now();
   for (const v1::LeadEvent& e : inputs) {
@@ -213,41 +242,57 @@ int RunQualificationBench(const QualificationBenchOptions& o) {
         qualification::Apply(std::move(current), e, *(*source)->current(), 0);
     if (Fail(d.status(), "simulated decision")) return 1;
     expected += d->events.size();
+    for (const v1::LeadEvent& out : d->events) output_bytes += out.ByteSizeLong();
+    state_bytes += d->state.ByteSizeLong();
     states[e.envelope().lead_id()] = std::move(d->state);
   }
   const double simulate_us =
       std::chrono::duration<double, std::micro>(Clock::now() - simulate_start).count();
-  std::fprintf(stderr, "decisions in memory: %.1f us per lead event (%zu outputs)\n",
-               simulate_us / static_cast<double>(inputs.size()), expected);
+  const Shape shape{state_bytes / inputs.size(), output_bytes / inputs.size()};
+  std::fprintf(stderr,
+               "decisions in memory: %.1f us per lead event (%zu outputs; per input %zu state "
+               "bytes, %zu output bytes)\n",
+               simulate_us / static_cast<double>(inputs.size()), expected, shape.state_bytes,
+               shape.output_bytes);
 
   std::vector<std::vector<Run>> rounds;
   for (int r = 0; r < o.rounds; ++r) {
     rounds.emplace_back();
-    for (const std::string mode : {"eos-relay", "qualification"}) {
+    for (const std::string mode : {"eos-relay", "stateful-relay", "qualification"}) {
       Run run;
-      if (!RunOnce(o, mode, inputs, mode == "qualification" ? expected : inputs.size(), &run)) {
+      if (!RunOnce(o, mode, inputs, mode == "qualification" ? expected : inputs.size(), shape,
+                   &run)) {
         return 1;
       }
       rounds.back().push_back(run);
     }
   }
-  std::printf("| round | mode | inputs/s | outputs | vs eos-relay |\n|---|---|---|---|---|\n");
-  std::vector<double> relay_rates, q_rates, ratios;
+  std::printf(
+      "| round | mode | inputs/s | outputs | vs eos-relay | vs stateful-relay | CPU µs per input: "
+      "thread / process / broker |\n|---|---|---|---|---|---|---|\n");
+  std::vector<double> relay_rates, stateful_rates, q_rates, ratios, stateful_ratios;
+  const auto pct = [](double a, double b) { return b > 0 ? 100.0 * a / b : 0; };
   for (size_t i = 0; i < rounds.size(); ++i) {
     const double base = rounds[i][0].inputs_per_second;
+    const double stateful = rounds[i][1].inputs_per_second;
     for (const Run& run : rounds[i]) {
-      std::printf("| %zu | %s | %.0f | %zu | %.0f%% |\n", i + 1, run.mode.c_str(),
-                  run.inputs_per_second, run.outputs,
-                  base > 0 ? 100.0 * run.inputs_per_second / base : 0);
+      std::printf("| %zu | %s | %.0f | %zu | %.0f%% | %.0f%% | %.1f / %.1f / %.1f |\n", i + 1,
+                  run.mode.c_str(), run.inputs_per_second, run.outputs,
+                  pct(run.inputs_per_second, base), pct(run.inputs_per_second, stateful),
+                  run.thread_us, run.process_us, run.broker_us);
     }
     relay_rates.push_back(base);
-    q_rates.push_back(rounds[i][1].inputs_per_second);
-    ratios.push_back(base > 0 ? 100.0 * rounds[i][1].inputs_per_second / base : 0);
+    stateful_rates.push_back(stateful);
+    q_rates.push_back(rounds[i][2].inputs_per_second);
+    ratios.push_back(pct(rounds[i][2].inputs_per_second, base));
+    stateful_ratios.push_back(pct(rounds[i][2].inputs_per_second, stateful));
   }
   std::printf(
-      "\nmedian of %zu rounds: eos-relay %.0f inputs/s, qualification %.0f inputs/s, "
-      "ratio %.0f%%\n",
-      rounds.size(), Median(relay_rates), Median(q_rates), Median(ratios));
+      "\nmedian of %zu rounds: eos-relay %.0f inputs/s, stateful-relay %.0f inputs/s, "
+      "qualification %.0f inputs/s; qualification vs eos-relay %.0f%%, vs stateful-relay "
+      "%.0f%%\n",
+      rounds.size(), Median(relay_rates), Median(stateful_rates), Median(q_rates), Median(ratios),
+      Median(stateful_ratios));
   std::printf(
       "(%d leads x (1 capture + %d engagements) = %zu lead events, %d partitions, "
       "exactly-once, default ICP)\n",

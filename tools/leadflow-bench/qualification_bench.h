@@ -15,6 +15,7 @@ struct QualificationBenchOptions {
   int partitions = 4;
   int rounds = 3;
   std::string config_dir = "config";  // icp.yaml and stages.yaml
+  int broker_pid = 0;                 // when set, the broker's CPU per input is reported too
 };
 
 int RunQualificationBench(const QualificationBenchOptions& options);

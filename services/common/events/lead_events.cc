@@ -23,7 +23,8 @@ int64_t MillisFromTimestamp(const google::protobuf::Timestamp& t) {
 }
 
 std::string EventKind(const v1::LeadEvent& event) {
-  const google::protobuf::OneofDescriptor* oneof =
+  // Looked up once: every output record of every service asks.
+  static const google::protobuf::OneofDescriptor* const oneof =
       v1::LeadEvent::descriptor()->FindOneofByName("event");
   const google::protobuf::FieldDescriptor* field =
       v1::LeadEvent::GetReflection()->GetOneofFieldDescriptor(event, oneof);
@@ -83,9 +84,11 @@ kafka::OutgoingRecord LeadEventRecord(std::string_view topic, const v1::LeadEven
   record.topic = std::string(topic);
   record.key = event.envelope().lead_id();
   record.value = event.SerializeAsString();
+  static const std::string* const content_type =
+      new std::string(ProtobufContentType(v1::LeadEvent::descriptor()->full_name()));
+  record.headers.reserve(3);
   record.headers.push_back({"leadflow-event-type", EventKind(event)});
-  record.headers.push_back(
-      {"content-type", ProtobufContentType(v1::LeadEvent::descriptor()->full_name())});
+  record.headers.push_back({"content-type", *content_type});
   if (!event.envelope().trace_parent().empty()) {
     record.headers.push_back({"traceparent", event.envelope().trace_parent()});
   }

@@ -99,11 +99,15 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const Properties& pro
           {"enable.auto.commit", "false"},
           {"enable.auto.offset.store", "false"},
           {"auto.offset.reset", "earliest"},
-          // Bounded prefetch: librdkafka's defaults (100,000 messages or 64 MiB queued per
-          // partition) let a consumer behind a backlog hold hundreds of MiB; 10,000 messages or
-          // 8 MiB keep every step busy at the rates this runtime processes.
-          {"queued.min.messages", "10000"},
-          {"queued.max.messages.kbytes", "8192"},
+          // Bounded prefetch, but not a throttle. librdkafka 2.0 stops fetching a partition once
+          // the consumer queue holds queued.min.messages or queued.max.messages.kbytes, and looks
+          // again only about twice a second; so the bound divided by ~0.5 s caps the rate at
+          // which a backlog is read. 10,000 messages / 8 MiB capped a relay at ~18,000 records/s
+          // with the CPU idle (30,000: ~60,000/s; 100,000 / 32 MiB: 94-130,000/s, CPU-bound), see
+          // docs/benchmarks.md. The byte bound is what limits memory: 32 MiB per consumer,
+          // half librdkafka's default (the number of messages is librdkafka's default).
+          {"queued.min.messages", "100000"},
+          {"queued.max.messages.kbytes", "32768"},
       },
       properties);
   for (const char* required : {"bootstrap.servers", "group.id"}) {

@@ -40,9 +40,9 @@ class Consumer {
  public:
   // Requires group.id and bootstrap.servers. Defaults (overridable): partition.assignment.strategy
   // =range, isolation.level=read_committed, enable.auto.commit=false,
-  // enable.auto.offset.store=false, auto.offset.reset=earliest, queued.min.messages=10000,
-  // queued.max.messages.kbytes=8192 (bounded prefetch). `listener` may be null and must
-  // outlive the consumer.
+  // enable.auto.offset.store=false, auto.offset.reset=earliest, queued.min.messages=100000,
+  // queued.max.messages.kbytes=32768 (bounded prefetch, see consumer.cc). `listener` may be null
+  // and must outlive the consumer.
   static absl::StatusOr<std::unique_ptr<Consumer>> Create(const Properties& properties,
                                                           RebalanceListener* listener = nullptr);
   ~Consumer();  // Close()s if needed

@@ -12,6 +12,7 @@
 #include "services/common/base/status_macros.h"
 #include "services/common/base/strings.h"
 #include "services/common/kafka/admin.h"
+#include "services/common/kafka/partitioner.h"
 #include "services/common/log/log.h"
 
 namespace leadflow::stream {
@@ -307,18 +308,32 @@ const GlobalTable* StreamApp::global_table(std::string_view topic) const {
   return it == global_tables_.end() ? nullptr : it->second.get();
 }
 
-absl::StatusOr<StreamApp::LocalRead> StreamApp::ReadCommitted(std::string_view store,
-                                                              std::string_view key) const {
+absl::StatusOr<StreamApp::LocalRead> StreamApp::ReadCommitted(
+    std::string_view store, std::string_view key,
+    std::optional<std::string_view> partition_key) const {
   std::shared_lock<std::shared_mutex> visible(visibility_mu_);
   std::shared_lock<std::shared_mutex> lock(tasks_mu_);
   LocalRead out;
-  out.all_local =
-      input_partitions_.load() > 0 && static_cast<int>(tasks_.size()) == input_partitions_.load();
-  for (const auto& [partition, task] : tasks_) {
-    LF_ASSIGN_OR_RETURN(out.value, task->state->GetCommitted(store, key));
-    if (out.value.has_value()) break;
-  }
+  const int partitions = input_partitions_.load();
+  if (partitions > 0)
+    out.partition = kafka::DefaultPartition(partition_key.value_or(key), partitions);
+  const auto task = tasks_.find(out.partition);
+  if (task == tasks_.end()) return out;
+  out.owned = true;
+  LF_ASSIGN_OR_RETURN(out.value, task->second->state->GetCommitted(store, key));
   return out;
+}
+
+absl::Status NotOwnedError(std::string_view what, const StreamApp::LocalRead& read,
+                           std::string_view hint) {
+  if (read.partition < 0) {
+    return absl::UnavailableError(
+        StrCat(what, ": this instance has not joined its consumer group yet; ", hint));
+  }
+  return absl::UnavailableError(StrCat(what, " is on partition ", read.partition,
+                                       ", which this instance does not run now (another instance "
+                                       "does, or the group is rebalancing); ",
+                                       hint));
 }
 
 absl::StatusOr<std::optional<std::string>> StreamApp::AwaitCommitted(
@@ -381,7 +396,13 @@ absl::Status StreamApp::Start() {
     global_tables_.emplace(topic, std::move(table));
   }
 
-  kafka::Properties consumer_props = options_.kafka;
+  // max.poll.interval.ms is also the rebalance timeout librdkafka sends with JoinGroup, and its
+  // JoinGroup request times out 3 s after it. librdkafka's 300 s default let a group sit without
+  // partitions for ~5 minutes after a broker restart (docs/reliability.md); 60 s bounds that. The
+  // loop polls every 100 ms, and a restore runs inside the rebalance callback, i.e. inside poll,
+  // where librdkafka does not enforce the interval.
+  kafka::Properties consumer_props =
+      kafka::Merge({{"max.poll.interval.ms", "60000"}}, options_.kafka);
   consumer_props["group.id"] = options_.application_id;
   LF_ASSIGN_OR_RETURN(consumer_, kafka::Consumer::Create(consumer_props, this));
   LF_RETURN_IF_ERROR(consumer_->Subscribe(options_.input_topics));

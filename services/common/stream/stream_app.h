@@ -86,14 +86,18 @@ class StreamApp : public kafka::RebalanceListener {
   std::vector<int32_t> ActiveTasks() const;
 
   // Committed state of `store` for `key`, from the tasks this instance runs; safe from any thread
-  // (the API layer's point reads). Uncommitted writes are not visible. `all_local` is true when
-  // this instance runs every partition, so an absent value is absent everywhere; otherwise the key
-  // may live on another instance.
+  // (the API layer's point reads). Uncommitted writes are not visible. The key's partition is
+  // that of `partition_key` (the key itself unless given: a lead id for lead-keyed stores) under
+  // Kafka's default partitioner, which is how the inputs are keyed. `owned` is true when this
+  // instance runs that partition (restored, processing), so an absent value is absent everywhere;
+  // otherwise the partition is another instance's, or no one's during a rebalance.
   struct LocalRead {
     std::optional<std::string> value;
-    bool all_local = false;
+    bool owned = false;
+    int32_t partition = -1;  // the key's partition; -1 while the input topics are not known yet
   };
-  absl::StatusOr<LocalRead> ReadCommitted(std::string_view store, std::string_view key) const;
+  absl::StatusOr<LocalRead> ReadCommitted(std::string_view store, std::string_view key,
+                                          std::optional<std::string_view> partition_key = {}) const;
 
   // Polls ReadCommitted(store, key) until `done(value)` holds (the API layer waiting for the
   // processor to apply a request it wrote) and returns that value; DeadlineExceeded after
@@ -217,5 +221,12 @@ class StreamApp : public kafka::RebalanceListener {
   uint64_t processed_ = 0;
   std::chrono::steady_clock::time_point last_timer_check_;
 };
+
+// What an API answers for a read whose key is on a partition this instance does not run (`read`
+// not owned): UNAVAILABLE — the key may well exist; another instance runs the partition, or no one
+// does while the group rebalances — naming the partition. `what` names the thing asked for ("lead
+// X"); `hint` is appended (where else to go).
+absl::Status NotOwnedError(std::string_view what, const StreamApp::LocalRead& read,
+                           std::string_view hint = "retry, or ask the instance that runs it");
 
 }  // namespace leadflow::stream
