@@ -104,8 +104,9 @@ absl::StatusOr<std::shared_ptr<const HandoffConfig>> HandoffCore::Config() {
   return config_->current();
 }
 
-absl::StatusOr<std::optional<v1::HandoffState>> HandoffCore::LoadState(
-    const std::string& lead_id, std::string_view hint) const {
+absl::StatusOr<std::optional<v1::HandoffState>> HandoffCore::LoadState(const std::string& lead_id,
+                                                                       std::string_view hint,
+                                                                       bool* all_local) const {
   if (lead_id.empty()) return absl::InvalidArgumentError("lead_id: is required");
   if (app_ == nullptr) return absl::UnavailableError("handoff state is not available");
   absl::StatusOr<stream::StreamApp::LocalRead> read = app_->ReadCommitted(kHandoffsStore, lead_id);
@@ -113,6 +114,7 @@ absl::StatusOr<std::optional<v1::HandoffState>> HandoffCore::LoadState(
   if (!read->value.has_value() && !read->owned) {
     return stream::NotOwnedError(StrCat("lead ", lead_id), *read, hint);
   }
+  if (all_local != nullptr) *all_local = read->all_local;
   return ParseHandoffState(read->value, lead_id);
 }
 
@@ -134,13 +136,26 @@ absl::StatusOr<HandoffCore::Answered> HandoffCore::Answer(v1::SalesFeedback feed
   if (std::string why = ValidateFeedback(feedback, (*config)->stages); !why.empty()) {
     return absl::InvalidArgumentError(why);
   }
+  constexpr std::string_view kElsewhere =
+      "retry, answer through the sales-feedback topic, or ask the instance that runs it";
+  bool all_local = false;
   absl::StatusOr<std::optional<v1::HandoffState>> state =
-      LoadState(feedback.lead_id(),
-                "retry, answer through the sales-feedback topic, or ask the instance that runs it");
+      LoadState(feedback.lead_id(), kElsewhere, &all_local);
   if (!state.ok()) return state.status();
   if (!state->has_value()) {
-    return absl::NotFoundError(
-        StrCat("lead_id: no handoff for lead ", feedback.lead_id(), " (never handed to sales)"));
+    if (all_local) {
+      return absl::NotFoundError(
+          StrCat("lead_id: no handoff for lead ", feedback.lead_id(), " (never handed to sales)"));
+    }
+    // This instance runs the lead's partition but may be behind: a paused instance whose partitions
+    // were given away answers from its old state until its next poll. A sales tool answering a
+    // handoff it has seen must not be told "never handed to sales" by it, so the answer stays
+    // retriable (the soak of 2026-11-28 evening met exactly this).
+    return absl::UnavailableError(
+        StrCat("lead ", feedback.lead_id(),
+               " has no handoff in the state this instance holds for its partition (this instance "
+               "may be behind for a moment); ",
+               kElsewhere));
   }
   // The same checks the processor makes, on the committed state: most refusals are answered here
   // without a write. The processor checks again (the state may move in between) and has the last

@@ -61,9 +61,10 @@ class HandoffCore {
  private:
   // The lead's committed state; nullopt when there is none. When this instance does not run the
   // lead's partition, an absent state is NotOwnedError(…, `hint`): it may exist elsewhere.
+  // `all_local` (optional) says whether this instance runs every partition.
   absl::StatusOr<std::optional<v1::HandoffState>> LoadState(
-      const std::string& lead_id,
-      std::string_view hint = "retry, or ask the instance that runs it") const;
+      const std::string& lead_id, std::string_view hint = "retry, or ask the instance that runs it",
+      bool* all_local = nullptr) const;
   absl::StatusOr<std::shared_ptr<const HandoffConfig>> Config();
 
   HandoffCoreOptions options_;

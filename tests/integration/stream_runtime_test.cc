@@ -247,6 +247,9 @@ TEST(StreamRuntimeTest, PointReadsTellTheKeysPartitionOwnerFromTheOtherInstances
   EXPECT_TRUE(owner_read->owned);
   EXPECT_FALSE(owner_read->value.has_value());
   EXPECT_FALSE(other_read->owned);
+  // Neither runs every partition, so neither may take its own absence as final everywhere.
+  EXPECT_FALSE(owner_read->all_local);
+  EXPECT_FALSE(other_read->all_local);
 
   // A store key that is not the partition key is placed by the partition key it is given.
   auto by_lead =

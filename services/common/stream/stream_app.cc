@@ -315,6 +315,7 @@ absl::StatusOr<StreamApp::LocalRead> StreamApp::ReadCommitted(
   std::shared_lock<std::shared_mutex> lock(tasks_mu_);
   LocalRead out;
   const int partitions = input_partitions_.load();
+  out.all_local = partitions > 0 && static_cast<int>(tasks_.size()) == partitions;
   if (partitions > 0)
     out.partition = kafka::DefaultPartition(partition_key.value_or(key), partitions);
   const auto task = tasks_.find(out.partition);

@@ -90,10 +90,14 @@ class StreamApp : public kafka::RebalanceListener {
   // that of `partition_key` (the key itself unless given: a lead id for lead-keyed stores) under
   // Kafka's default partitioner, which is how the inputs are keyed. `owned` is true when this
   // instance runs that partition (restored, processing), so an absent value is absent everywhere;
-  // otherwise the partition is another instance's, or no one's during a rebalance.
+  // otherwise the partition is another instance's, or no one's during a rebalance. An owner can be
+  // behind for a moment — a paused instance whose partitions were given away serves from its old
+  // state until its next poll tells it — unless it runs every partition (`all_local`: no other
+  // instance can have moved on).
   struct LocalRead {
     std::optional<std::string> value;
     bool owned = false;
+    bool all_local = false;
     int32_t partition = -1;  // the key's partition; -1 while the input topics are not known yet
   };
   absl::StatusOr<LocalRead> ReadCommitted(std::string_view store, std::string_view key,
