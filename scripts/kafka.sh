@@ -260,9 +260,11 @@ keep_previous_logs() {
   [[ -e "${RUN_LOG_DIR}/server.log" || -e "${RUN_LOG_DIR}/server.out" ]] || return 0
   mkdir -p "${prev}"
   last="$(find "${prev}" -maxdepth 1 -name '*-server.*' -printf '%f\n' | sed 's/-.*//' | sort -n | tail -n 1)"
-  [[ -n "${last}" ]] && n=$((last + 1))
+  if [[ -n "${last}" ]]; then n=$((last + 1)); fi
   for f in "${RUN_LOG_DIR}"/server.log* "${RUN_LOG_DIR}/server.out"; do
-    [[ -e "${f}" ]] && mv -f "${f}" "${prev}/${n}-$(basename "${f}")"
+    # An if, not `[[ ]] && mv`: a false test as the loop's last command would fail the function
+    # under set -e when server.out is missing.
+    if [[ -e "${f}" ]]; then mv -f "${f}" "${prev}/${n}-$(basename "${f}")"; fi
   done
   local keep="${KAFKA_KEEP_LOGS:-10}" old
   for old in $(find "${prev}" -maxdepth 1 -name '*-server.*' -printf '%f\n' | sed 's/-.*//' | sort -n | uniq | head -n "-${keep}"); do
